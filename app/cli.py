@@ -1,0 +1,302 @@
+"""The `hark` command line.
+
+Exit codes: 0 ok, 1 other failure, 2 usage, 3 bad input, 4 model problem,
+130 cancelled (Ctrl+C). A user error prints one line, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from audio.errors import Cancelled, HarkError, MediaError
+from audio.formats import expand_inputs
+from pipeline.captions import CaptionRules
+from pipeline.engine_setup import ENGINES, load_engine, load_vad
+from pipeline.engines.base import TranscribeOptions, default_threads
+from pipeline.errors import ModelError
+from pipeline.export import FORMATS, export
+from pipeline.model_store import ModelStore
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
+log = logging.getLogger("hark")
+T = TypeVar("T")
+
+
+def _formats(text: str) -> list[str]:
+    chosen = [f.strip().lower() for f in text.split(",") if f.strip()]
+    bad = [f for f in chosen if f not in FORMATS]
+    if bad or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown format {', '.join(bad) or text!r}; choose from {','.join(FORMATS)}")
+    return list(dict.fromkeys(chosen))
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="hark",
+        description="Offline transcription with word-level timestamps (whisper.cpp), captions and text.",
+        epilog="Exit codes: 0 ok, 1 failure, 2 usage, 3 bad input, 4 model problem, 130 cancelled.",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("transcribe", help="transcribe audio or video files to SRT/VTT/TXT/JSON",
+                       description="Transcribe audio or video files (or folders of them) to captions and text.")
+    t.add_argument("inputs", nargs="+", metavar="INPUT", help="media files or folders")
+    t.add_argument("--model", help="whisper model: a catalog name (see 'hark models list') or a .bin path; "
+                                   "default: $HARK_MODEL or the best installed model")
+    t.add_argument("--engine", choices=ENGINES, default="auto",
+                   help="auto: whisper if a model is installed, else the offline English engine (default)")
+    t.add_argument("--language", default="auto", help="language code such as en, de, fr; 'auto' detects (default)")
+    t.add_argument("--translate", action="store_true", help="translate the speech into English")
+    t.add_argument("--prompt", help="initial prompt: names and terms the speech contains")
+    t.add_argument("--threads", type=_positive_int, default=default_threads(),
+                   help=f"CPU threads for the engine (default {default_threads()})")
+    t.add_argument("--format", type=_formats, default=["srt", "vtt", "txt", "json"],
+                   help=f"comma-separated output formats from {','.join(FORMATS)} (default: all)")
+    t.add_argument("--out", type=Path, help="output folder (default: next to each input)")
+    t.add_argument("--highlight-words", action="store_true", help="VTT marks each word as it is spoken")
+    t.add_argument("--max-line-chars", type=_positive_int, default=42, help="caption line length (default 42)")
+    t.add_argument("--max-lines", type=_positive_int, default=2, help="lines per caption (default 2)")
+    t.add_argument("--no-vad", action="store_true", help="do not trim silence before transcribing")
+    t.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    t.set_defaults(func=cmd_transcribe)
+
+    m = sub.add_parser("models", help="list, download, locate or remove models")
+    msub = m.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    ml = msub.add_parser("list", help="the catalog, with what is installed")
+    ml.add_argument("--all", action="store_true", help="include quantized variants")
+    ml.set_defaults(func=cmd_models_list)
+    md = msub.add_parser("download", help="download models (resumes, verifies sha256)")
+    md.add_argument("names", nargs="+", metavar="NAME")
+    md.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    md.set_defaults(func=cmd_models_download)
+    mp = msub.add_parser("path", help="where models are stored, or the file of one model")
+    mp.add_argument("name", nargs="?", metavar="NAME")
+    mp.set_defaults(func=cmd_models_path)
+    mr = msub.add_parser("remove", help="delete downloaded models")
+    mr.add_argument("names", nargs="+", metavar="NAME")
+    mr.set_defaults(func=cmd_models_remove)
+    return p
+
+
+# --- running work so that Ctrl+C cancels it cleanly ------------------------------
+def run_cancellable(work: Callable[[threading.Event], T], cancel: threading.Event) -> T:
+    """Run `work` on a thread; Ctrl+C sets `cancel` and waits for the work to stop.
+
+    The engine runs in native code with the GIL released; signals only reach
+    Python on the main thread, which is why the work is not run here.
+    """
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = work(cancel)
+        except BaseException as e:  # handed to the main thread
+            box["error"] = e
+
+    th = threading.Thread(target=target, name="hark-job", daemon=True)
+    th.start()
+    try:
+        while th.is_alive():
+            th.join(0.1)
+    except KeyboardInterrupt:
+        cancel.set()
+        th.join()
+        raise Cancelled() from None
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
+
+
+def _progress_bar(name: str, quiet: bool):  # type: ignore[no-untyped-def]
+    from tqdm import tqdm
+
+    return tqdm(total=100, desc=name, unit="%", disable=True if quiet else None, leave=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}", file=sys.stderr)
+
+
+def _output_paths(inputs: list[Path], out: Path | None) -> dict[Path, Path]:
+    """Output stem per input; inputs sharing a stem in one folder get -2, -3, ..."""
+    taken: set[Path] = set()
+    result: dict[Path, Path] = {}
+    for src in inputs:
+        folder = out if out is not None else src.parent
+        stem = folder / src.stem
+        n = 2
+        while stem in taken:
+            stem = folder / f"{src.stem}-{n}"
+            n += 1
+        taken.add(stem)
+        result[src] = stem
+    return result
+
+
+def cmd_transcribe(args: argparse.Namespace) -> int:
+    from pipeline.transcribe import transcribe_file
+
+    inputs = expand_inputs(args.inputs)
+    if not inputs:
+        raise MediaError(args.inputs[0], "no media files found")
+    store = ModelStore()
+    language = None if args.language.lower() == "auto" else args.language.lower()
+    loaded = load_engine(args.engine, args.model, store, language=language)
+    for notice in loaded.notices:
+        log.warning("%s", notice)
+    vad = None
+    if not args.no_vad:
+        vad, notice = load_vad(store)
+        if notice:
+            log.warning("%s", notice)
+    options = TranscribeOptions(language=language, translate=args.translate, initial_prompt=args.prompt,
+                                threads=args.threads)
+    rules = CaptionRules(max_line_chars=args.max_line_chars, max_lines=args.max_lines)
+    stems = _output_paths(inputs, args.out)
+    failures: list[tuple[Path, HarkError]] = []
+    cancel = threading.Event()
+    for src in inputs:
+        bar = _progress_bar(src.name, args.quiet)
+
+        def job(ev: threading.Event, src: Path = src, bar=bar):  # type: ignore[no-untyped-def]
+            def tick(f: float) -> None:
+                bar.n = round(f * 100, 1)
+                bar.refresh()
+
+            return transcribe_file(src, loaded.engine, options, vad=vad, rules=rules, progress=tick, cancel=ev,
+                                   model_sha256=loaded.model_sha256)
+
+        try:
+            transcript = run_cancellable(job, cancel)
+        except (MediaError, OSError) as e:
+            bar.close()
+            err = e if isinstance(e, MediaError) else MediaError(src, e.strerror or str(e))
+            log.error("%s", err)
+            failures.append((src, err))
+            continue
+        bar.close()
+        for w in transcript.warnings:
+            log.warning("%s: %s", src.name, w)
+        stem = stems[src]
+        for fmt in args.format:
+            out = export(transcript, fmt, stem.with_name(f"{stem.name}.{fmt}"), highlight_words=args.highlight_words)
+            log.info("wrote %s", out)
+        print(f"{src} -> {', '.join(str(stem.with_name(f'{stem.name}.{f}')) for f in args.format)}")
+    if failures:
+        done = len(inputs) - len(failures)
+        print(f"hark: {done} of {len(inputs)} files transcribed; failed:", file=sys.stderr)
+        for src, err in failures:
+            print(f"  {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_OK
+
+
+def _human(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    store = ModelStore()
+    rows = [m for m in store.catalog if args.all or "-q" not in m.name]
+    print(f"models folder: {store.root}")
+    print(f"  {'NAME':<22} {'SIZE':>9}  {'INSTALLED':<9}  DESCRIPTION")
+    for m in rows:
+        mark = "yes" if store.is_installed(m) else "-"
+        print(f"  {m.name:<22} {_human(m.size):>9}  {mark:<9}  {m.description}")
+    if not args.all:
+        print("  (quantized variants: hark models list --all)")
+    return EXIT_OK
+
+
+def _entry(store: ModelStore, name: str):  # type: ignore[no-untyped-def]
+    entry = store.find(name)
+    if entry is None:
+        raise ModelError(f"unknown model {name!r} (see: hark models list --all)")
+    return entry
+
+
+def cmd_models_download(args: argparse.Namespace) -> int:
+    store = ModelStore()
+    entries = [_entry(store, n) for n in args.names]
+    cancel = threading.Event()
+    for entry in entries:
+        if store.is_installed(entry):
+            print(f"{entry.name}: already installed at {store.path_for(entry)}")
+            continue
+        from tqdm import tqdm
+
+        with tqdm(total=entry.size, desc=entry.name, unit="B", unit_scale=True, unit_divisor=1024,
+                  disable=True if args.quiet else None, file=sys.stderr) as bar:
+            def tick(done: int, total: int) -> None:
+                bar.n = done
+                bar.refresh()
+
+            path = run_cancellable(lambda ev, e=entry: store.download(e, progress=tick, cancel=ev), cancel)
+        print(f"{entry.name}: {path}")
+    return EXIT_OK
+
+
+def cmd_models_path(args: argparse.Namespace) -> int:
+    store = ModelStore()
+    if not args.name:
+        print(store.root)
+        return EXIT_OK
+    print(store.resolve(args.name, _entry(store, args.name).kind).path)
+    return EXIT_OK
+
+
+def cmd_models_remove(args: argparse.Namespace) -> int:
+    store = ModelStore()
+    for name in args.names:
+        entry = _entry(store, name)
+        print(f"{name}: {'removed' if store.remove(entry) else 'was not installed'}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="hark: %(levelname)s: %(message)s", stream=sys.stderr)
+    logging.getLogger("hark").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_OK
+    try:
+        return int(args.func(args))
+    except Cancelled:
+        print("hark: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        print("hark: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except ModelError as e:
+        print(f"hark: error: {e}", file=sys.stderr)
+        return EXIT_MODEL
+    except MediaError as e:
+        print(f"hark: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except HarkError as e:
+        print(f"hark: error: {e}", file=sys.stderr)
+        return EXIT_FAIL
+    except OSError as e:  # e.g. an output folder that cannot be created
+        where = f": {e.filename}" if e.filename else ""
+        print(f"hark: error: {e.strerror or e}{where}", file=sys.stderr)
+        return EXIT_FAIL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""Where models live on disk, and how they get there.
+
+Models are cached in the user data dir (HARK_MODELS_DIR overrides it).
+Downloads resume after an interruption (HTTP Range), are verified against the
+catalog's sha256, and appear under their final name only when complete
+(atomic rename), so a half-written model is never loaded.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import http.client
+import os
+import shutil
+import socket
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+from audio.errors import Cancelled
+from pipeline.errors import ModelError
+from pipeline.model_catalog import CATALOG, KIND_VAD, KIND_WHISPER, CatalogModel
+
+DownloadProgress = Callable[[int, int], None]  # (bytes done, bytes total)
+
+# Used when no model is named: the first of these that is installed.
+DEFAULT_PREFERENCE = ("base.en", "base", "small.en", "small", "tiny.en", "tiny", "large-v3-turbo", "large-v3-turbo-q5_0")
+_BLOCK = 1 << 20
+_RETRIES = 3
+
+
+def default_models_dir() -> Path:
+    env = os.environ.get("HARK_MODELS_DIR")
+    return Path(env).expanduser() if env else Path(platformdirs.user_data_dir("hark", appauthor=False)) / "models"
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    path: Path
+    name: str  # catalog name, or the file name for a user's file
+    entry: CatalogModel | None  # None for a file outside the catalog
+
+    @property
+    def sha256(self) -> str | None:
+        return self.entry.sha256 if self.entry else None
+
+
+class ModelStore:
+    def __init__(
+        self,
+        root: str | Path | None = None,
+        *,
+        catalog: tuple[CatalogModel, ...] = CATALOG,
+        mirror: str | None = None,
+    ) -> None:
+        self.root = Path(root) if root is not None else default_models_dir()
+        self.catalog = catalog
+        # HARK_MODEL_MIRROR replaces the catalog host: every file is fetched from MIRROR/FILENAME.
+        self.mirror = mirror if mirror is not None else os.environ.get("HARK_MODEL_MIRROR") or None
+
+    # --- lookup -------------------------------------------------------------
+    def find(self, name: str) -> CatalogModel | None:
+        return next((m for m in self.catalog if m.name == name), None)
+
+    def path_for(self, entry: CatalogModel) -> Path:
+        return self.root / entry.filename
+
+    def is_installed(self, entry: CatalogModel) -> bool:
+        p = self.path_for(entry)
+        return p.is_file() and p.stat().st_size == entry.size
+
+    def url_for(self, entry: CatalogModel) -> str:
+        return f"{self.mirror.rstrip('/')}/{entry.filename}" if self.mirror else entry.url
+
+    def resolve(self, name_or_path: str | None, kind: str = KIND_WHISPER) -> ResolvedModel:
+        """A catalog name or a file path -> an existing model file, or a ModelError saying what to do."""
+        if not name_or_path:
+            for name in DEFAULT_PREFERENCE:
+                entry = self.find(name)
+                if entry and entry.kind == kind and self.is_installed(entry):
+                    return ResolvedModel(self.path_for(entry), entry.name, entry)
+            installed = [m for m in self.catalog if m.kind == kind and self.is_installed(m)]
+            if installed:
+                m = min(installed, key=lambda e: e.size)
+                return ResolvedModel(self.path_for(m), m.name, m)
+            hint = "base.en" if kind == KIND_WHISPER else "silero-vad"
+            raise ModelError(f"no {kind} model is installed; run: hark models download {hint}")
+        entry = self.find(name_or_path)
+        if entry is not None:
+            if entry.kind != kind:
+                raise ModelError(f"{entry.name} is a {entry.kind} model, not a {kind} model")
+            if not self.is_installed(entry):
+                raise ModelError(f"model {entry.name} is not downloaded; run: hark models download {entry.name}")
+            return ResolvedModel(self.path_for(entry), entry.name, entry)
+        p = Path(name_or_path).expanduser()
+        if p.is_file():
+            by_file = next((m for m in self.catalog if m.filename == p.name and m.size == p.stat().st_size), None)
+            return ResolvedModel(p.resolve(), by_file.name if by_file else p.name, by_file)
+        if os.sep in name_or_path or name_or_path.endswith((".bin", ".onnx")):
+            raise ModelError(f"model file not found: {p}")
+        known = ", ".join(m.name for m in self.catalog if m.kind == kind and "-q" not in m.name)
+        raise ModelError(f"unknown model {name_or_path!r}; known models: {known} (see: hark models list)")
+
+    def vad_path(self) -> Path | None:
+        """The installed Silero VAD, or HARK_VAD_MODEL; None when there is none."""
+        env = os.environ.get("HARK_VAD_MODEL")
+        if env:
+            return Path(env).expanduser() if Path(env).expanduser().is_file() else None
+        entry = next((m for m in self.catalog if m.kind == KIND_VAD), None)
+        return self.path_for(entry) if entry and self.is_installed(entry) else None
+
+    # --- changes ------------------------------------------------------------
+    def remove(self, entry: CatalogModel) -> bool:
+        removed = False
+        for p in (self.path_for(entry), self._part(entry)):
+            if p.exists():
+                p.unlink()
+                removed = True
+        return removed
+
+    def _part(self, entry: CatalogModel) -> Path:
+        return self.root / (entry.filename + ".part")
+
+    def download(
+        self,
+        entry: CatalogModel,
+        *,
+        progress: DownloadProgress | None = None,
+        cancel: threading.Event | None = None,
+        timeout: float = 10.0,
+    ) -> Path:
+        """Fetch `entry` into the store, resuming a previous partial download."""
+        final = self.path_for(entry)
+        if self.is_installed(entry):
+            return final
+        part = self._part(entry)
+        url = self.url_for(entry)
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                self.root.mkdir(parents=True, exist_ok=True)
+                self._fetch(entry, url, part, progress, cancel, timeout)
+                break
+            except (http.client.IncompleteRead, ConnectionError, socket.timeout, TimeoutError) as e:
+                if attempt == _RETRIES:
+                    have = part.stat().st_size if part.exists() else 0
+                    raise ModelError(
+                        f"download of {entry.name} was interrupted at {have / 1e6:.1f} MB ({e}); "
+                        "run the same command again to resume"
+                    ) from e
+            except OSError as e:  # a folder we cannot create or write
+                raise ModelError(f"cannot write {entry.name} into {self.root}: {e.strerror or e}") from e
+        self._verify(entry, part)
+        os.replace(part, final)
+        return final
+
+    def _fetch(
+        self,
+        entry: CatalogModel,
+        url: str,
+        part: Path,
+        progress: DownloadProgress | None,
+        cancel: threading.Event | None,
+        timeout: float,
+    ) -> None:
+        have = part.stat().st_size if part.exists() else 0
+        if have > entry.size:  # not ours, or from another version: start over
+            part.unlink()
+            have = 0
+        if have == entry.size:
+            return
+        free = shutil.disk_usage(self.root).free
+        if free < entry.size - have:
+            raise ModelError(
+                f"not enough disk space for {entry.name}: need {(entry.size - have) / 1e6:.0f} MB, "
+                f"{free / 1e6:.0f} MB free in {self.root}"
+            )
+        req = urllib.request.Request(url, headers={"User-Agent": "hark", **({"Range": f"bytes={have}-"} if have else {})})
+        try:
+            resp = urllib.request.urlopen(req, timeout=timeout)
+        except urllib.error.HTTPError as e:
+            if e.code == 416 and have:  # our range is past the end: start over
+                part.unlink()
+                raise ConnectionError("server rejected the resume range") from e
+            raise ModelError(f"cannot download {entry.name}: the server answered {e.code} {e.reason} for {url}") from e
+        except urllib.error.URLError as e:
+            host = urllib.parse.urlsplit(url).hostname
+            raise ModelError(
+                f"cannot download {entry.name}: no connection to {host} ({e.reason}). "
+                f"Hark works offline once a model is downloaded: copy {entry.filename} into {self.root}, "
+                "or pass --model PATH"
+            ) from e
+        with resp:
+            if have and resp.status != 206:  # the server ignored Range: the body is the whole file
+                have = 0
+            total = _announced_total(resp, have)
+            if total is not None and total != entry.size:
+                raise ModelError(
+                    f"the server offers {total} bytes for {entry.name}, expected {entry.size}: "
+                    f"it holds a different file ({url})"
+                )
+            body_start = have
+            try:
+                with open(part, "ab" if have else "wb") as f:
+                    while True:
+                        if cancel is not None and cancel.is_set():
+                            raise Cancelled("download cancelled; run it again to resume")
+                        block = resp.read(_BLOCK)
+                        if not block:
+                            break
+                        f.write(block)
+                        have += len(block)
+                        if progress is not None:
+                            progress(have, entry.size)
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError as e:
+                if e.errno == errno.ENOSPC:
+                    raise ModelError(f"disk full while downloading {entry.name} into {self.root}") from e
+                raise
+        length = resp.headers.get("Content-Length")
+        if have < entry.size and (length is None or have - body_start < int(length)):
+            raise http.client.IncompleteRead(b"", entry.size - have)  # cut off: resume
+
+
+    def _verify(self, entry: CatalogModel, part: Path) -> None:
+        size = part.stat().st_size
+        if size != entry.size:
+            part.unlink()
+            raise ModelError(f"download of {entry.name} has {size} bytes, expected {entry.size}; deleted it, please retry")
+        if entry.sha256 is None:
+            return
+        digest = sha256_file(part)
+        if digest != entry.sha256:
+            part.unlink()
+            raise ModelError(
+                f"checksum mismatch for {entry.name}: expected sha256 {entry.sha256[:12]}…, got {digest[:12]}…; "
+                "the corrupt file was deleted, please retry"
+            )
+
+
+def sha256_file(path: str | Path, *, cancel: threading.Event | None = None) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(_BLOCK):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            h.update(block)
+    return h.hexdigest()
+
+
+def _announced_total(resp: http.client.HTTPResponse, offset: int) -> int | None:
+    """The full file size the server states (Content-Range total, or offset + Content-Length)."""
+    rng = resp.headers.get("Content-Range", "")
+    if resp.status == 206 and "/" in rng:
+        total = rng.rsplit("/", 1)[1].strip()
+        return int(total) if total.isdigit() else None
+    length = resp.headers.get("Content-Length")
+    return offset + int(length) if length and length.isdigit() else None

@@ -1,0 +1,114 @@
+"""Media file -> Transcript: decode, find speech, run the engine chunk by chunk, build captions.
+
+Used the same way by the CLI and the desktop app. Memory stays flat however
+long the file: audio flows through in blocks and the engine sees ~30 s at a time.
+"""
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import importlib.metadata
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from audio.decode import AudioStream
+from audio.errors import SilentMediaError
+from audio.vad import SileroVad
+from pipeline.captions import CaptionRules, build_captions
+from pipeline.chunking import SILENT_PEAK, AudioChunk, Chunker
+from pipeline.engines.base import Engine, TranscribeOptions
+from pipeline.engines.word_grouping import make_monotonic
+from pipeline.model_store import sha256_file
+from pipeline.transcript import MediaRef, Provenance, Transcript, Word
+
+ProgressFn = Callable[[float], None]
+SAMPLE_RATE = 16_000
+
+
+def hark_version() -> str:
+    try:
+        return importlib.metadata.version("hark")
+    except importlib.metadata.PackageNotFoundError:
+        return "dev"
+
+
+def transcribe_file(
+    path: str | Path,
+    engine: Engine,
+    options: TranscribeOptions = TranscribeOptions(),
+    *,
+    vad: SileroVad | None = None,
+    rules: CaptionRules = CaptionRules(),
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+    model_sha256: str | None = None,
+) -> Transcript:
+    src = Path(path).expanduser().resolve()
+    stream = AudioStream(src, cancel=cancel)
+    expected = stream.info.duration or 0.0
+    chunker = Chunker(vad.stream() if vad is not None else None)
+    words: list[Word] = []
+    language = options.language
+    chunk_options = options
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") as pool:
+        digest = pool.submit(sha256_file, src, cancel=cancel)
+
+        def run(chunk: AudioChunk) -> None:
+            nonlocal language, chunk_options
+            span = chunk.end - chunk.start
+
+            def chunk_progress(f: float) -> None:
+                if progress is not None and expected > 0:
+                    progress(min(0.999, (chunk.start + f * span) / expected))
+
+            result = engine.transcribe(chunk.samples, chunk_options, progress=chunk_progress, cancel=cancel)
+            for ew in result.words:
+                start, end = chunk.timemap.span_to_source(ew.start, ew.end)
+                words.append(Word(id=len(words), text=ew.text, start=start, end=end, probability=ew.probability))
+            if language is None and result.words and result.language:
+                # Detect once, then hold it: a language flipping mid-file helps nobody.
+                language = result.language
+                chunk_options = TranscribeOptions(
+                    language=language, translate=options.translate,
+                    initial_prompt=options.initial_prompt, threads=options.threads,
+                )
+            chunk_progress(1.0)
+
+        for block in stream:
+            for chunk in chunker.feed(block):
+                run(chunk)
+        for chunk in chunker.finish():
+            run(chunk)
+        if chunker.peak < SILENT_PEAK:
+            digest.cancel()
+            raise SilentMediaError(src)
+        sha = digest.result()
+
+    duration = stream.samples_read / SAMPLE_RATE
+    make_monotonic(words, duration)  # type: ignore[arg-type]
+    warnings = list(stream.warnings)
+    if not words:
+        warnings.append("no speech was recognised")
+    record = dict(engine.options_record(options))
+    record["vad"] = vad is not None
+    transcript = Transcript(
+        media=MediaRef(path=str(src), duration=duration, sha256=sha, size=src.stat().st_size),
+        language=language,
+        provenance=Provenance(
+            engine=engine.name,
+            engine_version=engine.version,
+            model=engine.model_name,
+            model_sha256=model_sha256,
+            options=record,
+            hark_version=hark_version(),
+        ),
+        words=words,
+        captions=build_captions(words, rules, language),
+        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        warnings=warnings,
+    )
+    if progress is not None:
+        progress(1.0)
+    return transcript
