@@ -7,6 +7,7 @@ so a long file never exists as float64 or as one big Python bytes object.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import logging
 import math
 import subprocess
@@ -20,7 +21,7 @@ import numpy as np
 
 from audio.errors import Cancelled, EmptyMediaError, NotMediaError
 from audio.ffmpeg_tools import FfmpegTools, find_tools
-from audio.probe import MediaInfo, probe
+from audio.probe import MediaInfo, check_path, probe
 
 log = logging.getLogger(__name__)
 
@@ -73,9 +74,9 @@ def _command(path: Path, tools: FfmpegTools, sample_rate: int) -> list[str]:
 class _Decoder:
     """One ffmpeg process; yields float32 blocks and reports what went wrong."""
 
-    def __init__(self, path: Path, info: MediaInfo, tools: FfmpegTools, sample_rate: int) -> None:
+    def __init__(self, path: Path, tools: FfmpegTools, sample_rate: int) -> None:
         self.path = path
-        self.info = info
+        self.info: MediaInfo | None = None
         self.sample_rate = sample_rate
         self.proc = subprocess.Popen(
             _command(path, tools, sample_rate),
@@ -111,7 +112,7 @@ class _Decoder:
                 raise NotMediaError(self.path, errors[-1] if errors else f"ffmpeg exited with {rc}")
             raise EmptyMediaError(self.path)
         warnings: list[str] = []
-        expected = self.info.duration
+        expected = self.info.duration if self.info else None
         if rc != 0 or errors:
             detail = errors[-1] if errors else f"ffmpeg exited with {rc}"
             of = f" of {expected:.1f} s" if expected and decoded < expected * 0.98 else ""
@@ -138,17 +139,25 @@ def decode_audio(
     """
     p = Path(path)
     tools = tools or find_tools()
-    info = probe(p, tools)
-    expected = math.ceil((info.duration or 0) * sample_rate)
-    # A little headroom: container durations are approximate.
-    buf = np.empty(max(expected + sample_rate, sample_rate * 60 if not info.duration else 0), dtype=np.float32)
-    dec = _Decoder(p, info, tools, sample_rate)
+    check_path(p)
+    # ffmpeg starts decoding while ffprobe looks at the file: each costs a process start.
+    dec = _Decoder(p, tools, sample_rate)
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe")
+    probing = pool.submit(probe, p, tools)
+    pool.shutdown(wait=False)
+    buf = np.empty(sample_rate * 60, dtype=np.float32)
+    info: MediaInfo | None = None
     n = 0  # samples
     tail = b""
     try:
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
+            if info is None and probing.done():
+                info = dec.info = probing.result()  # raises MediaError for unusable input
+                expected = math.ceil((info.duration or 0) * sample_rate) + sample_rate  # durations are approximate
+                if expected > len(buf):
+                    buf = _grow(buf, n, expected)
             if len(buf) - n < _READ_SAMPLES:
                 buf = _grow(buf, n)
             view = memoryview(buf).cast("B")[n * _BYTES_PER_SAMPLE : (n + _READ_SAMPLES) * _BYTES_PER_SAMPLE]
@@ -159,8 +168,10 @@ def decode_audio(
             n += whole
             if rest:  # a sample cut across reads can only happen at the very end
                 tail = bytes(view[whole * _BYTES_PER_SAMPLE : got])
-            if progress is not None and info.duration:
+            if progress is not None and info is not None and info.duration:
                 progress(min(1.0, n / sample_rate / info.duration))
+        if info is None:
+            info = dec.info = probing.result()
     except BaseException:
         dec.kill()
         raise
@@ -174,8 +185,8 @@ def decode_audio(
     return DecodedAudio(samples=samples, sample_rate=sample_rate, info=info, warnings=warnings)
 
 
-def _grow(buf: np.ndarray, used: int) -> np.ndarray:
-    bigger = np.empty(max(len(buf) * 3 // 2, used + _READ_SAMPLES * 2), dtype=np.float32)
+def _grow(buf: np.ndarray, used: int, size: int = 0) -> np.ndarray:
+    bigger = np.empty(max(size, len(buf) * 3 // 2, used + _READ_SAMPLES * 2), dtype=np.float32)
     bigger[:used] = buf[:used]
     return bigger
 
@@ -199,7 +210,7 @@ class AudioStream:
     ) -> None:
         self.path = Path(path)
         tools = tools or find_tools()
-        self.info = probe(self.path, tools)
+        self.info = probe(self.path, tools)  # raises now for unusable input
         self.sample_rate = sample_rate
         self.block_samples = block_samples
         self.cancel = cancel
@@ -208,7 +219,8 @@ class AudioStream:
         self._tools = tools
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        dec = _Decoder(self.path, self.info, self._tools, self.sample_rate)
+        dec = _Decoder(self.path, self._tools, self.sample_rate)
+        dec.info = self.info
         try:
             while True:
                 if self.cancel is not None and self.cancel.is_set():

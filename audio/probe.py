@@ -30,17 +30,22 @@ class MediaInfo:
 def probe(path: str | Path, tools: FfmpegTools | None = None) -> MediaInfo:
     """Describe `path`, raising a MediaError subclass for unusable input."""
     p = Path(path)
+    check_path(p)
+    tools = tools or find_tools()
+    info = _probe_ffprobe(p, tools.ffprobe) if tools.ffprobe else _probe_ffmpeg(p, tools.ffmpeg)
+    if not info.has_audio:
+        raise NoAudioStreamError(p)
+    return info
+
+
+def check_path(p: Path) -> None:
+    """The checks that need no ffmpeg: exists, is a file, is not empty."""
     if not p.exists():
         raise MediaNotFoundError(p)
     if p.is_dir():
         raise NotMediaError(p, "it is a folder")
     if p.stat().st_size == 0:
         raise EmptyMediaError(p)
-    tools = tools or find_tools()
-    info = _probe_ffprobe(p, tools.ffprobe) if tools.ffprobe else _probe_ffmpeg(p, tools.ffmpeg)
-    if not info.has_audio:
-        raise NoAudioStreamError(p)
-    return info
 
 
 def _first_error_line(stderr: str) -> str:
