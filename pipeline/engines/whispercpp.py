@@ -22,7 +22,7 @@ from audio.errors import Cancelled
 from pipeline.engines.base import EngineResult, EngineWord, ProgressFn, TranscribeOptions
 from pipeline.engines.word_grouping import Token, group_tokens, make_monotonic
 from pipeline.errors import EngineError, ModelError
-from pipeline.ggml_file import GgmlFormatError, model_kind, read_header
+from pipeline.ggml_file import GgmlFormatError, model_kind, problems, read_header
 from pipeline.transcript import NO_SPACE_LANGUAGES
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,13 @@ class WhisperCppEngine:
             header = read_header(path)
         except GgmlFormatError as e:
             raise ModelError(f"{path} is not a usable whisper.cpp model: {e}") from e
+        found = problems(header)
+        # A header-only file (whisper.cpp's own test fixtures) loads as an empty model: allowed, but said.
+        self.has_weights = bool(header.tensors)
+        if not self.has_weights:
+            log.warning("%s has no weights: it will transcribe nothing", path.name)
+        elif found:
+            raise ModelError(f"{path} cannot be used by whisper.cpp: {found[0]}")
         self.model_path = path
         self.model_name = model_name or path.name
         self.kind = model_kind(header)  # e.g. "tiny.en", "large-v3"
