@@ -1,0 +1,180 @@
+"""Benchmarks, run by hand (`make bench`); never part of the tests.
+
+Every figure is a median of several runs in this one process, printed as a
+ratio against a baseline measured in the same run:
+  engine  - `hark transcribe` (in process) vs bare pywhispercpp on the same audio,
+            random-weight tiny- and base-shaped models
+  decode  - our streaming decoder vs plain `ffmpeg ... -f s16le` into a pipe
+  memory  - peak RSS of `hark transcribe` on a 60-minute file vs the model's size
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("HARK_SHARED", ROOT.parent / "shared"))
+OUT = ROOT / "bench" / "out"
+TEMPLATE = SHARED / "models" / "whisper.cpp-for-tests" / "for-tests-ggml-tiny.en.bin"
+JFK = SHARED / "data" / "whisper.cpp" / "jfk.wav"
+SILERO = SHARED / "models" / "silero-vad" / "silero_vad.onnx"
+
+
+def medians(fns: list[Callable[[], object]], runs: int) -> list[float]:
+    """Median wall time of each function; runs alternate so drift hits all of them alike."""
+    for fn in fns:
+        fn()  # warm-up: page cache, lazy imports, first-call allocations
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(runs):
+        for fn, ts in zip(fns, times):
+            t = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t)
+    return [statistics.median(ts) for ts in times]
+
+
+def random_model(kind: str) -> Path:
+    from pipeline.ggml_file import write_random_model
+
+    path = OUT / f"random-{kind}.en.bin"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        write_random_model(TEMPLATE, path, kind=kind, seed=0)
+    return path
+
+
+def speech_file(minutes: int, suffix: str) -> Path:
+    """`minutes` of real speech: the shared utterances looped, encoded once and cached."""
+    path = OUT / f"speech-{minutes}min{suffix}"
+    if path.exists():
+        return path
+    OUT.mkdir(parents=True, exist_ok=True)
+    sources = sorted((SHARED / "data" / "mfa").glob("*.flac")) + [JFK]
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as lst:
+        for src in sources:
+            lst.write(f"file '{src}'\n")
+    loop = OUT / "speech-loop.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", lst.name,
+                    "-ar", "16000", "-ac", "1", str(loop)], check=True)
+    codec = ["-c:a", "aac", "-b:a", "64k"] if suffix == ".m4a" else []
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(loop), "-t", str(minutes * 60),
+                    *codec, str(path)], check=True)
+    return path
+
+
+# --- engine overhead -------------------------------------------------------------
+def bench_engine(runs: int, threads: int) -> None:
+    from pywhispercpp.model import Model
+
+    from audio.vad import SileroVad
+    from pipeline.engines.base import TranscribeOptions
+    from pipeline.engines.whispercpp import WhisperCppEngine
+    from pipeline.export import to_json, to_srt
+    from pipeline.transcribe import transcribe_file
+
+    print(f"engine: {JFK.name} ({threads} threads), median of {runs}")
+    vad = SileroVad(SILERO)
+    for kind in ("tiny", "base"):
+        path = random_model(kind)
+        engine = WhisperCppEngine(path)
+        bare = Model(
+            str(path), redirect_whispercpp_logs_to=None,
+            context_params={"flash_attn": False, "dtw_token_timestamps": True,
+                            "dtw_aheads_preset": engine_preset(kind)},
+            n_threads=threads, print_progress=False, print_realtime=False, token_timestamps=True,
+            suppress_nst=True, language="en",
+        )
+        opts = TranscribeOptions(language="en", threads=threads)
+
+        def hark(use_vad: bool) -> None:
+            t = transcribe_file(JFK, engine, opts, vad=vad if use_vad else None)
+            to_srt(t), to_json(t)
+
+        base, plain, with_vad = medians([lambda: bare.transcribe(str(JFK)), lambda: hark(False), lambda: hark(True)], runs)
+        print(f"  {kind:<5} bare pywhispercpp {base:6.2f} s | hark --no-vad {plain:6.2f} s  ratio {plain / base:5.3f}"
+              f" | hark with VAD {with_vad:6.2f} s  ratio {with_vad / base:5.3f}")
+        engine.close()
+
+
+def engine_preset(kind: str) -> int:
+    import _pywhispercpp as pw
+
+    return {"tiny": pw.WHISPER_AHEADS_TINY_EN, "base": pw.WHISPER_AHEADS_BASE_EN}[kind]
+
+
+# --- decode throughput -----------------------------------------------------------
+def bench_decode(runs: int) -> None:
+    from audio.decode import decode_audio
+
+    src = speech_file(10, ".m4a")
+    seconds = 600.0
+
+    def plain_ffmpeg() -> None:
+        proc = subprocess.Popen(["ffmpeg", "-v", "error", "-nostdin", "-i", str(src), "-map", "0:a:0", "-ac", "1",
+                                 "-ar", "16000", "-f", "s16le", "pipe:"], stdout=subprocess.PIPE)
+        assert proc.stdout is not None
+        while proc.stdout.read(1 << 20):
+            pass
+        proc.wait()
+
+    base, ours = medians([plain_ffmpeg, lambda: decode_audio(src)], runs)
+    print(f"decode: 10 min AAC, median of {runs}")
+    print(f"  ffmpeg -f s16le {base:5.2f} s ({seconds / base:5.0f}x real time) | hark decode {ours:5.2f} s "
+          f"({seconds / ours:5.0f}x real time)  throughput ratio {base / ours:5.3f}")
+
+
+# --- memory ----------------------------------------------------------------------
+def peak_rss(cmd: list[str], env: dict[str, str]) -> tuple[int, float, str]:
+    """Run `cmd`; return its exit code, peak resident memory in MiB, and stderr."""
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        return proc.returncode, usage.ru_maxrss / 1024, err.read().decode(errors="replace")
+
+
+def bench_memory(threads: int) -> None:
+    src = speech_file(60, ".flac")
+    model = random_model("tiny")
+    out = OUT / "memory-run"
+    cmd = [sys.executable, "-m", "app", "transcribe", str(src), "--model", str(model), "--language", "en",
+           "--threads", str(threads), "--format", "srt,json", "--out", str(out), "-q"]
+    env = {**os.environ, "HARK_VAD_MODEL": str(SILERO)}
+    t = time.perf_counter()
+    rc, peak_mb, err = peak_rss(cmd, env)
+    wall = time.perf_counter() - t
+    if rc != 0:
+        print(err)
+        raise SystemExit("memory benchmark failed")
+    _, idle_mb, _ = peak_rss([sys.executable, "-c", "import app.cli, pipeline.transcribe, pipeline.engines.whispercpp"], env)
+    model_mb = model.stat().st_size / 2**20
+    print("memory: hark transcribe, 60 min FLAC, random tiny model, VAD on (one run)")
+    print(f"  peak RSS {peak_mb:6.0f} MiB = model {model_mb:.0f} MiB + {peak_mb - model_mb:.0f} MiB "
+          f"(Python+libraries alone: {idle_mb:.0f} MiB); wall {wall:.0f} s ({3600 / wall:.1f}x real time)")
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(prog="bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("which", nargs="*", choices=["engine", "decode", "memory"], default=[])
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--threads", type=int, default=2)
+    args = p.parse_args()
+    which = args.which or ["engine", "decode", "memory"]
+    if "decode" in which:
+        bench_decode(args.runs)
+    if "engine" in which:
+        bench_engine(args.runs, args.threads)
+    if "memory" in which:
+        bench_memory(args.threads)
+
+
+if __name__ == "__main__":
+    main()
