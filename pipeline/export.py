@@ -12,8 +12,12 @@ FORMATS = ("srt", "vtt", "txt", "json")
 PARAGRAPH_PAUSE = 2.0  # seconds of silence that start a new TXT paragraph
 
 
+def _ms(t: float) -> int:
+    return max(0, round(t * 1000))
+
+
 def _clock(t: float, sep: str) -> str:
-    ms = max(0, round(t * 1000))
+    ms = _ms(t)
     h, ms = divmod(ms, 3_600_000)
     m, ms = divmod(ms, 60_000)
     s, ms = divmod(ms, 1000)
@@ -56,10 +60,15 @@ def to_vtt(t: Transcript, *, highlight_words: bool = False) -> str:
 
 
 def _karaoke_lines(c: Caption, words: dict[int, Word]) -> list[str]:
-    """Each word after the first gets a WebVTT timestamp tag, so players can highlight it as it is spoken."""
+    """Each word after the first gets a WebVTT timestamp tag, so players can highlight it as it is spoken.
+
+    WebVTT wants tags strictly inside the cue and strictly rising, compared as
+    written (whole milliseconds); a word that would break that shares the tag before it.
+    """
     timed = [words[i] for i in c.word_ids if i in words]
     lines: list[str] = []
     k = 0
+    last_ms, end_ms = _ms(c.start), _ms(c.end)
     for line in c.lines:
         parts: list[str] = []
         pos = 0
@@ -71,7 +80,10 @@ def _karaoke_lines(c: Caption, words: dict[int, Word]) -> list[str]:
                 w = timed[k]
                 k += 1
                 pos += len(w.text)
-                tag = f"<{vtt_time(w.start)}>" if c.start < w.start < c.end else ""
+                tag = ""
+                if last_ms < _ms(w.start) < end_ms:
+                    last_ms = _ms(w.start)
+                    tag = f"<{vtt_time(w.start)}>"
                 parts.append(f"{tag}<c>{_vtt_escape(w.text)}</c>")
             else:  # text edited apart from its words: show it plain
                 stop = line.find(" ", pos)

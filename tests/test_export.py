@@ -225,7 +225,6 @@ def test_vtt_highlight_no_space_language():
     assert to_txt(t) == "我们今天散步。\n"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: karaoke timestamps compared before ms rounding / ties not skipped (pipeline/export.py _karaoke_lines)")
 def test_vtt_highlight_timestamps_strictly_inside_after_rounding():
     # 'b' starts 0.3 ms after the cue: rendered, its timestamp equals the cue start, which WebVTT forbids.
     words = [("a", 1.0, 1.2, None), ("b", 1.0003, 1.5, None), ("c", 1.6, 2.0, None)]
@@ -234,7 +233,6 @@ def test_vtt_highlight_timestamps_strictly_inside_after_rounding():
     assert_valid_cue_text(start, end, body)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: words with equal start times get equal karaoke timestamps (must strictly rise)")
 def test_vtt_highlight_timestamps_strictly_rising():
     words = [("a", 1.0, 1.2, None), ("b", 1.5, 1.5, None), ("c", 1.5, 2.0, None)]
     caps = [Caption(1.0, 2.5, [0, 1, 2], ["a b c"], None)]

@@ -307,10 +307,9 @@ def test_errors_are_hark_errors():
     assert issubclass(TranscriptFormatError, HarkError)
 
 
-# --- known bugs: malformed input that escapes as a non-Hark exception (see report)
+# --- malformed input always gives a TranscriptFormatError
 
 
-@pytest.mark.xfail(strict=True, raises=AttributeError, reason="BUG: transcript_json.from_dict line 80: non-dict 'edits' gives AttributeError")
 @pytest.mark.parametrize("edits", [[1], "cuts"])
 def test_malformed_edits(edits):
     d = to_dict(minimal_transcript())
@@ -319,7 +318,6 @@ def test_malformed_edits(edits):
         from_dict(d)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="BUG: transcript_json.from_dict line 89: dict('ab') raises ValueError, not caught")
 def test_malformed_options():
     d = to_dict(minimal_transcript())
     d["provenance"]["options"] = "ab"
@@ -327,7 +325,6 @@ def test_malformed_options():
         from_dict(d)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: loads accepts NaN/Infinity literals that dumps refuses to write")
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_loads_refuses_non_finite(literal):
     text = dumps(full_transcript()).replace('"start": 0.1', f'"start": {literal}', 1)
@@ -336,8 +333,6 @@ def test_loads_refuses_non_finite(literal):
         loads(text)
 
 
-@pytest.mark.xfail(strict=True, raises=(UnicodeDecodeError, IsADirectoryError),
-                   reason="BUG: transcript_json.load only maps FileNotFoundError; other read errors escape")
 @pytest.mark.parametrize("kind", ["binary", "directory"])
 def test_load_unreadable(tmp_path, kind):
     p = tmp_path / "t.json"
