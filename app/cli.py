@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from audio.errors import Cancelled, HarkError, MediaError
 from audio.formats import expand_inputs
+from audio.probe import check_path
 from pipeline.captions import CaptionRules
 from pipeline.engine_setup import ENGINES, load_engine, load_vad
 from pipeline.engines.base import TranscribeOptions, default_threads
@@ -152,6 +153,17 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     inputs = expand_inputs(args.inputs)
     if not inputs:
         raise MediaError(args.inputs[0], "no media files found")
+    failures: list[tuple[Path, HarkError]] = []
+    for src in inputs:  # cheap checks first: no model is loaded for a batch of typos
+        try:
+            check_path(src)
+        except MediaError as e:
+            failures.append((src, e))
+    for _, err in failures:
+        print(f"hark: error: {err}", file=sys.stderr)
+    if len(failures) == len(inputs):
+        return EXIT_BAD_INPUT
+    bad = {src for src, _ in failures}
     store = ModelStore()
     language = None if args.language.lower() == "auto" else args.language.lower()
     loaded = load_engine(args.engine, args.model, store, language=language)
@@ -166,9 +178,10 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
                                 threads=args.threads)
     rules = CaptionRules(max_line_chars=args.max_line_chars, max_lines=args.max_lines)
     stems = _output_paths(inputs, args.out)
-    failures: list[tuple[Path, HarkError]] = []
     cancel = threading.Event()
     for src in inputs:
+        if src in bad:
+            continue
         bar = _progress_bar(src.name, args.quiet)
 
         def job(ev: threading.Event, src: Path = src, bar=bar):  # type: ignore[no-untyped-def]
@@ -184,7 +197,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         except (MediaError, OSError) as e:
             bar.close()
             err = e if isinstance(e, MediaError) else MediaError(src, e.strerror or str(e))
-            log.error("%s", err)
+            print(f"hark: error: {err}", file=sys.stderr)
             failures.append((src, err))
             continue
         bar.close()
@@ -196,10 +209,11 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             log.info("wrote %s", out)
         print(f"{src} -> {', '.join(str(stem.with_name(f'{stem.name}.{f}')) for f in args.format)}")
     if failures:
-        done = len(inputs) - len(failures)
-        print(f"hark: {done} of {len(inputs)} files transcribed; failed:", file=sys.stderr)
-        for src, err in failures:
-            print(f"  {err}", file=sys.stderr)
+        if len(inputs) > 1:  # the errors scrolled by among the progress bars: repeat them together
+            done = len(inputs) - len(failures)
+            print(f"hark: {done} of {len(inputs)} files transcribed; failed:", file=sys.stderr)
+            for src, err in failures:
+                print(f"  {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK
 
