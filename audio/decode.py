@@ -1,17 +1,19 @@
 """Any audio or video file -> 16 kHz mono float32, streamed through ffmpeg.
 
 ffmpeg (driven through ffmpeg-python) resamples, downmixes and converts to
-float32 itself; we read its stdout straight into a preallocated float32 array,
-so a long file never exists as float64 or as one big Python bytes object.
+float32 itself; we read its stdout straight into float32 arrays (one, sized
+from the probed duration, once that is known), so a long file never exists as
+float64 or as one big Python bytes object.
 """
 from __future__ import annotations
 
 import collections
-import concurrent.futures
 import logging
 import math
+import re
 import subprocess
 import threading
+import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +21,9 @@ from pathlib import Path
 import ffmpeg
 import numpy as np
 
-from audio.errors import Cancelled, EmptyMediaError, NotMediaError
+from audio.errors import Cancelled, EmptyMediaError, NoAudioStreamError, NotMediaError
 from audio.ffmpeg_tools import FfmpegTools, find_tools
-from audio.probe import MediaInfo, check_path, probe
+from audio.probe import MediaInfo, check_path, parse_banner
 
 log = logging.getLogger(__name__)
 
@@ -45,30 +47,52 @@ class DecodedAudio:
         return len(self.samples) / self.sample_rate
 
 
-class _StderrTail:
-    """Drains ffmpeg's stderr on a thread (a full pipe would stall ffmpeg) and keeps the tail."""
+_LEVEL = re.compile(r"\[(fatal|error|warning|info)\] ")
+
+
+class _StderrReader:
+    """Drains ffmpeg's stderr on a thread (a full pipe would stall ffmpeg).
+
+    ffmpeg runs with `-loglevel level+info`: it first describes its input
+    (the facts a separate ffprobe would give: one process instead of two),
+    then reports errors, each line tagged with its level.
+    """
 
     def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
-        self.lines: collections.deque[str] = collections.deque(maxlen=40)
+        self.banner: list[str] = []
+        self.banner_done = threading.Event()
+        self.errors: collections.deque[str] = collections.deque(maxlen=40)
         self._thread = threading.Thread(target=self._run, args=(stream,), daemon=True)
         self._thread.start()
 
     def _run(self, stream) -> None:  # type: ignore[no-untyped-def]
-        for raw in iter(stream.readline, b""):
-            line = raw.decode("utf-8", "replace").strip()
-            if line:
-                self.lines.append(line)
+        try:
+            for raw in iter(stream.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip()
+                m = _LEVEL.search(line)
+                level = m.group(1) if m else "info"
+                text = (line[: m.start()] + line[m.end() :]).strip() if m else line.strip()
+                if level in ("fatal", "error"):
+                    self.errors.append(text)
+                if not self.banner_done.is_set():
+                    self.banner.append(text)
+                    if text.startswith(("Output #0", "Stream mapping:")):
+                        self.banner_done.set()
+        finally:
+            self.banner_done.set()
 
     def join(self) -> list[str]:
         self._thread.join(timeout=5)
-        return list(self.lines)
+        return list(self.errors)
 
 
 def _command(path: Path, tools: FfmpegTools, sample_rate: int) -> list[str]:
     stream = ffmpeg.input(str(path)).output(
         "pipe:", format="f32le", acodec="pcm_f32le", ac=1, ar=sample_rate, map="0:a:0", vn=None, sn=None, dn=None
     )
-    return stream.global_args("-hide_banner", "-nostdin", "-loglevel", "error").compile(cmd=tools.ffmpeg)
+    return stream.global_args("-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info").compile(
+        cmd=tools.ffmpeg
+    )
 
 
 class _Decoder:
@@ -85,7 +109,20 @@ class _Decoder:
             stderr=subprocess.PIPE,
             bufsize=0,
         )
-        self.stderr = _StderrTail(self.proc.stderr)
+        self.stderr = _StderrReader(self.proc.stderr)
+
+    def media_info(self) -> MediaInfo:
+        """What ffmpeg says its input is; raises MediaError for unusable input."""
+        self.stderr.banner_done.wait()
+        if not self.stderr.banner or not any("Input #0" in ln for ln in self.stderr.banner):
+            self.proc.wait()  # ffmpeg gave up on the file: its last words say why
+            errors = self.stderr.join()
+            raise NotMediaError(self.path, errors[-1] if errors else f"ffmpeg exited with {self.proc.returncode}")
+        info = parse_banner(self.path, "\n".join(self.stderr.banner))
+        if not info.has_audio:
+            raise NoAudioStreamError(self.path)
+        self.info = info
+        return info
 
     def read_into(self, view: memoryview) -> int:
         """Fill `view` (bytes) as far as the stream allows; return bytes read (0 at end)."""
@@ -98,9 +135,16 @@ class _Decoder:
             got += n
         return got
 
+    def info_ready(self) -> bool:
+        return self.stderr.banner_done.is_set()
+
     def kill(self) -> None:
         self.proc.kill()
         self.proc.wait()
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.kill()
 
     def finish(self, n_samples: int) -> list[str]:
         """Wait for ffmpeg; raise for unusable input, return warnings for damaged input."""
@@ -124,6 +168,71 @@ class _Decoder:
         return warnings
 
 
+class _WavReader:
+    """16 kHz mono 16-bit PCM WAV, what dictation and most recorders write, needs no
+    conversion: it is read directly, saving an ffmpeg process start (~50 ms) per file.
+    Same interface and the same samples (x / 32768) as _Decoder."""
+
+    def __init__(self, path: Path, w: wave.Wave_read) -> None:
+        self.path, self._w = path, w
+        self.sample_rate = w.getframerate()
+        self.frames = w.getnframes()
+        self.info = MediaInfo(path=str(path), duration=self.frames / self.sample_rate, format_name="wav",
+                              has_audio=True, has_video=False, audio_codec="pcm_s16le",
+                              sample_rate=self.sample_rate, channels=1)
+
+    @classmethod
+    def open(cls, path: Path, sample_rate: int) -> _WavReader | None:
+        """A reader if `path` is such a WAV, else None (ffmpeg handles everything else)."""
+        try:
+            with path.open("rb") as f:
+                if f.read(4) != b"RIFF":
+                    return None
+            w = wave.open(str(path), "rb")
+        except (wave.Error, EOFError, OSError):
+            return None
+        shape = (w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getcomptype())
+        # A header claiming more data than the file holds (or a streamed 0/-1 size) goes to ffmpeg.
+        plausible = 0 < w.getnframes() * 2 <= path.stat().st_size
+        if shape != (sample_rate, 1, 2, "NONE") or not plausible:
+            w.close()
+            return None
+        return cls(path, w)
+
+    def info_ready(self) -> bool:
+        return True
+
+    def media_info(self) -> MediaInfo:
+        return self.info
+
+    def read_into(self, view: memoryview) -> int:
+        raw = self._w.readframes(len(view) // _BYTES_PER_SAMPLE)
+        k = len(raw) // 2
+        out = np.frombuffer(view, dtype=np.float32, count=k)
+        np.multiply(np.frombuffer(raw, dtype="<i2", count=k), np.float32(1 / 32768), out=out, casting="unsafe")
+        return k * _BYTES_PER_SAMPLE
+
+    def finish(self, n_samples: int) -> list[str]:
+        self.close()
+        if n_samples == 0:
+            raise EmptyMediaError(self.path)
+        if n_samples < self.frames - self.sample_rate // 2:
+            msg = f"the file seems truncated: decoded {n_samples / self.sample_rate:.1f} s of {self.info.duration:.1f} s"
+            log.warning("%s: %s", self.path, msg)
+            return [msg]
+        return []
+
+    def kill(self) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._w.close()
+
+
+def _open_source(path: Path, tools: FfmpegTools | None, sample_rate: int) -> _Decoder | _WavReader:
+    return _WavReader.open(path, sample_rate) or _Decoder(path, tools or find_tools(), sample_rate)
+
+
 def decode_audio(
     path: str | Path,
     *,
@@ -138,57 +247,60 @@ def decode_audio(
     files. A file damaged mid-stream returns what decoded, with `warnings`.
     """
     p = Path(path)
-    tools = tools or find_tools()
     check_path(p)
-    # ffmpeg starts decoding while ffprobe looks at the file: each costs a process start.
-    dec = _Decoder(p, tools, sample_rate)
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="probe")
-    probing = pool.submit(probe, p, tools)
-    pool.shutdown(wait=False)
-    buf = np.empty(sample_rate * 60, dtype=np.float32)
+    dec = _open_source(p, tools, sample_rate)
+    # Until ffmpeg's description of its input tells the length, audio goes into small blocks; then into one
+    # buffer of the right size, so a long file is neither regrown nor copied.
+    blocks: list[np.ndarray] = []
+    buf: np.ndarray | None = None
+    in_buf = 0  # samples held in buf
+    n = 0  # samples decoded in all
     info: MediaInfo | None = None
-    n = 0  # samples
-    tail = b""
     try:
         while True:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
-            if info is None and probing.done():
-                info = dec.info = probing.result()  # raises MediaError for unusable input
-                expected = math.ceil((info.duration or 0) * sample_rate) + sample_rate  # durations are approximate
-                if expected > len(buf):
-                    buf = _grow(buf, n, expected)
-            if len(buf) - n < _READ_SAMPLES:
-                buf = _grow(buf, n)
-            view = memoryview(buf).cast("B")[n * _BYTES_PER_SAMPLE : (n + _READ_SAMPLES) * _BYTES_PER_SAMPLE]
-            got = dec.read_into(view)
-            if got == 0:
+            if info is None and dec.info_ready():
+                info = dec.media_info()  # raises MediaError for unusable input
+                # Container durations are approximate: a second of headroom.
+                size = max(math.ceil((info.duration or 0) * sample_rate) + sample_rate, n + _READ_SAMPLES)
+                buf = np.empty(size, dtype=np.float32)
+                for b in blocks:
+                    buf[in_buf : in_buf + len(b)] = b
+                    in_buf += len(b)
+                blocks.clear()
+            room = len(buf) - in_buf if buf is not None and not blocks else 0
+            if room:
+                got = dec.read_into(memoryview(buf[in_buf : in_buf + min(room, _READ_SAMPLES)]).cast("B"))
+                in_buf += got // _BYTES_PER_SAMPLE
+            else:  # length not known yet, or the file ran past its stated duration
+                block = np.empty(_READ_SAMPLES, dtype=np.float32)
+                got = dec.read_into(memoryview(block).cast("B"))
+                if got >= _BYTES_PER_SAMPLE:
+                    blocks.append(block[: got // _BYTES_PER_SAMPLE])
+            if got < _BYTES_PER_SAMPLE:
+                if got:  # a cut sample can only happen at the very end
+                    log.debug("dropped %d trailing bytes", got)
                 break
-            whole, rest = divmod(got, _BYTES_PER_SAMPLE)
-            n += whole
-            if rest:  # a sample cut across reads can only happen at the very end
-                tail = bytes(view[whole * _BYTES_PER_SAMPLE : got])
+            n += got // _BYTES_PER_SAMPLE
             if progress is not None and info is not None and info.duration:
                 progress(min(1.0, n / sample_rate / info.duration))
         if info is None:
-            info = dec.info = probing.result()
+            info = dec.media_info()
     except BaseException:
         dec.kill()
         raise
-    if tail:
-        log.debug("dropped %d trailing bytes", len(tail))
     warnings = dec.finish(n)
     if progress is not None:
         progress(1.0)
-    # Keep the result compact: a view into a much larger buffer would pin it.
-    samples = buf[:n] if len(buf) - n < sample_rate * 5 else buf[:n].copy()
+    if buf is None:
+        samples = np.concatenate(blocks) if blocks else np.empty(0, dtype=np.float32)
+    elif blocks:
+        samples = np.concatenate([buf[:in_buf], *blocks])
+    else:
+        # Keep the result compact: a view into a much larger buffer would pin it.
+        samples = buf[:n] if len(buf) - n < sample_rate * 5 else buf[:n].copy()
     return DecodedAudio(samples=samples, sample_rate=sample_rate, info=info, warnings=warnings)
-
-
-def _grow(buf: np.ndarray, used: int, size: int = 0) -> np.ndarray:
-    bigger = np.empty(max(size, len(buf) * 3 // 2, used + _READ_SAMPLES * 2), dtype=np.float32)
-    bigger[:used] = buf[:used]
-    return bigger
 
 
 class AudioStream:
@@ -209,18 +321,26 @@ class AudioStream:
         tools: FfmpegTools | None = None,
     ) -> None:
         self.path = Path(path)
-        tools = tools or find_tools()
-        self.info = probe(self.path, tools)  # raises now for unusable input
+        check_path(self.path)
         self.sample_rate = sample_rate
         self.block_samples = block_samples
         self.cancel = cancel
         self.warnings: list[str] = []
         self.samples_read = 0
-        self._tools = tools
+        # ffmpeg starts now and describes its input first: unusable input raises here.
+        self._dec = _open_source(self.path, tools, sample_rate)
+        try:
+            self.info = self._dec.media_info()
+        except BaseException:
+            self._dec.kill()
+            raise
+
+    def close(self) -> None:
+        """Stop ffmpeg if the stream is dropped before it is read to the end."""
+        self._dec.close()
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        dec = _Decoder(self.path, self._tools, self.sample_rate)
-        dec.info = self.info
+        dec = self._dec
         try:
             while True:
                 if self.cancel is not None and self.cancel.is_set():

@@ -94,9 +94,18 @@ def _probe_ffmpeg(p: Path, ffmpeg: str) -> MediaInfo:
     run = subprocess.run(
         [ffmpeg, "-hide_banner", "-nostdin", "-i", str(p)], capture_output=True, text=True, errors="replace"
     )
-    err = run.stderr
+    return parse_banner(p, run.stderr)
+
+
+def parse_banner(p: Path, err: str) -> MediaInfo:
+    """MediaInfo from the input description ffmpeg prints on stderr (`Input #0, ...`).
+
+    Only the input part is read: the output streams that follow must not count.
+    Raises NotMediaError when ffmpeg could not open the file as media.
+    """
     if "Input #0" not in err:
         raise NotMediaError(p, _first_error_line(err))
+    err = re.split(r"^.*(?:Output #0|Stream mapping:)", err, maxsplit=1, flags=re.M)[0]
     m = _DURATION.search(err)
     duration = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3)) if m else None
     a = _AUDIO.search(err)

@@ -76,11 +76,14 @@ def transcribe_file(
                 )
             chunk_progress(1.0)
 
-        for block in stream:
-            for chunk in chunker.feed(block):
+        try:
+            for block in stream:
+                for chunk in chunker.feed(block):
+                    run(chunk)
+            for chunk in chunker.finish():
                 run(chunk)
-        for chunk in chunker.finish():
-            run(chunk)
+        finally:
+            stream.close()  # an engine error or a cancel must not leave ffmpeg behind
         if chunker.peak < SILENT_PEAK:
             digest.cancel()
             raise SilentMediaError(src)

@@ -44,6 +44,21 @@ def test_decodes_every_shared_format(rel: str, seconds: float) -> None:
     assert got.warnings == []
 
 
+@pytest.mark.parametrize("rel,seconds", FORMATS)
+def test_decoder_describes_its_input_as_ffprobe_does(rel: str, seconds: float) -> None:
+    # The decoding ffmpeg's own banner replaces a second (ffprobe) process.
+    ours, reference = AudioStream(DATA / rel).info, probe(DATA / rel)
+    assert reference.duration is not None and ours.duration == pytest.approx(reference.duration, abs=0.02)
+    assert (ours.has_audio, ours.has_video, ours.sample_rate, ours.channels, ours.audio_codec) == (
+        reference.has_audio, reference.has_video, reference.sample_rate, reference.channels, reference.audio_codec)
+
+
+def test_a_stream_dropped_unread_stops_its_ffmpeg() -> None:
+    stream = AudioStream(JFK_MP3)
+    stream.close()
+    assert stream._dec.proc.poll() is not None  # type: ignore[union-attr]
+
+
 def test_decoded_samples_match_the_source_pcm() -> None:
     with wave.open(str(JFK_WAV)) as w:
         ref = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
@@ -185,3 +200,20 @@ def test_expand_inputs_finds_media_in_folders(tmp_path: Path) -> None:
     (tmp_path / "readme.txt").write_text("x")
     found = expand_inputs([tmp_path])
     assert [p.name for p in found] == ["jfk.mp3"]
+
+
+def test_plain_16k_wav_is_read_without_ffmpeg_and_matches_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import audio.decode as decode_mod
+
+    def no_ffmpeg() -> None:
+        raise AssertionError("ffmpeg was started for a 16 kHz mono PCM WAV")
+
+    monkeypatch.setattr(decode_mod, "find_tools", no_ffmpeg)
+    direct = decode_audio(JFK_WAV)
+    streamed = np.concatenate(list(AudioStream(JFK_WAV, block_samples=7000)))
+    monkeypatch.undo()
+    monkeypatch.setattr(decode_mod._WavReader, "open", classmethod(lambda cls, p, sr: None))
+    via_ffmpeg = decode_audio(JFK_WAV)
+    assert np.array_equal(direct.samples, via_ffmpeg.samples) and np.array_equal(streamed, direct.samples)
+    assert direct.info.duration == pytest.approx(via_ffmpeg.info.duration, abs=0.001)
+    assert direct.info.sample_rate == 16000 and direct.info.channels == 1 and direct.warnings == []
