@@ -57,12 +57,14 @@ def speech_file(minutes: int, suffix: str) -> Path:
         return path
     OUT.mkdir(parents=True, exist_ok=True)
     sources = sorted((SHARED / "data" / "mfa").glob("*.flac")) + [JFK]
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as lst:
-        for src in sources:
-            lst.write(f"file '{src}'\n")
     loop = OUT / "speech-loop.wav"
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i", lst.name,
-                    "-ar", "16000", "-ac", "1", str(loop)], check=True)
+    if not loop.exists():
+        # Sources differ in codec, so they are joined by the concat filter, not the concat demuxer.
+        inputs = [a for src in sources for a in ("-i", str(src))]
+        graph = "".join(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono[a{i}];" for i in range(len(sources)))
+        graph += "".join(f"[a{i}]" for i in range(len(sources))) + f"concat=n={len(sources)}:v=0:a=1[out]"
+        subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]",
+                        str(loop)], check=True)
     codec = ["-c:a", "aac", "-b:a", "64k"] if suffix == ".m4a" else []
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(loop), "-t", str(minutes * 60),
                     *codec, str(path)], check=True)
@@ -163,11 +165,14 @@ def bench_memory(threads: int) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(prog="bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("which", nargs="*", choices=["engine", "decode", "memory"], default=[])
+    p.add_argument("which", nargs="*", metavar="{engine,decode,memory}", help="which benchmarks (default: all)")
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     which = args.which or ["engine", "decode", "memory"]
+    unknown = sorted(set(which) - {"engine", "decode", "memory"})
+    if unknown:
+        p.error(f"unknown benchmark {', '.join(unknown)}; choose from engine, decode, memory")
     if "decode" in which:
         bench_decode(args.runs)
     if "engine" in which:
