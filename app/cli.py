@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -229,7 +230,8 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     print(f"  {'NAME':<22} {'SIZE':>9}  {'INSTALLED':<9}  DESCRIPTION")
     for m in rows:
         mark = "yes" if store.is_installed(m) else "-"
-        print(f"  {m.name:<22} {_human(m.size):>9}  {mark:<9}  {m.description}")
+        about = re.sub(r"\s*\([\d.]+ [KMG]i?B\)$", "", m.description)  # the SIZE column says it already
+        print(f"  {m.name:<22} {_human(m.size):>9}  {mark:<9}  {about}")
     if not args.all:
         print("  (quantized variants: hark models list --all)")
     return EXIT_OK
