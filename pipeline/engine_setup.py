@@ -21,13 +21,17 @@ class LoadedEngine:
     notices: list[str] = field(default_factory=list)  # things the user should know, one line each
 
 
-def load_engine(kind: str, model: str | None, store: ModelStore, *, language: str | None = None) -> LoadedEngine:
-    """kind: auto (whisper if a model is available, else the offline English engine), whisper, sphinx."""
+def load_engine(kind: str, model: str | None, store: ModelStore, *, language: str | None = None,
+                isolate: bool = False) -> LoadedEngine:
+    """kind: auto (whisper if a model is available, else the offline English engine), whisper, sphinx.
+
+    isolate: run engines that hold the GIL (PocketSphinx) in a child process, for a GUI.
+    """
     if kind not in ENGINES:
         raise ValueError(f"unknown engine {kind!r}")
     model = model or os.environ.get("HARK_MODEL") or None
     if kind == "sphinx":
-        return LoadedEngine(_sphinx())
+        return LoadedEngine(_sphinx(isolate))
     try:
         resolved = store.resolve(model)
     except ModelError:
@@ -39,7 +43,7 @@ def load_engine(kind: str, model: str | None, store: ModelStore, *, language: st
                 "run: hark models download base"
             ) from None
         return LoadedEngine(
-            _sphinx(),
+            _sphinx(isolate),
             notices=["no whisper model installed: using the offline English engine (pocketsphinx); "
                      "for much better accuracy run: hark models download base.en"],
         )
@@ -49,10 +53,10 @@ def load_engine(kind: str, model: str | None, store: ModelStore, *, language: st
     return LoadedEngine(engine, model_sha256=resolved.sha256)
 
 
-def _sphinx() -> Engine:
+def _sphinx(isolate: bool = False) -> Engine:
     from pipeline.engines.sphinx import SphinxEngine
 
-    return SphinxEngine()
+    return SphinxEngine(isolate=isolate)
 
 
 def load_vad(store: ModelStore) -> tuple[SileroVad | None, str | None]:

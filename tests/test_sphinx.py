@@ -11,7 +11,7 @@ from audio.errors import Cancelled
 from pipeline.engines.base import TranscribeOptions
 from pipeline.engines.sphinx import SphinxEngine
 from pipeline.errors import EngineError
-from tests.conftest import DATA, JFK_MP3
+from tests.conftest import DATA, JFK_MP3, JFK_WAV
 from tests.textgrid_ref import matched_timing_errors, normalise, reference_words
 
 
@@ -76,3 +76,39 @@ def test_progress_reaches_one(engine: SphinxEngine) -> None:
     seen: list[float] = []
     engine.transcribe(decode_audio(JFK_MP3).samples, TranscribeOptions(), progress=seen.append)
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+def test_isolated_engine_gives_the_same_words_without_holding_the_gil(engine: SphinxEngine) -> None:
+    import time
+
+    samples = decode_audio(JFK_WAV).samples
+    isolated = SphinxEngine(isolate=True)
+    try:
+        gaps: list[float] = []
+        done = threading.Event()
+
+        def ticker() -> None:
+            last = time.perf_counter()
+            while not done.is_set():
+                time.sleep(0.005)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        t = threading.Thread(target=ticker)
+        t.start()
+        got = isolated.transcribe(samples, TranscribeOptions())
+        done.set()
+        t.join()
+        want = engine.transcribe(samples, TranscribeOptions())
+        assert [w.text for w in got.words] == [w.text for w in want.words]
+        # (a decoder's adaptation state carries over between calls: times agree to a frame or so)
+        assert all(abs(a.start - b.start) <= 0.03 and abs(a.end - b.end) <= 0.03 for a, b in zip(got.words, want.words))
+        # In-process, PocketSphinx holds the GIL for a whole utterance (~1.4 s here); a GUI would freeze.
+        assert max(gaps) < 0.3
+        cancel = threading.Event()
+        cancel.set()
+        with pytest.raises(Cancelled):
+            isolated.transcribe(samples, TranscribeOptions(), cancel=cancel)
+    finally:
+        isolated.close()

@@ -8,8 +8,10 @@ than streaming it in pieces).
 """
 from __future__ import annotations
 
+import concurrent.futures
 import importlib.metadata
 import io
+import multiprocessing
 import re
 import threading
 
@@ -23,17 +25,58 @@ SAMPLE_RATE = 16_000
 _ALT_PRONUNCIATION = re.compile(r"\(\d+\)$")
 
 
+# In a worker process (see `isolate`): its own decoder, built once.
+_worker_engine: SphinxEngine | None = None
+
+
+def _worker_init() -> None:
+    global _worker_engine
+    _worker_engine = SphinxEngine()
+
+
+def _worker_decode(pcm: bytes, offset: float) -> list[EngineWord]:
+    assert _worker_engine is not None
+    return _worker_engine._decode(pcm, offset)
+
+
 class SphinxEngine:
+    """`isolate=True` decodes in a child process: PocketSphinx holds the GIL for
+    a whole utterance (over a second), which would freeze a GUI in this process."""
+
     name = "pocketsphinx"
     model_name = "en-us (bundled)"
 
-    def __init__(self) -> None:
+    def __init__(self, *, isolate: bool = False) -> None:
+        self.version = importlib.metadata.version("pocketsphinx")
+        self._lock = threading.Lock()
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        if isolate:
+            ctx = multiprocessing.get_context("spawn")  # no fork of a process that runs Qt and threads
+            self._pool = concurrent.futures.ProcessPoolExecutor(1, mp_context=ctx, initializer=_worker_init)
+            return
         from pocketsphinx import Decoder
 
-        self.version = importlib.metadata.version("pocketsphinx")
         self._decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
         self._frame_rate = int(self._decoder.config["frate"])
-        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _decode_isolated(self, pcm: bytes, offset: float, cancel: threading.Event | None) -> list[EngineWord]:
+        assert self._pool is not None
+        try:
+            future = self._pool.submit(_worker_decode, pcm, offset)
+            while True:  # waiting here releases the GIL; a cancel is noticed within 0.1 s
+                try:
+                    return future.result(timeout=0.1)
+                except concurrent.futures.TimeoutError:
+                    if cancel is not None and cancel.is_set():
+                        raise Cancelled() from None
+        except concurrent.futures.process.BrokenProcessPool as e:
+            self._pool = None
+            raise EngineError("the offline engine's worker process stopped unexpectedly") from e
 
     def options_record(self, options: TranscribeOptions) -> dict[str, object]:
         return {"language": "en"}
@@ -54,10 +97,15 @@ class SphinxEngine:
         pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
         words: list[EngineWord] = []
         with self._lock:
+            if self._pool is None and not hasattr(self, "_decoder"):
+                raise EngineError("the engine was closed")
             for utt in Segmenter(sample_rate=SAMPLE_RATE).segment(io.BytesIO(pcm.tobytes())):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()
-                words.extend(self._decode(utt.pcm, utt.start_time))
+                if self._pool is not None:
+                    words.extend(self._decode_isolated(utt.pcm, utt.start_time, cancel))
+                else:
+                    words.extend(self._decode(utt.pcm, utt.start_time))
                 if progress is not None and total > 0:
                     progress(min(1.0, utt.end_time / total))
         if progress is not None:
