@@ -186,7 +186,7 @@ def _jfk() -> np.ndarray:
     return pcm.astype(np.float32) / 32768.0
 
 
-def test_pywhispercpp_transcribes(random_tiny: Path, capfd: pytest.CaptureFixture[str]) -> None:
+def test_pywhispercpp_transcribes(random_tiny: Path) -> None:
     pytest.importorskip("pywhispercpp")
     if not JFK_WAV.is_file():
         pytest.skip(f"missing {JFK_WAV}")
@@ -194,11 +194,9 @@ def test_pywhispercpp_transcribes(random_tiny: Path, capfd: pytest.CaptureFixtur
 
     audio = _jfk()
     model = Model(str(random_tiny.resolve()), n_threads=2, print_realtime=False, print_progress=False)
-    log = capfd.readouterr().err
-    assert "no tensors loaded" not in log and "assuming empty model" not in log
-    assert "model size" in log  # whisper.cpp logs to native stderr
-
     segments = model.transcribe(audio)
+    # An empty model (header only, "no tensors loaded") decodes nothing; real weights decode something.
+    # (whisper.cpp's load log is not checked: once our engine has run, it goes to Python logging.)
     assert len(segments) >= 1
     duration = len(audio) / 16000  # 11.0 s
     for s in segments:  # pywhispercpp times are in centiseconds
