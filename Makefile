@@ -1,11 +1,11 @@
 # make run   - set up, then launch Hark
 # make test  - set up, then run every test headless
 # make bench - set up, then run the benchmarks (by hand; not part of tests)
+# make screenshots - render the main window's states under Xvfb into docs/screenshots/
 VENV ?= .venv
 PY := $(VENV)/bin/python
-export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: setup run test bench clean
+.PHONY: setup run test bench screenshots clean
 
 setup:
 	@bash packaging/setup-dev.sh
@@ -14,10 +14,13 @@ run: setup
 	$(VENV)/bin/hark $(ARGS)
 
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) -m bench $(ARGS)
+
+screenshots: setup
+	xvfb-run -a -s "-screen 0 1400x900x24" $(PY) packaging/screenshots.py docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -50,7 +50,9 @@ def _positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hark",
-        description="Offline transcription with word-level timestamps (whisper.cpp), captions and text.",
+        usage="hark [FILE ...]  |  hark [-v] COMMAND ...",
+        description="Offline transcription with word-level timestamps (whisper.cpp), captions and text. "
+                    "Run with no arguments, or with media files, to open the desktop app.",
         epilog="Exit codes: 0 ok, 1 failure, 2 usage, 3 bad input, 4 model problem, 130 cancelled.",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
@@ -282,15 +284,28 @@ def cmd_models_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+COMMANDS = ("transcribe", "models")
+
+
+def wants_gui(argv: Sequence[str]) -> bool:
+    """`hark` alone, or `hark FILE...`, opens the desktop app; commands and options stay on the terminal."""
+    return not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if wants_gui(argv):
+        from app.gui import main as gui_main
+
+        return gui_main(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="hark: %(levelname)s: %(message)s", stream=sys.stderr)
     logging.getLogger("hark").setLevel(logging.INFO if args.verbose else logging.WARNING)
-    if not getattr(args, "func", None):
+    if not getattr(args, "func", None):  # e.g. `hark -v` alone
         parser.print_help()
-        return EXIT_OK
+        return EXIT_USAGE
     try:
         return int(args.func(args))
     except Cancelled:

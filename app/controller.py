@@ -1,0 +1,388 @@
+"""Wires the main window to the queue, the runner, projects and settings.
+
+Everything the user can lose is written to disk as soon as it changes: the
+queue after every state change, a project after every edit (debounced).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from app import paths
+from app.job_runner import JobResult, JobRunner, describe_os_error
+from app.settings import AppSettings, save_settings
+from audio.errors import HarkError
+from audio.formats import expand_inputs
+from pipeline import project as projects
+from pipeline.atomic_write import write_text_atomic
+from pipeline.export import export
+from pipeline.jobs import JobStatus, estimate_eta, load_queue, save_queue
+from pipeline.model_store import ModelStore
+from pipeline.project import Project
+from ui.main_window import MainWindow
+from ui.queue_model import QueueModel
+
+log = logging.getLogger(__name__)
+RECENT_MAX = 12
+AUTOSAVE_MS = 400
+
+
+class Controller(QObject):
+    def __init__(self, settings: AppSettings, store: ModelStore, qsettings: object | None = None,
+                 icon: object | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.qsettings = qsettings
+        self.store = store
+        queue, warning = load_queue(paths.queue_file())
+        self.model = QueueModel(queue, self)
+        self.window = MainWindow(self.model, icon)  # type: ignore[arg-type]
+        self.runner = JobRunner(store, self)
+        self.project: Project | None = None
+        self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
+        self._autosave.timeout.connect(self.save_project)
+        self._quitting = False
+        self.tray = None
+
+        w = self.window
+        w.files_dropped.connect(self.add_paths)
+        w.open_project_requested.connect(self.open_project)
+        w.models_requested.connect(self.show_models)
+        w.settings_requested.connect(self.show_settings)
+        w.can_close = self.confirm_close
+        qv = w.queue_view
+        qv.cancel_requested.connect(self.cancel_job)
+        qv.retry_requested.connect(self.retry_job)
+        qv.remove_requested.connect(self.remove_job)
+        qv.reveal_requested.connect(self.reveal_job)
+        qv.job_selected.connect(self.show_job)
+        tv = w.transcript_view
+        tv.project_changed.connect(self._project_edited)
+        tv.export_requested.connect(self.export_current)
+
+        r = self.runner
+        r.started.connect(self._job_started)
+        r.progress.connect(self._job_progress)
+        r.finished.connect(self._job_finished)
+        r.failed.connect(self._job_failed)
+        r.cancelled.connect(self._job_cancelled)
+        r.notice.connect(w.show_status)
+        r.probed.connect(self._job_probed)
+
+        w.set_recent(self.recent())
+        if warning:
+            w.show_status(warning)
+        for job in queue.jobs:
+            if job.active and job.duration is None:
+                self.runner.probe(job.id, job.path)
+        QTimer.singleShot(0, self.start_next)
+
+    # --- queue -------------------------------------------------------------------------------
+    @property
+    def queue(self):  # type: ignore[no-untyped-def]
+        return self.model.queue
+
+    def add_paths(self, items: list[str]) -> int:
+        """Queue files, and the media files inside folders; returns how many were added."""
+        files = [str(p) for p in expand_inputs([Path(i) for i in items])]
+        added = self.model.add_paths(files)
+        for job in added:
+            self.runner.probe(job.id, job.path)
+        if not added and items:
+            self.window.show_status("Nothing new to add: no media files, or they are queued already")
+        self.save_queue()
+        self.start_next()
+        return len(added)
+
+    def save_queue(self) -> None:
+        try:
+            save_queue(self.queue, paths.queue_file())
+        except (HarkError, OSError) as e:
+            self.window.show_status(f"Could not save the queue: {e}")
+
+    def start_next(self) -> None:
+        if self.runner.busy() or self._quitting:
+            return
+        job = self.queue.next_queued()
+        if job is None:
+            self._update_activity()
+            return
+        self.queue.start(job.id)
+        self.model.job_changed(job.id)
+        self.save_queue()
+        self.runner.run(job.id, job.path, self.settings)
+        self._update_activity()
+
+    def cancel_job(self, job_id: str) -> None:
+        job = self.queue.get(job_id)
+        if job.status is JobStatus.RUNNING and self.runner.job_id == job_id:
+            self.runner.cancel()  # the runner reports back through _job_cancelled
+            return
+        self.queue.cancel(job_id)
+        self._changed(job_id)
+
+    def retry_job(self, job_id: str) -> None:
+        self.queue.retry(job_id)
+        self._changed(job_id)
+        self.runner.probe(job_id, self.queue.get(job_id).path)
+        self.start_next()
+
+    def remove_job(self, job_id: str) -> None:
+        if self.queue.get(job_id).status is JobStatus.RUNNING:
+            return
+        self.model.remove_job(job_id)
+        self.save_queue()
+        self._update_activity()
+
+    def reveal_job(self, job_id: str) -> None:
+        job = self.queue.get(job_id)
+        target = Path(job.outputs[0]).parent if job.outputs else Path(job.path).parent
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+
+    def _changed(self, job_id: str) -> None:
+        self.model.job_changed(job_id)
+        self.save_queue()
+        self._update_activity()
+
+    # --- runner signals ----------------------------------------------------------------------
+    def _job_started(self, job_id: str) -> None:
+        self.window.show_status(f"Transcribing {self.queue.get(job_id).name}…")
+
+    def _job_progress(self, job_id: str, fraction: float) -> None:
+        job = self.queue.get(job_id)
+        elapsed = time.time() - (job.started or time.time())
+        self.queue.set_progress(job_id, fraction, estimate_eta(fraction, elapsed))
+        self.model.job_changed(job_id)
+        self._update_activity()
+
+    def _job_probed(self, job_id: str, duration: object, error: object) -> None:
+        try:
+            job = self.queue.get(job_id)
+        except KeyError:
+            return  # removed meanwhile
+        if error and job.status is JobStatus.QUEUED:
+            self.queue.fail(job_id, str(error))  # fails alone, before it ever reaches the engine
+        elif isinstance(duration, (int, float)):
+            job.duration = float(duration)
+        self._changed(job_id)
+
+    def _job_finished(self, job_id: str, result: JobResult) -> None:
+        self.queue.finish(job_id, result.project, result.outputs)
+        job = self.queue.get(job_id)
+        self._changed(job_id)
+        self.add_recent(result.project)
+        note = f" ({result.warnings[0]})" if result.warnings else ""
+        self.window.show_status(f"Done: {job.name}{note}")
+        selected = self.window.queue_view.selected_job()
+        if self.project is None or (selected is not None and selected.id == job_id):
+            self.window.queue_view.select_job(job_id)
+            self.show_job(job_id)
+        self.start_next()
+
+    def _job_failed(self, job_id: str, message: str) -> None:
+        self.queue.fail(job_id, message)
+        self._changed(job_id)
+        self.window.show_status(f"Failed: {self.queue.get(job_id).name}: {message}")
+        self.start_next()
+
+    def _job_cancelled(self, job_id: str) -> None:
+        if self._quitting:  # unfinished work survives the restart
+            self.queue.retry(job_id)
+        else:
+            self.queue.cancel(job_id)
+        self._changed(job_id)
+        self.start_next()
+
+    def _update_activity(self) -> None:
+        counts = self.queue.counts()
+        running = self.queue.running()
+        waiting = counts[JobStatus.QUEUED]
+        if running is not None:
+            text = f"Transcribing {running.name} · {round(running.progress * 100)}%"
+            if waiting:
+                text += f" · {waiting} waiting"
+        else:
+            text = f"{counts[JobStatus.DONE]} done" + (f", {counts[JobStatus.FAILED]} failed" if counts[JobStatus.FAILED] else "")
+        if self.tray is not None:
+            self.tray.set_activity(text, running is not None)  # type: ignore[attr-defined]
+
+    # --- projects ----------------------------------------------------------------------------
+    def show_job(self, job_id: str) -> None:
+        if not job_id:
+            return
+        job = self.queue.get(job_id)
+        if job.status is JobStatus.DONE and job.project:
+            self.open_project(job.project)
+
+    def open_project(self, path: str) -> bool:
+        self.save_project()  # never lose pending edits of the one being left
+        try:
+            project = projects.load(path)
+        except HarkError as e:
+            QMessageBox.warning(self.window, "Cannot open project", str(e))
+            self.forget_recent(path)
+            return False
+        if projects.media_missing(project) and not self._find_media(project):
+            self.window.show_status(f"{project.title}: the media file is missing; the transcript is shown without it")
+        self.project = project
+        self.window.transcript_view.set_project(project)
+        self.window.setWindowTitle(f"{project.title} — Hark")
+        self.add_recent(path)
+        return True
+
+    def _find_media(self, project: Project) -> bool:
+        """The media moved: look next to the project, then ask the user where it went."""
+        if project.path is not None:
+            found = projects.find_moved_media(project, [project.path.parent])
+            if found is not None and projects.relink_media(project, found, check_hash=False):
+                projects.save(project)
+                return True
+        answer = QMessageBox.question(
+            self.window, "Media file moved",
+            f"The media of this project is no longer at\n{project.media_path}\n\nDo you know where it went?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        path, _ = QFileDialog.getOpenFileName(self.window, f"Where is {project.title}?")
+        if not path:
+            return False
+        if not projects.relink_media(project, path):
+            QMessageBox.warning(self.window, "Not the same file",
+                                f"{Path(path).name} is not the media this project was made from.")
+            return False
+        projects.save(project)
+        return True
+
+    def _project_edited(self, project: Project) -> None:
+        self.project = project
+        self._autosave.start()
+
+    def save_project(self) -> None:
+        self._autosave.stop()
+        if self.project is None or self.project.path is None:
+            return
+        try:
+            projects.save(self.project)
+        except (HarkError, OSError) as e:
+            msg = describe_os_error(e) if isinstance(e, OSError) else str(e)
+            QMessageBox.warning(self.window, "Could not save", f"Your edits could not be saved: {msg}")
+
+    def export_current(self, fmt: str) -> None:
+        if self.project is None:
+            return
+        default = str(self.project.media_path.with_suffix(f".{fmt}"))
+        path, _ = QFileDialog.getSaveFileName(self.window, f"Export {fmt.upper()}", default)
+        if not path:
+            return
+        try:
+            out = export(self.project.transcript, fmt, path, highlight_words=self.settings.highlight_words)
+        except (HarkError, OSError) as e:
+            msg = describe_os_error(e) if isinstance(e, OSError) else str(e)
+            QMessageBox.warning(self.window, "Export failed", msg)
+            return
+        self.window.show_status(f"Exported {out}")
+
+    # --- recent projects ---------------------------------------------------------------------
+    def recent(self) -> list[str]:
+        try:
+            data = json.loads(paths.recent_file().read_text(encoding="utf-8"))
+            return [str(p) for p in data if isinstance(p, str)][:RECENT_MAX]
+        except (OSError, ValueError, TypeError):
+            return []
+
+    def add_recent(self, path: str) -> None:
+        self._write_recent([path, *[p for p in self.recent() if p != path]])
+
+    def forget_recent(self, path: str) -> None:
+        self._write_recent([p for p in self.recent() if p != path])
+
+    def _write_recent(self, items: list[str]) -> None:
+        try:
+            write_text_atomic(paths.recent_file(), json.dumps(items[:RECENT_MAX], indent=1) + "\n")
+        except (HarkError, OSError):
+            log.warning("could not save the recent projects list", exc_info=True)
+        self.window.set_recent(items[:RECENT_MAX])
+
+    # --- dialogs -----------------------------------------------------------------------------
+    def show_models(self) -> None:
+        from ui.model_manager import ModelManagerDialog
+
+        dlg = ModelManagerDialog(self.store, self.window)
+        dlg.model_chosen.connect(self._model_chosen)
+        dlg.exec()
+
+    def _model_chosen(self, name: str) -> None:
+        self.settings.model = name
+        if self.settings.engine == "sphinx":
+            self.settings.engine = "auto"
+        self._save_settings()
+        self.window.show_status(f"Model: {name}")
+
+    def show_settings(self) -> None:
+        from ui.settings_dialog import SettingsDialog
+
+        installed = [m.name for m in self.store.catalog if m.kind == "whisper" and self.store.is_installed(m)]
+        dlg = SettingsDialog(self.settings, installed, self.window)
+        if dlg.exec():
+            self.settings = dlg.settings()
+            self._save_settings()
+
+    def _save_settings(self) -> None:
+        if self.qsettings is not None:
+            save_settings(self.settings, self.qsettings)  # type: ignore[arg-type]
+
+    def maybe_first_run(self) -> None:
+        """With no whisper model and no choice made yet, offer one (or the offline engine) once."""
+        if self.settings.engine == "sphinx" or self.settings.model:
+            return
+        if any(m.kind == "whisper" and self.store.is_installed(m) for m in self.store.catalog):
+            return
+        qs = self.qsettings
+        if qs is not None and str(qs.value("first_run_done", "")) == "true":  # type: ignore[attr-defined]
+            return
+        from ui.first_run import FirstRunDialog
+
+        dlg = FirstRunDialog(self.store, self.window)
+        dlg.exec()
+        choice = dlg.choice()
+        if choice is not None:
+            kind, name = choice
+            if kind == "download" and name:
+                self.settings.model, self.settings.engine = name, "auto"
+            elif kind == "offline":
+                self.settings.engine = "sphinx"
+            self._save_settings()
+        if qs is not None:
+            qs.setValue("first_run_done", "true")  # type: ignore[attr-defined]
+
+    # --- quitting ----------------------------------------------------------------------------
+    def confirm_close(self) -> bool:
+        if self.runner.busy():
+            job = self.queue.running()
+            name = job.name if job else "a file"
+            answer = QMessageBox.question(
+                self.window, "Quit Hark?",
+                f"Hark is transcribing {name}.\nQuit anyway? The job stops now and starts again next time.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        self.shutdown()
+        return True
+
+    def shutdown(self) -> None:
+        self._quitting = True
+        running = self.queue.running()
+        self.runner.cancel()
+        self.runner.wait(30)
+        self.runner.deliver()  # what the worker said last (finished, cancelled) still counts
+        if running is not None and running.status is JobStatus.RUNNING:
+            self.queue.retry(running.id)  # the cancel signal may not arrive once the loop stops
+        self.save_project()
+        self.save_queue()
+        self.runner.shutdown()

@@ -1,0 +1,88 @@
+"""One Hark window per user: a second launch hands its files to the first and exits.
+
+The first instance listens on a QLocalServer; a later one connects, sends its
+file list as one JSON line, waits for the acknowledgement and quits.
+"""
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import logging
+import os
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+log = logging.getLogger(__name__)
+TIMEOUT_MS = 2000
+
+
+def server_name() -> str:
+    # Per user, and per data folder so tests (HARK_DATA_DIR) never meet a real running Hark.
+    tag = os.environ.get("HARK_DATA_DIR", "")
+    suffix = f"-{hashlib.sha1(tag.encode()).hexdigest()[:10]}" if tag else ""
+    return f"hark-{getpass.getuser()}{suffix}"
+
+
+def hand_off(files: list[str], name: str | None = None) -> bool:
+    """Give `files` to a running instance; True if one took them (this process should then exit)."""
+    sock = QLocalSocket()
+    sock.connectToServer(name or server_name())
+    if not sock.waitForConnected(TIMEOUT_MS):
+        return False
+    sock.write((json.dumps({"files": files}) + "\n").encode())
+    sock.flush()  # may write everything at once, so waitForBytesWritten could report "nothing to do"
+    reply = b""
+    while b"\n" not in reply and sock.waitForReadyRead(TIMEOUT_MS):
+        reply += bytes(sock.readAll().data())
+    sock.disconnectFromServer()
+    return reply.startswith(b"ok")
+
+
+class InstanceServer(QObject):
+    """Listens for later launches; `files_received` carries their files (maybe none: just raise the window)."""
+
+    files_received = Signal(list)
+
+    def __init__(self, name: str | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = name or server_name()
+        self.server = QLocalServer(self)
+        self.server.newConnection.connect(self._accept)
+
+    def listen(self) -> bool:
+        if self.server.listen(self.name):
+            return True
+        # A crashed instance leaves its socket file behind; nobody answers on it.
+        QLocalServer.removeServer(self.name)
+        ok = self.server.listen(self.name)
+        if not ok:
+            log.warning("single-instance server failed: %s", self.server.errorString())
+        return ok
+
+    def close(self) -> None:
+        self.server.close()
+
+    def _accept(self) -> None:
+        while self.server.hasPendingConnections():
+            sock = self.server.nextPendingConnection()
+            buf = bytearray()
+
+            def read(sock: QLocalSocket = sock, buf: bytearray = buf) -> None:
+                buf.extend(bytes(sock.readAll().data()))
+                if b"\n" not in buf:
+                    return
+                line = bytes(buf).split(b"\n", 1)[0]
+                try:
+                    files = [str(f) for f in json.loads(line).get("files", [])]
+                except (ValueError, AttributeError):
+                    files = []
+                sock.write(b"ok\n")
+                sock.flush()
+                self.files_received.emit(files)
+
+            sock.readyRead.connect(read)
+            sock.disconnected.connect(sock.deleteLater)
+            if sock.bytesAvailable():
+                read()

@@ -1,0 +1,95 @@
+"""Render the main window's states to PNG files: `make screenshots` (runs under Xvfb).
+
+Real app, real files, the real offline engine: the screenshots show what a
+user sees. Everything the app stores goes to a temporary folder.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("HARK_SHARED", ROOT.parent / "shared"))
+DATA = SHARED / "data"
+
+
+def main(out_dir: str) -> int:
+    out = Path(out_dir).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix="hark-shots-"))
+    os.environ.update(HARK_DATA_DIR=str(tmp / "data"), HARK_MODELS_DIR=str(tmp / "models"),
+                      XDG_CONFIG_HOME=str(tmp / "config"), HARK_LOG_DIR=str(tmp / "logs"))
+    sys.path.insert(0, str(ROOT))
+
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from app.controller import Controller
+    from app.gui import RESOURCES
+    from app.settings import AppSettings
+    from pipeline.jobs import JobStatus
+    from pipeline.model_store import ModelStore
+
+    QCoreApplication.setApplicationName("Hark")
+    app = QApplication.instance() or QApplication(["hark"])
+    icon = QIcon(str(RESOURCES / "hark.svg"))
+    app.setWindowIcon(icon)
+    settings = AppSettings(engine="sphinx", projects_folder=str(tmp / "projects"), output_folder=str(tmp / "out"),
+                           formats=["srt", "vtt", "txt", "json"], use_vad=False)
+    c = Controller(settings, ModelStore(), None, icon)
+    w = c.window
+    w.resize(1280, 760)
+    w.show()
+
+    def pump(until, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+        end = time.monotonic() + timeout
+        while not until():
+            if time.monotonic() > end:
+                raise SystemExit("screenshots: timed out waiting for the app")
+            app.processEvents()
+            time.sleep(0.02)
+
+    def shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+        pump(lambda: True)
+        app.processEvents()
+        path = out / name
+        widget.grab().save(str(path))
+        print(f"wrote {path}")
+
+    shot(w, "empty.png")
+
+    media = tmp / "media"
+    media.mkdir()
+    broken = media / "voice-memo-corrupt.m4a"
+    broken.write_bytes(b"\0not really audio\n" * 200)
+    files = [DATA / "whisper.cpp" / "jfk.wav", DATA / "mfa" / "cold_corpus.wav", DATA / "lhotse" / "2412-153948-0000.flac",
+             broken, DATA / "mfa" / "61-70968-0000.flac", DATA / "lhotse" / "ES2011a.Headset-0-40s-46s.wav"]
+    c.add_paths([str(f) for f in files])
+    jobs = c.queue.jobs
+    pump(lambda: jobs[0].status is JobStatus.DONE and jobs[1].status is JobStatus.RUNNING and jobs[1].progress > 0.35
+         and jobs[3].status is JobStatus.FAILED)
+    w.queue_view.select_job(jobs[0].id)
+    shot(w, "queue-running.png")
+
+    pump(lambda: all(not j.active for j in jobs) and not c.runner.busy(), timeout=300)
+    w.queue_view.select_job(jobs[2].id)
+    c.show_job(jobs[2].id)
+    shot(w, "transcript.png")
+
+    from ui.model_manager import ModelManagerDialog
+
+    dlg = ModelManagerDialog(c.store, w)
+    dlg.resize(900, 560)
+    dlg.show()
+    shot(dlg, "model-manager.png")
+    dlg.close()
+    c.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "docs" / "screenshots")))
