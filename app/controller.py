@@ -76,6 +76,7 @@ class Controller(QObject):
         r.probed.connect(self._job_probed)
 
         w.set_recent(self.recent())
+        self._update_engine_label()
         if warning:
             w.show_status(warning)
         for job in queue.jobs:
@@ -316,6 +317,7 @@ class Controller(QObject):
         dlg = ModelManagerDialog(self.store, self.window)
         dlg.model_chosen.connect(self._model_chosen)
         dlg.exec()
+        self._update_engine_label()  # a download or removal may change what "best installed" means
 
     def _model_chosen(self, name: str) -> None:
         self.settings.model = name
@@ -333,7 +335,24 @@ class Controller(QObject):
             self.settings = dlg.settings()
             self._save_settings()
 
+    def _update_engine_label(self) -> None:
+        s = self.settings
+        if s.engine == "sphinx":
+            text = "Offline English engine"
+        else:
+            try:
+                model = self.store.resolve(s.model).name
+            except HarkError:
+                model = None
+            if model is None:
+                text = "No whisper model · offline English engine" if s.engine == "auto" else "No whisper model"
+            else:
+                text = f"whisper.cpp · {Path(model).name}"
+        lang = "English" if s.engine == "sphinx" else (s.language or "auto-detect")
+        self.window.show_engine(f"{text} · language: {lang}")
+
     def _save_settings(self) -> None:
+        self._update_engine_label()
         if self.qsettings is not None:
             save_settings(self.settings, self.qsettings)  # type: ignore[arg-type]
 

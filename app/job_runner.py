@@ -23,7 +23,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.settings import AppSettings, to_caption_rules, to_options
-from audio.errors import Cancelled, HarkError
+from audio.errors import Cancelled, HarkError, MediaError
 from audio.probe import probe
 from pipeline.engine_setup import LoadedEngine, load_engine, load_vad
 from pipeline.export import export
@@ -95,6 +95,8 @@ class JobRunner(QObject):
             try:
                 info = probe(path)
                 self._post("probed", job_id, info.duration, None)
+            except MediaError as e:  # the row names the file already: the reason is enough
+                self._post("probed", job_id, None, e.reason)
             except HarkError as e:
                 self._post("probed", job_id, None, str(e))
             except OSError as e:
@@ -192,6 +194,8 @@ class JobRunner(QObject):
                                          JobResult(str(project_file), outputs, list(transcript.warnings)))
         except Cancelled:
             final = ("cancelled", job_id)
+        except MediaError as e:
+            final = ("failed", job_id, e.reason if Path(e.path) == Path(path) else str(e))
         except HarkError as e:
             final = ("failed", job_id, str(e))
         except OSError as e:

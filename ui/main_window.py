@@ -55,6 +55,9 @@ class MainWindow(QMainWindow):
 
         self.status_label = QLabel("Ready", self)
         self.statusBar().addWidget(self.status_label, 1)
+        self.engine_label = QLabel(self)  # which engine and model the next job will use
+        self.engine_label.setToolTip("The speech engine and model new jobs use (Tools → Settings, Tools → Models)")
+        self.statusBar().addPermanentWidget(self.engine_label)
         self._build_menus()
         self.setMinimumSize(QSize(720, 420))
 
@@ -138,6 +141,10 @@ class MainWindow(QMainWindow):
     # --- the rest ----------------------------------------------------------------------------
     def show_status(self, text: str) -> None:
         self.status_label.setText(text)
+        self.status_label.setToolTip(text)
+
+    def show_engine(self, text: str) -> None:
+        self.engine_label.setText(text)
 
     def about(self) -> None:
         from importlib.metadata import PackageNotFoundError, version

@@ -64,7 +64,7 @@ class QueueModel(QAbstractTableModel):
             if col == COL_STATUS:
                 return status_text(job)
             if col == COL_PROGRESS:
-                return round(job.progress * 100)
+                return None  # painted as a bar by the view's delegate
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_NAME:
                 return job.path

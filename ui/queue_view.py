@@ -31,8 +31,8 @@ class ProgressDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         job: Job | None = index.data(JOB_ROLE)
-        if job is None or job.status in (JobStatus.QUEUED,):
-            super().paint(painter, option, index)
+        if job is None or job.status not in (JobStatus.RUNNING, JobStatus.DONE):
+            super().paint(painter, option, index)  # waiting, failed, cancelled: the status says it
             return
         bar = QStyleOptionProgressBar()
         bar.rect = QRect(option.rect).adjusted(4, 5, -4, -5)
@@ -41,8 +41,6 @@ class ProgressDelegate(QStyledItemDelegate):
         bar.text = f"{bar.progress}%"
         bar.textVisible = True
         bar.state = option.state | QStyle.StateFlag.State_Horizontal
-        if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
-            bar.state &= ~QStyle.StateFlag.State_Enabled
         style = option.widget.style() if option.widget else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter, option.widget)
 
@@ -74,9 +72,8 @@ class QueueView(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_DURATION, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(COL_PROGRESS, QHeaderView.ResizeMode.Fixed)
-        header.resizeSection(COL_STATUS, 170)
         header.resizeSection(COL_PROGRESS, 110)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
