@@ -15,6 +15,7 @@ import dataclasses
 import errno
 import logging
 import queue
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from app.settings import AppSettings, to_caption_rules, to_options
 from audio.errors import Cancelled, HarkError, MediaError
 from audio.probe import probe
 from pipeline.engine_setup import LoadedEngine, load_engine, load_vad
+from pipeline.errors import ModelError
 from pipeline.export import export
 from pipeline.model_store import ModelStore
 from pipeline.project import Project, project_name_for
@@ -196,6 +198,9 @@ class JobRunner(QObject):
             final = ("cancelled", job_id)
         except MediaError as e:
             final = ("failed", job_id, e.reason if Path(e.path) == Path(path) else str(e))
+        except ModelError as e:  # worded for the terminal; here the fix is a menu away
+            msg = re.sub(r"run: hark models download \S+", "download one in Tools → Models", str(e))
+            final = ("failed", job_id, msg)
         except HarkError as e:
             final = ("failed", job_id, str(e))
         except OSError as e:

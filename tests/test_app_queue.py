@@ -224,3 +224,78 @@ def test_recent_projects_menu_and_a_missing_project(make_controller, tmp_path: P
     assert not c.open_project(str(tmp_path / "gone.hark"))
     assert warnings and "no such project" in warnings[0]
     assert c.recent() == [] and json.loads((Path(__import__("os").environ["HARK_DATA_DIR"]) / "recent.json").read_text()) == []
+
+
+def test_no_whisper_model_fails_the_job_with_what_to_do(make_controller, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    c = make_controller(engine="whisper")
+    c.add_paths([str(copy_shared(APEX, tmp_path))])
+    qtbot.waitUntil(lambda: all_settled(c), timeout=30_000)
+    job = c.queue.jobs[0]
+    assert job.status is JobStatus.FAILED
+    assert "no whisper model is installed" in (job.error or "") and "Tools → Models" in (job.error or "")
+    assert "No whisper model" in c.window.engine_label.text()
+
+
+def test_a_full_disk_fails_the_job_and_says_so(make_controller, tmp_path: Path, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import errno
+
+    import app.job_runner as runner_mod
+
+    def full(*_a: object, **_k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "projects" / "x.hark"))
+
+    monkeypatch.setattr(runner_mod, "save_project", full)  # the disk is the system edge here
+    c = make_controller()
+    c.add_paths([str(copy_shared(APEX, tmp_path))])
+    qtbot.waitUntil(lambda: all_settled(c), timeout=30_000)
+    job = c.queue.jobs[0]
+    assert job.status is JobStatus.FAILED and "disk is full" in (job.error or "")
+    # The queue goes on: the next file is not blocked by the failure.
+    monkeypatch.undo()
+    c.retry_job(job.id)
+    qtbot.waitUntil(lambda: all_settled(c), timeout=30_000)
+    assert job.status is JobStatus.DONE
+
+
+def test_closing_during_a_job_asks_then_requeues_it(make_controller, tmp_path: Path, qtbot, monkeypatch,  # type: ignore[no-untyped-def]
+                                                    data_dir: Path) -> None:
+    c = make_controller()
+    c.add_paths([str(copy_shared(JFK_WAV, tmp_path))])
+    job = c.queue.jobs[0]
+    qtbot.waitUntil(lambda: job.status is JobStatus.RUNNING, timeout=10_000)
+    asked: list[str] = []
+
+    def answer(choice):  # type: ignore[no-untyped-def]
+        def question(_parent, _title, text, *_a, **_k):  # type: ignore[no-untyped-def]
+            asked.append(text)
+            return choice
+        return question
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))
+    assert c.window.close() is False and c.runner.busy()  # "No": keeps running
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    assert c.window.close() is True
+    assert len(asked) == 2 and "jfk.wav" in asked[0]
+    assert not c.runner.busy()
+    saved, _ = load_queue(data_dir / "queue.json")
+    assert saved.jobs[0].status is JobStatus.QUEUED
+
+
+def test_projects_reopen_after_a_restart(make_controller, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+    c = make_controller()
+    c.add_paths([str(copy_shared(JFK_WAV, tmp_path))])
+    qtbot.waitUntil(lambda: all_settled(c), timeout=60_000)
+    from pipeline.editing import correct_word
+
+    project = c.project
+    assert project is not None
+    project.transcript = correct_word(project.transcript, project.transcript.words[1].id, "ALL")
+    c.window.transcript_view.project_changed.emit(project)
+    c.shutdown()  # pending edits are saved on the way out
+    c2 = make_controller()
+    assert c2.recent() == [str(project.path)]
+    assert [a.toolTip() for a in c2.window.recent_menu.actions()] == [str(project.path)]
+    c2.window.recent_menu.actions()[0].trigger()
+    assert c2.project is not None and c2.project.transcript == project.transcript
+    assert c2.window.transcript_view.project() is c2.project
+    assert c2.queue.jobs[0].status is JobStatus.DONE  # the finished job is still listed, with its outputs
