@@ -66,9 +66,18 @@ class Cut:
 
 
 @dataclass
+class Retime:
+    word_id: int  # the word now spans start..end (source seconds) instead of its engine times
+    start: float
+    end: float
+
+
+@dataclass
 class Edits:
     corrections: list[Correction] = field(default_factory=list)
     cuts: list[Cut] = field(default_factory=list)
+    inserted: list[Word] = field(default_factory=list)  # words the user typed in; not heard by the engine
+    retimed: list[Retime] = field(default_factory=list)
 
 
 @dataclass

@@ -19,12 +19,13 @@ from pipeline.transcript import (
     Edits,
     MediaRef,
     Provenance,
+    Retime,
     Transcript,
     Word,
 )
 
 FORMAT = "hark-transcript"
-VERSION = 1
+VERSION = 2  # 2 added edits.inserted and edits.retimed; version 1 files still load
 
 
 class TranscriptFormatError(HarkError):
@@ -46,10 +47,7 @@ def to_dict(t: Transcript) -> dict[str, Any]:
             "options": t.provenance.options,
             "hark_version": t.provenance.hark_version,
         },
-        "words": [
-            {"id": w.id, "text": w.text, "start": w.start, "end": w.end, "p": w.probability, "speaker": w.speaker}
-            for w in t.words
-        ],
+        "words": [_word_dict(w) for w in t.words],
         "captions": [
             {"start": c.start, "end": c.end, "words": c.word_ids, "lines": c.lines, "speaker": c.speaker}
             for c in t.captions
@@ -57,9 +55,22 @@ def to_dict(t: Transcript) -> dict[str, Any]:
         "edits": {
             "corrections": [{"word": c.word_id, "text": c.text} for c in t.edits.corrections],
             "cuts": [{"start": c.start, "end": c.end} for c in t.edits.cuts],
+            "inserted": [_word_dict(w) for w in t.edits.inserted],
+            "retimed": [{"word": r.word_id, "start": r.start, "end": r.end} for r in t.edits.retimed],
         },
         "warnings": t.warnings,
     }
+
+
+def _word_dict(w: Word) -> dict[str, Any]:
+    return {"id": w.id, "text": w.text, "start": w.start, "end": w.end, "p": w.probability, "speaker": w.speaker}
+
+
+def _word(w: dict[str, Any], where: str) -> Word:
+    p = None if w.get("p") is None else _num(w["p"], f"{where}.p")
+    return Word(id=int(_num(w["id"], f"{where}.id")), text=_str(w["text"], f"{where}.text"),
+                start=_num(w["start"], f"{where}.start"), end=_num(w["end"], f"{where}.end"),
+                probability=p, speaker=_str(w.get("speaker"), f"{where}.speaker", optional=True))
 
 
 def dumps(t: Transcript, *, indent: int | None = 1) -> str:
@@ -108,7 +119,6 @@ def from_dict(d: dict[str, Any]) -> Transcript:
         p = _obj(d["provenance"], "provenance")
         e = _obj(d.get("edits") or {}, "edits")
         size = m.get("size")
-        p_val = lambda w: None if w.get("p") is None else _num(w["p"], "words[].p")  # noqa: E731
         return Transcript(
             media=MediaRef(path=_str(m["path"], "media.path"), duration=_num(m["duration"], "media.duration"),
                            sha256=_str(m["sha256"], "media.sha256"),
@@ -122,12 +132,7 @@ def from_dict(d: dict[str, Any]) -> Transcript:
                 options=dict(_obj(p.get("options") or {}, "provenance.options")),
                 hark_version=_str(p.get("hark_version", ""), "provenance.hark_version"),
             ),
-            words=[
-                Word(id=int(_num(w["id"], "words[].id")), text=_str(w["text"], "words[].text"),
-                     start=_num(w["start"], "words[].start"), end=_num(w["end"], "words[].end"),
-                     probability=p_val(w), speaker=_str(w.get("speaker"), "words[].speaker", optional=True))
-                for w in (_obj(x, "words[]") for x in _list(d["words"], "words"))
-            ],
+            words=[_word(_obj(x, "words[]"), "words[]") for x in _list(d["words"], "words")],
             captions=[
                 Caption(start=_num(c["start"], "captions[].start"), end=_num(c["end"], "captions[].end"),
                         word_ids=[int(_num(i, "captions[].words[]")) for i in _list(c["words"], "captions[].words")],
@@ -141,6 +146,11 @@ def from_dict(d: dict[str, Any]) -> Transcript:
                              for c in (_obj(x, "corrections[]") for x in _list(e.get("corrections", []), "edits.corrections"))],
                 cuts=[Cut(start=_num(c["start"], "cuts[].start"), end=_num(c["end"], "cuts[].end"))
                       for c in (_obj(x, "cuts[]") for x in _list(e.get("cuts", []), "edits.cuts"))],
+                inserted=[_word(_obj(x, "inserted[]"), "edits.inserted[]")
+                          for x in _list(e.get("inserted", []), "edits.inserted")],
+                retimed=[Retime(word_id=int(_num(r["word"], "retimed[].word")), start=_num(r["start"], "retimed[].start"),
+                                end=_num(r["end"], "retimed[].end"))
+                         for r in (_obj(x, "retimed[]") for x in _list(e.get("retimed", []), "edits.retimed"))],
             ),
             created=_str(d.get("created", ""), "created"),
             warnings=[_str(w, "warnings[]") for w in _list(d.get("warnings", []), "warnings")],

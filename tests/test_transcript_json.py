@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audio.errors import HarkError
-from pipeline.transcript import Caption, Correction, Cut, Edits, MediaRef, Provenance, Transcript, Word, validate
+from pipeline.transcript import Caption, Correction, Cut, Edits, MediaRef, Provenance, Retime, Transcript, Word, validate
 from pipeline.transcript_json import (
     FORMAT,
     VERSION,
@@ -93,7 +93,17 @@ def test_file_is_utf8_and_readable_json(tmp_path):
     assert d["format"] == FORMAT and d["version"] == VERSION
     assert d["words"][1] == {"id": 1, "text": "Gott,", "start": 0.4, "end": 0.72, "p": None, "speaker": "Sprecher 1"}
     assert d["edits"] == {"corrections": [{"word": 1, "text": "Gott!"}, {"word": 3, "text": ""}],
-                          "cuts": [{"start": 0.0, "end": 0.1}, {"start": 1.9, "end": 2.0}]}
+                          "cuts": [{"start": 0.0, "end": 0.1}, {"start": 1.9, "end": 2.0}],
+                          "inserted": [], "retimed": []}
+
+
+def test_version_1_files_load_with_no_inserted_or_retimed_words():
+    d = json.loads(dumps(full_transcript()))
+    d["version"] = 1
+    del d["edits"]["inserted"], d["edits"]["retimed"]
+    t = loads(json.dumps(d))
+    assert t.edits.inserted == [] and t.edits.retimed == []
+    assert t.edits.corrections == full_transcript().edits.corrections
 
 
 def test_floats_are_exact():
@@ -160,6 +170,8 @@ edits_st = st.builds(
     Edits,
     corrections=st.lists(st.builds(Correction, word_id=st.integers(), text=st.text()), max_size=4),
     cuts=st.lists(st.builds(Cut, start=finite, end=finite), max_size=4),
+    inserted=words_st,
+    retimed=st.lists(st.builds(Retime, word_id=st.integers(-5, 10**12), start=finite, end=finite), max_size=4),
 )
 transcripts = st.builds(
     Transcript,

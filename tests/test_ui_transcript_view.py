@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QHelpEvent, QKeyEvent, QPalette, QTextCharForm
 from PySide6.QtWidgets import QApplication, QToolTip
 
 from pipeline.captions import CaptionRules, build_captions, wrap_lines
+from pipeline.caption_editing import wrap_caption
 from pipeline.export import FORMATS, to_txt
 from pipeline.project import Project
 from pipeline.transcript import Correction, MediaRef, Provenance, Transcript, Word
@@ -444,7 +445,7 @@ def test_correcting_a_word_through_the_inline_editor(qtbot, view: TranscriptView
     old_cap = next(c for c in old.captions if wid in c.word_ids)
     shown = [project.transcript.words[i].text if i != wid else "Whisper.cpp!" for i in cap.word_ids]
     assert cap.lines != old_cap.lines and "Whisper.cpp!" in cap.lines[-1]
-    assert cap.lines == (wrap_lines(shown, CaptionRules()) or [" ".join(shown)])  # re-wrapped
+    assert cap.lines == wrap_caption(shown, CaptionRules(), " ")  # re-wrapped, extra lines rather than one long one
     assert view.selected_word_ids() == [wid]
     # The words after it moved with it: selecting and copying the next word still works.
     click_word(qtbot, view, wid + 1)
