@@ -163,7 +163,7 @@ def transcripts(draw) -> Transcript:
         words.append((text, round(t, 3), round(t + length, 3)))
         t += length
     speakers = draw(st.none() | st.lists(st.sampled_from(["A", "B"]), min_size=n, max_size=n))
-    return make(words, duration=round(t + draw(st.floats(0.0, 2.0)), 3), speakers=speakers)
+    return make(words, duration=round(t + draw(st.floats(0.1, 2.0)), 3), speakers=speakers)  # media is never empty
 
 
 def ops(t: Transcript):
