@@ -21,7 +21,7 @@ from pipeline.captions import CaptionRules
 from pipeline.engine_setup import ENGINES, load_engine, load_vad
 from pipeline.engines.base import TranscribeOptions, default_threads
 from pipeline.errors import ModelError
-from pipeline.export import FORMATS, export
+from pipeline.export import FORMATS, export, free_stem
 from pipeline.model_store import ModelStore
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
@@ -73,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--format", type=_formats, default=["srt", "vtt", "txt", "json"],
                    help=f"comma-separated output formats from {','.join(FORMATS)} (default: all)")
     t.add_argument("--out", type=Path, help="output folder (default: next to each input)")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace existing output files (default: write NAME-2.srt etc. beside them)")
     t.add_argument("--highlight-words", action="store_true", help="VTT marks each word as it is spoken")
     t.add_argument("--max-line-chars", type=_positive_int, default=42, help="caption line length (default 42)")
     t.add_argument("--max-lines", type=_positive_int, default=2, help="lines per caption (default 2)")
@@ -95,6 +97,10 @@ def build_parser() -> argparse.ArgumentParser:
     mr = msub.add_parser("remove", help="delete downloaded models")
     mr.add_argument("names", nargs="+", metavar="NAME")
     mr.set_defaults(func=cmd_models_remove)
+
+    from app.cli_cut import add_parser as add_cut_parser
+
+    add_cut_parser(sub)
     return p
 
 
@@ -134,18 +140,20 @@ def _progress_bar(name: str, quiet: bool):  # type: ignore[no-untyped-def]
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}", file=sys.stderr)
 
 
-def _output_paths(inputs: list[Path], out: Path | None) -> dict[Path, Path]:
-    """Output stem per input; inputs sharing a stem in one folder get -2, -3, ..."""
+def _output_paths(inputs: list[Path], out: Path | None, formats: list[str], overwrite: bool) -> dict[Path, Path]:
+    """Output stem per input: inputs sharing a stem in one folder get -2, -3, ...; so do files
+    that would replace existing ones (a reference transcript next to the media), unless `overwrite`."""
     taken: set[Path] = set()
     result: dict[Path, Path] = {}
     for src in inputs:
         folder = out if out is not None else src.parent
-        stem = folder / src.stem
-        n = 2
-        while stem in taken:
-            stem = folder / f"{src.stem}-{n}"
-            n += 1
-        taken.add(stem)
+        if overwrite:
+            stem, n = folder / src.stem, 2
+            while any(stem.with_name(f"{stem.name}.{f}") in taken for f in formats):
+                stem, n = folder / f"{src.stem}-{n}", n + 1
+        else:
+            stem = free_stem(folder, src.stem, formats, taken)
+        taken.update(stem.with_name(f"{stem.name}.{f}") for f in formats)
         result[src] = stem
     return result
 
@@ -180,7 +188,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     options = TranscribeOptions(language=language, translate=args.translate, initial_prompt=args.prompt,
                                 threads=args.threads)
     rules = CaptionRules(max_line_chars=args.max_line_chars, max_lines=args.max_lines)
-    stems = _output_paths(inputs, args.out)
+    stems = _output_paths(inputs, args.out, args.format, args.overwrite)
     cancel = threading.Event()
     for src in inputs:
         if src in bad:
@@ -284,7 +292,7 @@ def cmd_models_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = ("transcribe", "models")
+COMMANDS = ("transcribe", "models", "cut")
 
 
 def wants_gui(argv: Sequence[str]) -> bool:

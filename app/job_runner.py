@@ -28,7 +28,7 @@ from audio.errors import Cancelled, HarkError, MediaError
 from audio.probe import probe
 from pipeline.engine_setup import LoadedEngine, load_engine, load_vad
 from pipeline.errors import ModelError
-from pipeline.export import export
+from pipeline.export import export, free_stem
 from pipeline.model_store import ModelStore
 from pipeline.project import Project, project_name_for
 from pipeline.project import save as save_project
@@ -218,8 +218,9 @@ class JobRunner(QObject):
         folder = Path(s.output_folder) if s.output_folder else src.parent
         folder.mkdir(parents=True, exist_ok=True)
         out = []
+        stem = free_stem(folder, src.stem, s.formats)  # never replaces a file already there
         for fmt in s.formats:
-            target = folder / f"{src.stem}.{fmt}"
+            target = stem.with_name(f"{stem.name}.{fmt}")
             out.append(str(export(project.transcript, fmt, target, highlight_words=s.highlight_words)))
         return out
 

@@ -118,6 +118,20 @@ def to_json(t: Transcript) -> str:
 RENDERERS: dict[str, Callable[[Transcript], str]] = {"srt": to_srt, "vtt": to_vtt, "txt": to_txt, "json": to_json}
 
 
+def free_stem(folder: Path, stem: str, formats: list[str] | tuple[str, ...], taken: set[Path] = frozenset()) -> Path:  # type: ignore[assignment]
+    """`folder/stem`, or `stem-2`, `stem-3`, ... so that no `stem.FORMAT` exists yet (or is in `taken`).
+
+    Exports never replace a file that is already there: next to the media it
+    may be the user's own transcript or captions.
+    """
+    candidate, n = folder / stem, 2
+    while any(candidate.with_name(f"{candidate.name}.{f}") in taken or candidate.with_name(f"{candidate.name}.{f}").exists()
+              for f in formats):
+        candidate = folder / f"{stem}-{n}"
+        n += 1
+    return candidate
+
+
 def export(t: Transcript, fmt: str, path: str | Path, *, highlight_words: bool = False) -> Path:
     if fmt == "vtt" and highlight_words:
         return write_text_atomic(path, to_vtt(t, highlight_words=True))

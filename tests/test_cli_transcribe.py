@@ -124,3 +124,18 @@ def test_help_lists_commands() -> None:
     run = hark("--help")
     assert run.returncode == 0
     assert "transcribe" in run.stdout and "models" in run.stdout and "Exit codes" in run.stdout
+
+
+def test_existing_files_are_never_replaced_unless_asked(tmp_path: Path) -> None:
+    media = copy_shared(JFK_MP3, tmp_path)
+    reference = tmp_path / "jfk.txt"
+    reference.write_text("the user's own transcript\n")
+    run = hark("transcribe", str(media), "--engine", "sphinx", "--format", "txt,srt", "-q")
+    assert run.returncode == 0, run.stderr
+    assert reference.read_text() == "the user's own transcript\n"
+    assert "country" in (tmp_path / "jfk-2.txt").read_text() and (tmp_path / "jfk-2.srt").is_file()
+    assert not (tmp_path / "jfk.srt").exists()  # one set of outputs shares one name
+    assert "jfk-2.txt" in run.stdout
+    run = hark("transcribe", str(media), "--engine", "sphinx", "--format", "txt", "--overwrite", "-q")
+    assert run.returncode == 0, run.stderr
+    assert "country" in reference.read_text()

@@ -457,3 +457,15 @@ def test_write_text_atomic_uses_utf8_and_lf(tmp_path):
 
 def test_export_module_formats_constant():
     assert set(export_mod.FORMATS) == set(export_mod.RENDERERS)
+
+
+def test_free_stem_never_points_at_an_existing_file(tmp_path):
+    from pipeline.export import free_stem
+
+    assert free_stem(tmp_path, "talk", ["srt", "txt"]) == tmp_path / "talk"
+    (tmp_path / "talk.txt").write_text("mine")
+    assert free_stem(tmp_path, "talk", ["srt", "txt"]) == tmp_path / "talk-2"
+    assert free_stem(tmp_path, "talk", ["srt"]) == tmp_path / "talk"  # only the formats asked for count
+    (tmp_path / "talk-2.srt").write_text("mine too")
+    assert free_stem(tmp_path, "talk", ["srt", "txt"]) == tmp_path / "talk-3"
+    assert free_stem(tmp_path, "new", ["srt"], {tmp_path / "new.srt"}) == tmp_path / "new-2"  # taken in this batch

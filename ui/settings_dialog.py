@@ -150,7 +150,9 @@ class SettingsDialog(QDialog):
         format_row.addStretch(1)
 
         self.next_to_input_radio = QRadioButton("Next to each &input file")
-        self.next_to_input_radio.setToolTip("Save the results in the folder of each recording.")
+        self.next_to_input_radio.setToolTip(
+            "Save the results in the folder of each recording. A file already there is never replaced: "
+            "the results get a numbered name (talk-2.srt).")
         self.folder_radio = QRadioButton("In this f&older:")
         self.folder_radio.setToolTip("Save all results in one folder of your choice.")
         self._folder_group = QButtonGroup(self)
