@@ -154,7 +154,7 @@ class JobRunner(QObject):
             self._engine = load_engine(s.engine, s.model, self.store, language=s.language, isolate=True)
             self._engine_key = key
             for n in self._engine.notices:
-                self._post("notice", n)
+                self._post("notice", for_gui(n))
         return self._engine
 
     def _vad_for(self, s: AppSettings) -> object | None:
@@ -164,7 +164,7 @@ class JobRunner(QObject):
             self._vad, note = load_vad(self.store)
             self._vad_loaded = self._vad is not None
             if note:
-                self._post("notice", note)
+                self._post("notice", for_gui(note))
         return self._vad
 
     def _work(self, job_id: str, path: str, s: AppSettings, cancel: threading.Event) -> None:
@@ -199,7 +199,7 @@ class JobRunner(QObject):
         except MediaError as e:
             final = ("failed", job_id, e.reason if Path(e.path) == Path(path) else str(e))
         except ModelError as e:  # worded for the terminal; here the fix is a menu away
-            msg = re.sub(r"run: hark models download \S+", "download one in Tools → Models", str(e))
+            msg = for_gui(str(e))
             final = ("failed", job_id, msg)
         except HarkError as e:
             final = ("failed", job_id, str(e))
@@ -223,6 +223,11 @@ class JobRunner(QObject):
             target = stem.with_name(f"{stem.name}.{fmt}")
             out.append(str(export(project.transcript, fmt, target, highlight_words=s.highlight_words)))
         return out
+
+
+def for_gui(message: str) -> str:
+    """Messages worded for the terminal point at the menu instead of a command."""
+    return re.sub(r"run: hark models download (\S+)", r"download \1 in Tools → Models", message)
 
 
 def _settings_record(s: AppSettings) -> dict[str, object]:

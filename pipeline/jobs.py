@@ -44,6 +44,7 @@ class Job:
     error: str | None = None  # one line for the user, when failed
     project: str | None = None  # project file, when done
     outputs: list[str] = field(default_factory=list)  # exported files, when done
+    warnings: list[str] = field(default_factory=list)  # what the user should know about a finished job
     added: float = field(default_factory=time.time)
     started: float | None = None
     finished: float | None = None
@@ -129,6 +130,7 @@ class JobQueue:
         if job.status in (JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.DONE):
             job.status, job.progress, job.error, job.eta = JobStatus.QUEUED, 0.0, None, None
             job.started = job.finished = None
+            job.warnings = []
         return job
 
     def remove(self, job_id: str) -> Job:
@@ -164,7 +166,8 @@ def _job_from_dict(d: dict[str, Any]) -> Job:
     job = Job(
         path=str(d["path"]), id=str(d["id"]), status=status, progress=float(d.get("progress") or 0.0),
         duration=d.get("duration"), error=d.get("error"), project=d.get("project"),
-        outputs=[str(o) for o in d.get("outputs") or []], added=float(d.get("added") or time.time()),
+        outputs=[str(o) for o in d.get("outputs") or []], warnings=[str(w) for w in d.get("warnings") or []],
+        added=float(d.get("added") or time.time()),
         started=d.get("started"), finished=d.get("finished"),
     )
     if job.status is JobStatus.RUNNING:  # the app stopped mid-job: run it again

@@ -25,6 +25,8 @@ def status_text(job: Job) -> str:
         return f"Failed: {job.error}"
     if job.status is JobStatus.RUNNING:
         return f"Transcribing · {clock(job.eta)} left" if job.eta is not None else "Transcribing"
+    if job.status is JobStatus.DONE and job.warnings:
+        return f"Done · {job.warnings[0]}"
     return job.status.label
 
 
@@ -68,10 +70,10 @@ class QueueModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_NAME:
                 return job.path
-            if col == COL_STATUS and job.error:
-                return job.error
-            if col == COL_STATUS and job.outputs:
-                return "Saved:\n" + "\n".join(job.outputs)
+            if col in (COL_STATUS, COL_PROGRESS) and job.error:
+                return f"{job.name} failed:\n{job.error}"
+            if col in (COL_STATUS, COL_PROGRESS) and (job.outputs or job.warnings):
+                return "\n".join([*job.warnings, *(["Saved:", *job.outputs] if job.outputs else [])])
         if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_DURATION:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -96,8 +96,11 @@ class TranscriptText(QTextEdit):
             self.setDocument(self._empty)
         else:
             self.setDocument(td.doc)
-            td.doc.documentLayout().update.connect(self.gutter.update)  # relayout moves the captions
+            # A relayout moves the captions: repaint the whole gutter (the signal's rect is in
+            # document coordinates, not the gutter's, so it must not be passed on).
+            td.doc.documentLayout().update.connect(lambda *_: self.gutter.update())
         self._measure_gutter()
+        self.gutter.update()
 
     def gutter_font(self) -> QFont:
         f = QFont(self.font())
