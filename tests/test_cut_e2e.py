@@ -1,0 +1,123 @@
+"""End to end with real speech: transcribe, delete a word, export, transcribe the result.
+
+The offline engine (PocketSphinx) hears JFK's "... fellow Americans, ask not
+what your country can do for you ..." (roughly); the test cuts "Americans", renders the trimmed video and its SRT through
+`hark cut`, and checks by transcribing the output that the word is gone, its
+neighbours remain, and the re-timed captions line up with the speech.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from pipeline import editing as ed
+from pipeline import project as projects
+from pipeline.engines.base import TranscribeOptions
+from pipeline.engines.sphinx import SphinxEngine
+from pipeline.transcribe import transcribe_file
+from tests.conftest import SHARED, SILERO, ffmpeg
+
+JFK = SHARED / "data" / "whisper.cpp" / "jfk.wav"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return SphinxEngine()
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory) -> Path:
+    """JFK's speech under a moving test picture: a real H.264+AAC video."""
+    out = tmp_path_factory.mktemp("media") / "speech.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-i", str(JFK), "-shortest",
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac", str(out))
+    return out
+
+
+def words_of(path: Path, engine) -> list[tuple[str, float, float]]:
+    t = transcribe_file(path, engine, TranscribeOptions(language="en"))
+    return [(w.text.lower().strip(".,?!"), w.start, w.end) for w in ed.effective_words(t)]
+
+
+def parse_srt(text: str) -> list[tuple[float, float, str]]:
+    def secs(stamp: str) -> float:
+        h, m, rest = stamp.split(":")
+        s, ms = rest.split(",")
+        return int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000
+
+    out = []
+    for block in text.strip().split("\n\n"):
+        lines = block.splitlines()
+        a, b = lines[1].split(" --> ")
+        out.append((secs(a), secs(b), " ".join(lines[2:])))
+    return out
+
+
+def test_cut_a_word_export_and_transcribe_again(tmp_path, video, engine, monkeypatch, capsys):
+    monkeypatch.setenv("HARK_VAD_MODEL", str(SILERO))
+    t = transcribe_file(video, engine, TranscribeOptions(language="en"))
+    heard = [w.text.lower() for w in t.words]
+    assert "not" in heard and "america" in heard and "country" in heard, heard
+    target = next(w for w in t.words if w.text.lower() == "america")
+    u = ed.cut_words(t, [target.id])
+    project = projects.Project(transcript=u)
+    path = projects.save(project, tmp_path / "speech.hark")
+    out = tmp_path / "out" / "trimmed.mp4"
+    out.parent.mkdir()
+
+    rc = main(["cut", str(path), "--out", str(out), "--captions", "srt", "--edl", "-q"])
+    assert rc == 0, capsys.readouterr().err
+    assert out.is_file() and out.with_suffix(".srt").is_file() and out.with_suffix(".edl").is_file()
+    assert video.is_file() and video.stat().st_size > 0  # the source is untouched
+
+    again = words_of(out, engine)
+    texts = [w for w, _, _ in again]
+    assert "america" not in texts, texts
+    for neighbour in ("fellow", "not", "country"):
+        assert neighbour in texts, " ".join(texts) + " | before: " + " ".join(heard)
+    # Output length = the source minus the cut (the cut points moved into silence, so roughly)
+    from audio.decode import decode_audio
+
+    src_len, out_len = decode_audio(video).duration, decode_audio(out).duration
+    removed = src_len - out_len
+    assert target.end - target.start <= removed <= (target.end - target.start) + 1.6, (src_len, out_len)
+
+    # The re-timed captions line up: each recognised word of the output lies inside a caption holding it.
+    captions = parse_srt(out.with_suffix(".srt").read_text())
+    assert "america" not in " ".join(c[2].lower() for c in captions).split()
+    matched = 0
+    for word, s, e in again:
+        mid = (s + e) / 2
+        holding = [c for c in captions if c[0] - 0.3 <= mid <= c[1] + 0.3]
+        if any(word in c[2].lower() for c in holding):
+            matched += 1
+    assert matched >= 0.8 * len(again), (again, captions)
+
+
+def test_cut_refuses_to_overwrite_the_source_and_explains_missing_media(tmp_path, video, engine, capsys):
+    t = transcribe_file(video, engine, TranscribeOptions(language="en"))
+    u = ed.cut_words(t, [t.words[0].id])
+    path = projects.save(projects.Project(transcript=u), tmp_path / "p.hark")
+    assert main(["cut", str(path), "--out", str(video), "--no-snap", "-q"]) != 0
+    assert "overwrite the source" in capsys.readouterr().err
+    moved = tmp_path / "moved.mp4"
+    moved.write_bytes(video.read_bytes())
+    u.media.path = str(tmp_path / "gone.mp4")
+    projects.save(projects.Project(transcript=u), path)
+    assert main(["cut", str(path), "-q"]) == 3
+    assert "--media" in capsys.readouterr().err
+    out = tmp_path / "x.m4a"
+    assert main(["cut", str(path), "--media", str(moved), "--out", str(out), "--no-snap", "-q", "--captions", "vtt"]) == 0
+    assert out.is_file() and out.with_suffix(".vtt").read_text().startswith("WEBVTT")
+
+
+def test_cut_help_is_listed():
+    r = subprocess.run([sys.executable, "-m", "app", "cut", "--help"], capture_output=True, text=True, timeout=60)
+    text = " ".join(r.stdout.split())
+    assert r.returncode == 0 and "--captions" in text and "never overwritten" in text
