@@ -6,6 +6,8 @@ ratio against a baseline measured in the same run:
             random-weight tiny- and base-shaped models
   decode  - our streaming decoder vs plain `ffmpeg ... -f s16le` into a pipe
   memory  - peak RSS of `hark transcribe` on a 60-minute file vs the model's size
+  render  - trimmed export of a 10-minute 720p file with 20 cuts vs one plain ffmpeg re-encode
+  timeline - the editor's timeline with 10k words: open, repaint, playhead steps vs an empty repaint
 """
 from __future__ import annotations
 
@@ -188,22 +190,33 @@ def bench_memory(threads: int) -> None:
     print(f"  ratio (hark peak - model) / 200 MiB budget: {(peak_mb - bare_mb) / 200:5.3f}  (goal <= 1)")
 
 
+BENCHES = ("engine", "decode", "memory", "render", "timeline")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(prog="bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("which", nargs="*", metavar="{engine,decode,memory}", help="which benchmarks (default: all)")
+    p.add_argument("which", nargs="*", metavar="{" + ",".join(BENCHES) + "}", help="which benchmarks (default: all)")
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
-    which = args.which or ["engine", "decode", "memory"]
-    unknown = sorted(set(which) - {"engine", "decode", "memory"})
+    which = args.which or list(BENCHES)
+    unknown = sorted(set(which) - set(BENCHES))
     if unknown:
-        p.error(f"unknown benchmark {', '.join(unknown)}; choose from engine, decode, memory")
+        p.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
     if "decode" in which:
         bench_decode(args.runs)
     if "engine" in which:
         bench_engine(args.runs, args.threads)
     if "memory" in which:
         bench_memory(args.threads)
+    if "render" in which:
+        from bench.render_bench import run as bench_render
+
+        bench_render(args.runs)
+    if "timeline" in which:
+        from bench.timeline_bench import run as bench_timeline
+
+        bench_timeline(args.runs)
 
 
 if __name__ == "__main__":
