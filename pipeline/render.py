@@ -1,93 +1,71 @@
 """Trimmed export: write the media with everything outside the keep-ranges removed.
 
-Re-encode path: ONE ffmpeg process, one filter graph. Video: trim + setpts per range,
-concat, libx264. Audio: atrim + asetpts per range, joined by short crossfades that
-do not change the length: each inner edge of a range is extended by half the fade
-and the overlap of the extended pieces is crossfaded, so the audio stays exactly as
-long as the video (sum of the keep-ranges).
+This module holds the options, result and error types and `render_trimmed`, which checks
+the request, chooses between re-encoding and stream-copying the video, and runs ONE
+ffmpeg process with one filter graph. The parts live in their own modules, and the names
+callers use are re-exported here:
 
-Stream-copy path (video untouched, audio still re-encoded with crossfades): allowed
-when every range starts on a video keyframe. ffmpeg's concat demuxer cannot do this
-exactly: it ends a segment on the first packet of ANY stream past the outpoint, and
-by decode time, so B-frames spill into the next segment. Instead we read the packet
-table (framecrc: dts, pts, key flag; no decoding), pick per range the packets from
-the keyframe up to the first packet shown at or after the range's end, drop all
-others with the `noise` bitstream filter and close the gaps with `setts`. A range
-ending mid-GOP may lose up to the B-frame depth of frames at its very end (the
-previous frame stays on screen that long); timing and A/V sync are unaffected.
+- pipeline.media_facts: what the source holds (probe_media, scan_packets, keyframe_times)
+- pipeline.render_plan: pure planning (cut list, crossfades, trim windows, filter graphs,
+  output formats, stream-copy packet selection); its docstring explains both paths
+- pipeline.ffmpeg_run: running ffmpeg (progress, cancel, errors, temporary output)
+- pipeline.render_errors: RenderError, RenderCancelled, CopyNotPossible
 
 Writes go to a temporary file in the output folder that is renamed over the output
 only on success; the source is never written.
 """
 from __future__ import annotations
 
-import collections
-import errno
-import functools
-import math
 import os
-import re
-import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Literal
 
-from audio.errors import Cancelled, HarkError, NotMediaError
 from audio.ffmpeg_tools import FfmpegTools, find_tools
-from audio.probe import check_path, parse_banner
+from pipeline.ffmpeg_run import (
+    GRAPH_SLOT,
+    SCRIPT_THRESHOLD,
+    ProgressFn,
+    ffmpeg_features,
+    finish_output,
+    has_libass,
+    run_with_graph,
+    temp_output,
+)
+from pipeline.media_facts import MediaFacts, Packets, keyframe_times, probe_media, scan_packets
+from pipeline.render_errors import CopyNotPossible, RenderCancelled, RenderError
+from pipeline.render_plan import (
+    AUDIO_CODECS,
+    MIN_FADE,
+    MP4_FAMILY,
+    QUALITY_PRESETS,
+    VIDEO_SUFFIXES,
+    CopyPlan,
+    Range,
+    audio_graph,
+    audio_plan,
+    copy_refusal,
+    escape_filter_path,
+    normalize_keep,
+    plan_copy,
+    video_graph,
+    video_plan,
+)
 
-Range = tuple[float, float]
+__all__ = [
+    "AUDIO_CODECS", "DEFAULT_CROSSFADE", "MIN_FADE", "QUALITY_PRESETS", "SCRIPT_THRESHOLD", "VIDEO_SUFFIXES",
+    "CopyNotPossible", "CopyPlan", "MediaFacts", "Mode", "Packets", "ProgressFn", "Quality", "Range",
+    "RenderCancelled", "RenderError", "RenderOptions", "RenderResult",
+    "audio_graph", "audio_plan", "copy_refusal", "escape_filter_path", "has_libass", "keyframe_times",
+    "normalize_keep", "plan_copy", "probe_media", "render_trimmed", "scan_packets", "video_graph", "video_plan",
+]
+
 Mode = Literal["auto", "reencode", "copy"]
 Quality = Literal["fast", "balanced", "quality"]
-ProgressFn = Callable[[float], None]
 
-# x264 preset and constant-quality factor per quality choice.
-QUALITY_PRESETS: dict[str, tuple[str, int]] = {
-    "fast": ("veryfast", 23),
-    "balanced": ("medium", 20),
-    "quality": ("slow", 18),
-}
 DEFAULT_CROSSFADE = 0.020
-MIN_FADE = 0.001  # shorter joins are plain cuts
-# Filter graphs longer than this go through a script file (argv has per-argument limits).
-SCRIPT_THRESHOLD = 8_000
-
-VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".mkv"})
-_MP4_FAMILY = frozenset({".mp4", ".m4v", ".mov"})
-# Audio-only output: suffix -> encoder arguments.
-AUDIO_CODECS: dict[str, list[str]] = {
-    ".wav": ["-c:a", "pcm_s16le"],
-    ".flac": ["-c:a", "flac"],
-    ".mp3": ["-c:a", "libmp3lame", "-q:a", "2"],
-    ".m4a": ["-c:a", "aac", "-b:a", "192k"],
-    ".m4b": ["-c:a", "aac", "-b:a", "192k"],
-    ".aac": ["-c:a", "aac", "-b:a", "192k"],
-    ".ogg": ["-c:a", "libvorbis", "-q:a", "5"],
-    ".oga": ["-c:a", "libvorbis", "-q:a", "5"],
-    ".opus": ["-c:a", "libopus", "-b:a", "128k"],
-}
-
-
-class RenderError(HarkError):
-    """The export could not be made; the message says why in one line."""
-
-    def __init__(self, message: str, details: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.details = details or []  # ffmpeg's last stderr lines, for a log
-
-
-class RenderCancelled(Cancelled):
-    def __init__(self) -> None:
-        super().__init__("export cancelled")
-
-
-class CopyNotPossible(RenderError):
-    """mode="copy" was asked for but the video cannot be copied exactly."""
 
 
 @dataclass(frozen=True)
@@ -109,381 +87,6 @@ class RenderResult:
     note: str = ""  # e.g. why auto mode did not copy
 
 
-# --- what the source holds --------------------------------------------------------------
-@dataclass(frozen=True)
-class MediaFacts:
-    path: Path
-    duration: float | None
-    start: float  # container start time; keep-ranges count from here
-    has_audio: bool
-    has_video: bool
-    fps: Fraction | None  # nominal video frame rate
-    video_codec: str | None
-    timecode: str | None = None  # embedded start timecode (HH:MM:SS:FF), if the file has one
-
-
-_START = re.compile(r"Duration:.*?start:\s*(-?\d+(?:\.\d+)?)")
-_TIMECODE = re.compile(r"^\s*timecode\s*:\s*(\d\d:\d\d:\d\d[:;]\d\d)", re.M)
-_VIDEO_LINE = re.compile(r"Stream #0:\d+.*?: Video: (\w+)(.*)")
-_RATE = re.compile(r"(\d+(?:\.\d+)?)(k?) (fps|tbr)")
-_NTSC = {23.98: Fraction(24000, 1001), 29.97: Fraction(30000, 1001), 47.95: Fraction(48000, 1001),
-         59.94: Fraction(60000, 1001), 119.88: Fraction(120000, 1001)}
-
-
-def _parse_rate(text: str) -> Fraction | None:
-    rates = {kind: float(num) * (1000 if k else 1) for num, k, kind in _RATE.findall(text)}
-    value = rates.get("fps") or rates.get("tbr")
-    if not value:
-        return None
-    return _NTSC.get(round(value, 2)) or Fraction(value).limit_denominator(1001)
-
-
-def probe_media(path: str | Path, tools: FfmpegTools | None = None) -> MediaFacts:
-    """Duration, start, streams and frame rate, from ffmpeg's own description (no ffprobe needed)."""
-    p = Path(path)
-    check_path(p)  # MediaNotFoundError, EmptyMediaError, ...
-    tools = tools or find_tools()
-    run = subprocess.run([tools.ffmpeg, "-hide_banner", "-nostdin", "-i", str(p)],
-                         capture_output=True, text=True, errors="replace")
-    info = parse_banner(p, run.stderr)  # NotMediaError when ffmpeg cannot read it
-    head = re.split(r"^.*(?:Output #0|Stream mapping:)", run.stderr, maxsplit=1, flags=re.M)[0]
-    start = _START.search(head)
-    video = next((m for m in _VIDEO_LINE.finditer(head) if "attached pic" not in m.group(0)), None)
-    if not info.has_audio and video is None:
-        raise NotMediaError(p, "it has neither audio nor video")
-    return MediaFacts(
-        path=p,
-        duration=info.duration,
-        start=float(start.group(1)) if start else 0.0,
-        has_audio=info.has_audio,
-        has_video=video is not None,
-        fps=_parse_rate(video.group(2)) if video else None,
-        video_codec=video.group(1) if video else None,
-        timecode=tc.group(1) if (tc := _TIMECODE.search(head)) else None,
-    )
-
-
-# --- the cut list -----------------------------------------------------------------------
-def normalize_keep(keep: list[Range], duration: float | None) -> list[Range]:
-    """Validated keep-ranges: clamped to the media, empty ones dropped, touching ones merged."""
-    out: list[Range] = []
-    prev_end = float("-inf")
-    for a, b in keep:
-        a, b = float(a), float(b)
-        if not (math.isfinite(a) and math.isfinite(b)):
-            raise RenderError(f"invalid keep-range ({a}, {b})")
-        if b < a:
-            raise RenderError(f"keep-range ends before it starts: {a:.3f} s to {b:.3f} s")
-        if a < prev_end - 1e-6:
-            raise RenderError("keep-ranges must be sorted and must not overlap")
-        prev_end = b
-        a = max(0.0, a)
-        if duration is not None:
-            b = min(b, duration)
-        if b - a <= 1e-6:
-            continue
-        if out and a - out[-1][1] <= 1e-3:
-            out[-1] = (out[-1][0], b)
-        else:
-            out.append((a, b))
-    if not out:
-        raise RenderError("nothing to export: every part of the media was cut")
-    return out
-
-
-def audio_plan(keep: list[Range], crossfade: float, duration: float | None) -> tuple[list[Range], list[float]]:
-    """Source pieces to take (extended at inner edges) and the fade at each join.
-
-    Piece i is keep[i] grown by half of each adjacent fade; overlapping the pieces by the
-    fade gives back exactly the sum of the keep-ranges. A fade is shortened where a range is
-    shorter than it or the media ends, and dropped (plain cut) below MIN_FADE.
-    """
-    end = duration if duration is not None else float("inf")
-    fades: list[float] = []
-    for (a0, b0), (a1, b1) in zip(keep, keep[1:]):
-        f = min(crossfade, b0 - a0, b1 - a1, 2 * (end - b0), 2 * a1)
-        fades.append(f if f >= MIN_FADE else 0.0)
-    pieces = []
-    for i, (a, b) in enumerate(keep):
-        left = fades[i - 1] / 2 if i > 0 else 0.0
-        right = fades[i] / 2 if i < len(fades) else 0.0
-        pieces.append((a - left, b + right))
-    return pieces, fades
-
-
-def video_plan(keep: list[Range], fps: Fraction | None) -> list[Range]:
-    """Trim windows that give each range a whole number of frames without drift.
-
-    Output frame counts follow the rounded running total of the range lengths, so the
-    video ends within half a frame of the audio and every join is within a frame of it.
-    Windows are placed between frame times, immune to timestamp jitter.
-    """
-    if fps is None:
-        return list(keep)
-    rate = float(fps)
-    out: list[Range] = []
-    t = 0.0
-    for a, b in keep:
-        n = round((t + b - a) * rate) - round(t * rate)
-        t += b - a
-        if n <= 0:
-            continue  # shorter than a frame: the audio keeps it, the video skips it
-        k = round(a * rate)
-        out.append((max(0.0, (k - 0.5) / rate), (k + n - 0.5) / rate))
-    return out
-
-
-# --- filter graph -----------------------------------------------------------------------
-def _t(x: float) -> str:
-    return f"{x:.6f}"
-
-
-def escape_filter_path(path: str | Path) -> str:
-    """A file name as a filter option value inside a filter graph.
-
-    Two levels: the option parser treats \\ ' : specially; the graph parser \\ ' [ ] , ;.
-    """
-    level1 = re.sub(r"([\\':])", r"\\\1", str(path))
-    return re.sub(r"([\\'\[\],;])", r"\\\1", level1)
-
-
-def audio_graph(pieces: list[Range], fades: list[float], src: str = "[0:a:0]", out: str = "[aout]") -> list[str]:
-    n = len(pieces)
-    chains = [f"{src}asplit={n}" + "".join(f"[as{i}]" for i in range(n))] if n > 1 else []
-    for i, (a, b) in enumerate(pieces):
-        inp = f"[as{i}]" if n > 1 else src
-        chains.append(f"{inp}atrim=start={_t(a)}:end={_t(b)},asetpts=PTS-STARTPTS" + (f"[a{i}]" if n > 1 else out))
-    prev = "[a0]"
-    for i in range(1, n):
-        label = out if i == n - 1 else f"[ax{i}]"
-        f = fades[i - 1]
-        join = f"acrossfade=d={_t(f)}:c1=tri:c2=tri" if f > 0 else "concat=n=2:v=0:a=1"
-        chains.append(f"{prev}[a{i}]{join}{label}")
-        prev = label
-    return chains
-
-
-def video_graph(windows: list[Range], subtitles: Path | None, src: str = "[0:v:0]", out: str = "[vout]") -> list[str]:
-    n = len(windows)
-    chains = [f"{src}split={n}" + "".join(f"[vs{i}]" for i in range(n))] if n > 1 else []
-    for i, (a, b) in enumerate(windows):
-        inp = f"[vs{i}]" if n > 1 else src
-        chains.append(f"{inp}trim=start={_t(a)}:end={_t(b)},setpts=PTS-STARTPTS[v{i}]")
-    tail = f",subtitles=filename={escape_filter_path(subtitles)}" if subtitles else ""
-    if n > 1:
-        chains.append("".join(f"[v{i}]" for i in range(n)) + f"concat=n={n}:v=1:a=0{tail}{out}")
-    else:
-        chains.append(f"[v0]null{tail}{out}")
-    return chains
-
-
-# --- stream copy ------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Packets:
-    """The video stream's packets in decode order (timestamps in ticks of `tb`, as stored)."""
-
-    dts: list[int]
-    pts: list[int]
-    key: list[bool]
-    tb: Fraction
-
-    def keyframe_times(self) -> list[float]:
-        return sorted(float(p * self.tb) for p, k in zip(self.pts, self.key) if k)
-
-
-_FLAGS = re.compile(r"F=0x([0-9a-fA-F]+)")
-
-
-def scan_packets(media: Path, tools: FfmpegTools, cancel: threading.Event | None = None) -> Packets:
-    """Read the video packet table with framecrc (-c copy: nothing is decoded)."""
-    cmd = [tools.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-copyts", "-i", str(media),
-           "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
-    lines: list[str] = []
-    _run_ffmpeg(cmd, total=None, progress=None, cancel=cancel, stdout_lines=lines)
-    tb = Fraction(1, 1)
-    dts: list[int] = []
-    pts: list[int] = []
-    key: list[bool] = []
-    for line in lines:
-        if line.startswith("#tb 0:"):
-            tb = Fraction(line.split(":", 1)[1].strip())
-        elif line and not line.startswith("#"):
-            f = line.split(",")
-            dts.append(int(f[1]))
-            pts.append(int(f[2]))
-            flags = _FLAGS.search(line)  # printed only when they differ from "keyframe"
-            key.append(flags is None or bool(int(flags.group(1), 16) & 1))
-    return Packets(dts, pts, key, tb)
-
-
-def keyframe_times(media: str | Path, tools: FfmpegTools | None = None) -> list[float]:
-    """Seconds (from the media start) of the video keyframes: where a stream copy can cut."""
-    tools = tools or find_tools()
-    facts = probe_media(media, tools)
-    if not facts.has_video:
-        return []
-    return [t - facts.start for t in scan_packets(Path(media), tools).keyframe_times()]
-
-
-@dataclass(frozen=True)
-class CopyPlan:
-    drop: str  # noise bsf expression: nonzero = drop the packet
-    shift: str  # setts expression for the new timestamp (in seconds, before /TB)
-    packets: int  # how many video packets the output must hold (checked after the copy)
-
-
-def plan_copy(keep: list[Range], packets: Packets, start: float, fps: Fraction | None) -> CopyPlan | str:
-    """The packets to keep and their new timestamps, or the reason a copy is not exact."""
-    n = len(packets.pts)
-    if n == 0:
-        return "the video stream has no packets"
-    tb = packets.tb
-    if fps:
-        frame = 1 / fps
-    else:  # the typical frame duration: the median step between presentation times
-        shown = sorted(packets.pts)
-        gaps = sorted(b - a for a, b in zip(shown, shown[1:]))
-        frame = gaps[len(gaps) // 2] * tb if gaps else Fraction(1, 25)
-    keys = [i for i in range(n) if packets.key[i]]
-    if not keys:
-        return "the video stream has no keyframes"
-    segments: list[tuple[int, int, int, Fraction]] = []  # first, last (decode order), key pts, shift
-    out_t = Fraction(0)
-    for a, b in keep:
-        target = Fraction(start + a).limit_denominator(10**9) / tb
-        k = min(keys, key=lambda i: abs(packets.pts[i] - target))
-        if abs(packets.pts[k] - target) * tb > frame / 2 + Fraction(1, 10**6):
-            return (f"the range starting at {a:.3f} s does not start on a keyframe "
-                    f"(nearest at {float(packets.pts[k] * tb) - start:.3f} s)")
-        length = Fraction(b - a).limit_denominator(10**9)
-        end_pts = packets.pts[k] + length / tb
-        stop = next((i for i in range(k + 1, n) if packets.pts[i] >= end_pts), n)
-        shift = packets.pts[k] * tb - out_t
-        segments.append((k, stop - 1, packets.pts[k], shift))
-        out_t += length
-    # Decode times must rise across joins: trim the end of a segment (decode order) if not.
-    fixed: list[tuple[int, int, int, Fraction]] = []
-    for idx, (first, last, kpts, shift) in enumerate(segments):
-        if idx + 1 < len(segments):
-            nxt_first, _, _, nxt_shift = segments[idx + 1]
-            nxt_dts = packets.dts[nxt_first] * tb - nxt_shift
-            while last > first and packets.dts[last] * tb - shift >= nxt_dts:
-                last -= 1
-            if packets.dts[last] * tb - shift >= nxt_dts:
-                return "two ranges are too close together to copy the video"
-        if fixed and first <= fixed[-1][1]:
-            return "two ranges are too close together to copy the video"
-        fixed.append((first, last, kpts, shift))
-    half_tick = tb / 2
-    keep_terms = []
-    shift_terms = [_t9(fixed[0][3])]
-    for idx, (first, last, kpts, shift) in enumerate(fixed):
-        lo, hi, p0 = packets.dts[first] * tb - half_tick, packets.dts[last] * tb + half_tick, kpts * tb - half_tick
-        keep_terms.append(f"gte(dts*tb,{_t9(lo)})*lte(dts*tb,{_t9(hi)})*gte(pts*tb,{_t9(p0)})")
-        if idx:
-            shift_terms.append(f"gte(DTS*TB,{_t9(lo)})*{_t9(shift - fixed[idx - 1][3])}")
-    kept = sum(1 for first, last, kpts, _ in fixed for i in range(first, last + 1) if packets.pts[i] >= kpts)
-    return CopyPlan(drop="not(" + "+".join(keep_terms) + ")", shift="+".join(shift_terms), packets=kept)
-
-
-def _t9(x: Fraction | float) -> str:
-    return f"{float(x):.9f}"
-
-
-def copy_refusal(media: MediaFacts, out: Path, options: RenderOptions) -> str | None:
-    """Why the video cannot be stream-copied into `out`, before looking at keyframes."""
-    if not media.has_video:
-        return "the media has no video to copy"
-    if options.burn_subtitles is not None:
-        return "burned-in captions need the video re-encoded"
-    src, dst = media.path.suffix.lower(), out.suffix.lower()
-    if not (dst == src or dst == ".mkv" or (dst in _MP4_FAMILY and src in _MP4_FAMILY)):
-        return f"the {media.video_codec or 'source'} video cannot be copied into a {dst} file (use {src} or .mkv)"
-    return None
-
-
-# --- running ffmpeg ---------------------------------------------------------------------
-_NO_SPACE = "No space left on device"
-
-
-def _run_ffmpeg(
-    cmd: list[str],
-    *,
-    total: float | None,
-    progress: ProgressFn | None,
-    cancel: threading.Event | None,
-    stdout_lines: list[str] | None = None,
-) -> None:
-    """Run ffmpeg; report -progress out_time as 0..1 of `total`; kill it promptly on cancel."""
-    try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, errors="replace")
-    except OSError as e:
-        raise RenderError(f"could not start ffmpeg: {e.strerror or e}") from e
-    errors: collections.deque[str] = collections.deque(maxlen=20)
-    latest = [0.0]
-
-    def read_stdout() -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            line = line.rstrip("\n")
-            if stdout_lines is not None:
-                stdout_lines.append(line)
-            elif line.startswith("out_time_us=") and total:
-                try:
-                    latest[0] = max(latest[0], min(1.0, int(line[12:]) / 1e6 / total))
-                except ValueError:
-                    pass  # "N/A" before the first frame
-
-    def read_stderr() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if line.strip():
-                errors.append(line.strip())
-
-    readers = [threading.Thread(target=fn, daemon=True) for fn in (read_stdout, read_stderr)]
-    for r in readers:
-        r.start()
-    reported = -1.0
-    try:
-        while proc.poll() is None:
-            if cancel is not None and cancel.wait(0.05):
-                raise RenderCancelled()
-            if cancel is None:
-                time.sleep(0.05)
-            if progress is not None and latest[0] > reported:
-                reported = latest[0]
-                progress(reported)
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    finally:
-        for r in readers:
-            r.join(timeout=5)
-    if cancel is not None and cancel.is_set():
-        raise RenderCancelled()
-    if proc.returncode != 0:
-        lines = list(errors)
-        if any(_NO_SPACE in ln for ln in lines):
-            raise RenderError("the disk is full: free some space and export again", lines)
-        last = lines[-1] if lines else f"ffmpeg exited with status {proc.returncode}"
-        raise RenderError(f"the export failed: {last}", lines)
-
-
-@functools.cache
-def _ffmpeg_features(ffmpeg: str) -> tuple[bool, bool]:
-    """(has the subtitles filter i.e. libass, takes -filter_complex_script)."""
-    filters = subprocess.run([ffmpeg, "-hide_banner", "-filters"], capture_output=True, text=True, errors="replace")
-    has_subs = re.search(r"^\s*\S+\s+subtitles\s", filters.stdout, re.M) is not None
-    helptext = subprocess.run([ffmpeg, "-hide_banner", "-h", "long"], capture_output=True, text=True, errors="replace")
-    return has_subs, "filter_complex_script" in helptext.stdout
-
-
-def has_libass(tools: FfmpegTools | None = None) -> bool:
-    return _ffmpeg_features((tools or find_tools()).ffmpeg)[0]
-
-
 def _same_file(a: Path, b: Path) -> bool:
     if a.resolve() == b.resolve():
         return True
@@ -491,29 +94,6 @@ def _same_file(a: Path, b: Path) -> bool:
         return b.exists() and os.path.samefile(a, b)
     except OSError:
         return False
-
-
-def _temp_output(out: Path) -> Path:
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".part{out.suffix}", dir=out.parent)
-    except OSError as e:
-        if e.errno == errno.ENOSPC:
-            raise RenderError("the disk is full: free some space and export again") from e
-        raise RenderError(f"cannot write to {out.parent}: {e.strerror or e}") from e
-    os.close(fd)
-    return Path(name)
-
-
-def _finish(tmp: Path, out: Path) -> None:
-    try:
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, out)
-    except OSError as e:
-        if e.errno == errno.ENOSPC:
-            raise RenderError("the disk is full: free some space and export again") from e
-        raise RenderError(f"could not write {out}: {e.strerror or e}") from e
 
 
 # --- the export -------------------------------------------------------------------------
@@ -558,8 +138,8 @@ def _command(job: _Job, copy_plan: CopyPlan | None, tools: FfmpegTools) -> tuple
            "-progress", "pipe:1", "-stats_period", "0.25"]
     if copy_plan is not None:
         cmd.append("-copyts")
-    cmd += ["-i", str(job.src), "GRAPH"] + maps + codec_args + ["-map_metadata", "0", "-map_chapters", "-1"]
-    if suffix in _MP4_FAMILY or suffix in (".m4a", ".m4b"):
+    cmd += ["-i", str(job.src), GRAPH_SLOT] + maps + codec_args + ["-map_metadata", "0", "-map_chapters", "-1"]
+    if suffix in MP4_FAMILY or suffix in (".m4a", ".m4b"):
         cmd += ["-movflags", "+faststart"]
     cmd.append(str(job.tmp))
     return cmd, ";".join(chains)
@@ -569,23 +149,7 @@ def _encode(job: _Job, copy_plan: CopyPlan | None, tools: FfmpegTools, total: fl
             progress: ProgressFn | None, cancel: threading.Event | None) -> None:
     """Run one ffmpeg writing job.tmp; the filter graph goes through a file when it is long."""
     cmd, graph = _command(job, copy_plan, tools)
-    at = cmd.index("GRAPH")
-    script: Path | None = None
-    try:
-        if len(graph) > SCRIPT_THRESHOLD:
-            fd, name = tempfile.mkstemp(prefix="hark-graph-", suffix=".txt")
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(graph)
-            script = Path(name)
-            # ffmpeg 7 replaced -filter_complex_script by the generic "-/option file" form.
-            flag = "-filter_complex_script" if _ffmpeg_features(tools.ffmpeg)[1] else "-/filter_complex"
-            cmd[at:at + 1] = [flag, str(script)]
-        else:
-            cmd[at:at + 1] = ["-filter_complex", graph]
-        _run_ffmpeg(cmd, total=total, progress=progress, cancel=cancel)
-    finally:
-        if script is not None:
-            script.unlink(missing_ok=True)
+    run_with_graph(cmd, graph, total=total, progress=progress, cancel=cancel)
 
 
 def render_trimmed(
@@ -636,7 +200,7 @@ def render_trimmed(
             raise RenderError("captions can only be burned into a video export")
         if not Path(subs).is_file():
             raise RenderError(f"caption file not found: {subs}")
-        if not _ffmpeg_features(tools.ffmpeg)[0]:
+        if not ffmpeg_features(tools.ffmpeg)[0]:
             raise RenderError("this ffmpeg cannot burn in captions (it was built without libass)")
         subs = Path(subs).resolve()  # str accepted too
 
@@ -661,7 +225,7 @@ def render_trimmed(
             best[0] = fraction
             progress(fraction)
 
-    job = _Job(src, _temp_output(out), suffix, facts, ranges, options, subs, video_out)
+    job = _Job(src, temp_output(out), suffix, facts, ranges, options, subs, video_out)
     try:
         if copy_plan is not None:
             _encode(job, copy_plan, tools, total, report, cancel)
@@ -676,7 +240,7 @@ def render_trimmed(
                 copy_plan = None
         if copy_plan is None:
             _encode(job, None, tools, total, report, cancel)
-        _finish(job.tmp, out)
+        finish_output(job.tmp, out)
     except BaseException:
         job.tmp.unlink(missing_ok=True)
         raise
