@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -25,7 +26,10 @@ from pipeline.export import export
 from pipeline.jobs import JobStatus, estimate_eta, load_queue, save_queue
 from pipeline.model_store import ModelStore
 from pipeline.project import Project
-from ui.main_window import MainWindow
+
+if TYPE_CHECKING:
+    from app.editor_controller import EditorController
+from ui.main_window import PROJECT_FILTER, MainWindow
 from ui.queue_model import QueueModel
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,9 @@ class Controller(QObject):
         self.window = MainWindow(self.model, icon)  # type: ignore[arg-type]
         self.runner = JobRunner(store, self)
         self.project: Project | None = None
+        self.editors: list[EditorController] = []  # open editor windows, one per project
+        self._refresh_view = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)  # editor edits, shown here too
+        self._refresh_view.timeout.connect(self._show_project_again)
         self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self._autosave.timeout.connect(self.save_project)
         self._quitting = False
@@ -65,6 +72,7 @@ class Controller(QObject):
         tv = w.transcript_view
         tv.project_changed.connect(self._project_edited)
         tv.export_requested.connect(self.export_current)
+        tv.editor_requested.connect(lambda: self.open_editor())
 
         r = self.runner
         r.started.connect(self._job_started)
@@ -176,6 +184,7 @@ class Controller(QObject):
     def _job_finished(self, job_id: str, result: JobResult) -> None:
         self.queue.finish(job_id, result.project, result.outputs)
         job = self.queue.get(job_id)
+        job.warnings = list(result.warnings)
         self._changed(job_id)
         self.add_recent(result.project)
         note = f" ({result.warnings[0]})" if result.warnings else ""
@@ -220,11 +229,16 @@ class Controller(QObject):
         job = self.queue.get(job_id)
         if job.status is JobStatus.DONE and job.project:
             self.open_project(job.project)
+        elif job.status is JobStatus.FAILED:
+            self.save_project()
+            self.project = None
+            self.window.transcript_view.show_message(f"{job.name} failed", job.error or "no reason was given")
 
     def open_project(self, path: str) -> bool:
         self.save_project()  # never lose pending edits of the one being left
+        editing = self._editor_for(path)  # open in an editor: share its project, never a second copy
         try:
-            project = projects.load(path)
+            project = editing.project if editing is not None else projects.load(path)
         except HarkError as e:
             QMessageBox.warning(self.window, "Cannot open project", str(e))
             self.forget_recent(path)
@@ -262,11 +276,19 @@ class Controller(QObject):
 
     def _project_edited(self, project: Project) -> None:
         self.project = project
+        editor = self._editor_for(project.path)
+        if editor is not None:  # one undo history and one writer per project: the editor's
+            editor.external_edit(project.transcript, "Correct word")
+            return
         self._autosave.start()
 
     def save_project(self) -> None:
         self._autosave.stop()
         if self.project is None or self.project.path is None:
+            return
+        editor = self._editor_for(self.project.path)
+        if editor is not None:
+            editor.save()
             return
         try:
             projects.save(self.project)
@@ -288,6 +310,57 @@ class Controller(QObject):
             QMessageBox.warning(self.window, "Export failed", msg)
             return
         self.window.show_status(f"Exported {out}")
+
+    # --- the editor --------------------------------------------------------------------------
+    def _editor_for(self, path: str | Path | None) -> EditorController | None:
+        if path is None:
+            return None
+        want = Path(path).resolve()
+        return next((e for e in self.editors if e.project.path is not None and e.project.path.resolve() == want), None)
+
+    def open_editor(self, path: str | None = None) -> EditorController | None:
+        """Open `path` (default: the project shown) in an editor window; its window if one is open already."""
+        from app.editor_controller import EditorController
+
+        if path is not None and not (self.project is not None and self.project.path is not None
+                                     and Path(path).resolve() == self.project.path.resolve()):
+            if not self.open_project(path):
+                return None
+        project = self.project
+        if project is None:
+            self.window.show_status("Select a finished transcript to edit it")
+            return None
+        editor = self._editor_for(project.path)
+        if editor is None:
+            self.save_project()
+            media_ok = not projects.media_missing(project) or self._find_media(project)
+            editor = EditorController(project, bool(media_ok), self)
+            editor.project_changed.connect(self._editor_edited)
+            editor.closed.connect(self._editor_closed)
+            editor.open_project_requested.connect(lambda e=editor: self._choose_project_for_editor(e))
+            self.editors.append(editor)
+        editor.show()
+        return editor
+
+    def _choose_project_for_editor(self, editor: EditorController) -> None:
+        path, _ = QFileDialog.getOpenFileName(editor.window, "Open a project", "", PROJECT_FILTER)
+        if path:
+            self.open_editor(path)
+
+    def _editor_edited(self, project: Project) -> None:
+        if project is self.project:
+            self._refresh_view.start()  # debounced: a long transcript takes a moment to lay out
+
+    def _show_project_again(self) -> None:
+        if self.project is not None:
+            self.window.transcript_view.set_project(self.project)
+
+    def _editor_closed(self, editor: EditorController) -> None:
+        if editor in self.editors:
+            self.editors.remove(editor)
+        if editor.project is self.project:
+            self._refresh_view.stop()
+            self._show_project_again()
 
     # --- recent projects ---------------------------------------------------------------------
     def recent(self) -> list[str]:
@@ -402,6 +475,8 @@ class Controller(QObject):
         self.runner.deliver()  # what the worker said last (finished, cancelled) still counts
         if running is not None and running.status is JobStatus.RUNNING:
             self.queue.retry(running.id)  # the cancel signal may not arrive once the loop stops
+        for editor in list(self.editors):
+            editor.window.close()  # saves its project
         self.save_project()
         self.save_queue()
         self.runner.shutdown()

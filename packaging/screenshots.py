@@ -80,6 +80,8 @@ def main(out_dir: str) -> int:
     c.show_job(jobs[2].id)
     shot(w, "transcript.png")
 
+    shot_editor(c, media, pump, out)
+
     from ui.model_manager import ModelManagerDialog
 
     dlg = ModelManagerDialog(c.store, w)
@@ -89,6 +91,58 @@ def main(out_dir: str) -> int:
     dlg.close()
     c.shutdown()
     return 0
+
+
+def shot_editor(c, media: Path, pump, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """The editor on a video: Big Buck Bunny's picture under jfk's speech, a few words cut, one corrected."""
+    import subprocess
+
+    from PySide6.QtCore import QPoint, QRect, Qt
+    from PySide6.QtGui import QPainter
+
+    from pipeline.jobs import JobStatus
+
+    video = media / "inaugural-address.mp4"
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-stream_loop", "-1",
+                    "-i", str(DATA / "lhotse" / "big_buck_bunny_small.mp4"),
+                    "-i", str(DATA / "whisper.cpp" / "jfk.wav"),
+                    "-map", "0:v", "-map", "1:a", "-shortest", "-c:v", "libx264", "-preset", "veryfast",
+                    "-pix_fmt", "yuv420p", "-c:a", "aac", str(video)], check=True)
+    c.add_paths([str(video)])
+    job = c.queue.jobs[-1]
+    pump(lambda: job.status is JobStatus.DONE, timeout=120)
+    c.window.queue_view.select_job(job.id)
+    c.show_job(job.id)
+    editor = c.open_editor()
+    w = editor.window
+    w.resize(1280, 860)
+    pump(lambda: w.preview.has_video() and w.timeline._peaks is not None, timeout=60)
+    td = w.td
+    w.text.select(5, 7)  # a few words cut from the middle
+    w.cut_selection()
+    w.correct_word(1)
+    w.inline.editor.setText("so")
+    w.inline.commit()
+    first = td.words[td.word_ids[9]]
+    w.preview.seek(first.start)
+    w.preview.play()
+    pump(lambda: w.preview.position() > first.start + 0.3, timeout=20)
+    w.preview.pause()
+    w.text.select(12, 13, scroll=False)
+    pump(lambda: not w.preview.current_frame().isNull(), timeout=20)
+    pump(lambda: True)
+    pix = w.grab()
+    frame = w.preview.current_frame()
+    area = QRect(w.preview.video.mapTo(w, QPoint(0, 0)), w.preview.video.size())
+    painter = QPainter(pix)  # the video draws in a native window grab() cannot see: paint its frame in
+    painter.fillRect(area, Qt.GlobalColor.black)
+    scaled = frame.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                          Qt.TransformationMode.SmoothTransformation)
+    painter.drawImage(area.center() - QPoint(scaled.width() // 2, scaled.height() // 2), scaled)
+    painter.end()
+    pix.save(str(out / "editor.png"))
+    print(f"wrote {out / 'editor.png'}")
+    w.close()
 
 
 if __name__ == "__main__":

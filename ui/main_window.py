@@ -76,6 +76,8 @@ class MainWindow(QMainWindow):
         e = self.menuBar().addMenu("&Edit")
         self._action(e, "&Find in Transcript…", self.transcript_view.show_find, QKeySequence.StandardKey.Find,
                      "Search the transcript (Ctrl+F)")
+        self.act_editor = self._action(e, "Edit / &Cut…", self.transcript_view.editor_requested.emit, "Ctrl+E",
+                                       "Open the transcript in the editor: cut words from the media, preview, export")
 
         t = self.menuBar().addMenu("&Tools")
         self._action(t, "&Models…", self.models_requested.emit, "Ctrl+M", "Download, remove or choose speech models")

@@ -6,6 +6,8 @@ what is shown, and the view updates only the word that changed.
 """
 from __future__ import annotations
 
+import html
+
 from bisect import bisect_left
 
 from PySide6.QtCore import QEvent, QPoint, QSize, Qt, Signal
@@ -34,10 +36,15 @@ FORMAT_LABELS = {"srt": "SubRip (.srt)", "vtt": "WebVTT (.vtt)", "txt": "Plain T
                  "json": "Hark JSON (.json)"}
 
 
+PLACEHOLDER = ("<h3>No transcript open</h3><p>Finished transcriptions open here.<br>"
+               "Click a word to select it, double-click it to correct it.</p>")
+
+
 class TranscriptView(QWidget):
     word_activated = Signal(int)  # a word id, when the user clicks a word (the player seeks there)
     export_requested = Signal(str)  # one of pipeline.export.FORMATS; the window asks where to save
     project_changed = Signal(object)  # the Project, after the user edited it (autosave)
+    editor_requested = Signal()  # open the shown project in the editor window (cut, preview, export)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +80,9 @@ class TranscriptView(QWidget):
         self.act_copy.triggered.connect(self.copy_selection)
         self.act_copy_all.triggered.connect(self.copy_all)
         self.act_correct.triggered.connect(lambda: self.edit_word())
+        self.act_editor = QAction("Edit / Cut…", self, toolTip="Open the editor: play the media, cut words "
+                                  "from it, fix captions, export the trimmed result (Ctrl+E)")
+        self.act_editor.triggered.connect(self.editor_requested)
 
         self.export_menu = QMenu("Export", self)
         for fmt in FORMATS:
@@ -95,14 +105,13 @@ class TranscriptView(QWidget):
         self.toolbar = QToolBar(self)
         self.toolbar.setIconSize(QSize(16, 16))
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.addAction(self.act_editor)
         self.toolbar.addAction(self.act_find)
         self.toolbar.addAction(self.act_copy_all)
         self.toolbar.addWidget(self.export_button)
         self.toolbar.addWidget(self.info)
 
-        self.placeholder = QLabel("<h3>No transcript open</h3>"
-                                  "<p>Finished transcriptions open here.<br>"
-                                  "Click a word to select it, double-click it to correct it.</p>", self)
+        self.placeholder = QLabel(PLACEHOLDER, self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.placeholder.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.placeholder.setWordWrap(True)
@@ -131,8 +140,14 @@ class TranscriptView(QWidget):
     def project(self) -> Project | None:
         return self._project
 
+    def show_message(self, title: str, text: str) -> None:
+        """No transcript: say why instead (e.g. the reason a job failed)."""
+        self.set_project(None)
+        self.placeholder.setText(f"<h3>{html.escape(title)}</h3><p>{html.escape(text)}</p>")
+
     def set_project(self, project: Project | None) -> None:
         """Show `project`; the same project again re-renders it where the user was."""
+        self.placeholder.setText(PLACEHOLDER)
         self.correction.close()
         keep = project is not None and project is self._project
         self._project = project
@@ -153,7 +168,8 @@ class TranscriptView(QWidget):
             self.text.document().documentLayout().blockBoundingRect(td.doc.findBlock(td.starts[td.index_of[top]]))
             self.text.verticalScrollBar().setValue(old_value)
         self.stack.setCurrentWidget(self.text if td is not None else self.placeholder)
-        for w in (self.act_find, self.act_copy, self.act_copy_all, self.act_correct, self.export_button):
+        for w in (self.act_find, self.act_copy, self.act_copy_all, self.act_correct, self.act_editor,
+                  self.export_button):
             w.setEnabled(td is not None)
         if td is None:
             self.find_bar.close_bar()
