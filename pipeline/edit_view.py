@@ -105,9 +105,14 @@ def _midpoint(w: Word) -> float:
     return (w.start + w.end) / 2
 
 
-def in_ranges(x: float, ranges: list[Range]) -> bool:
+def in_ranges(x: float, ranges: list[Range], end: float | None = None) -> bool:
+    """x lies in one of the sorted `ranges`, each taken as [start, end): a moment where a cut ends
+    belongs to what is kept after it. A range reaching `end` (the media's end) includes it."""
     i = bisect.bisect_right(ranges, (x, float("inf"))) - 1
-    return i >= 0 and ranges[i][0] <= x <= ranges[i][1]
+    if i < 0:
+        return False
+    s, e = ranges[i]
+    return s <= x < e or (end is not None and x == e and e >= end)
 
 
 def cut_word_ids(t: Transcript) -> set[int]:
@@ -115,8 +120,8 @@ def cut_word_ids(t: Transcript) -> set[int]:
     cuts = cut_ranges(t)
     if not cuts:
         return set()
-    return {w.id for w in effective_words(t) if in_ranges(_midpoint(w), cuts)}
+    return {w.id for w in effective_words(t) if in_ranges(_midpoint(w), cuts, t.media.duration)}
 
 
 def is_cut_at(t: Transcript, time: float) -> bool:
-    return in_ranges(time, cut_ranges(t))
+    return in_ranges(time, cut_ranges(t), t.media.duration)

@@ -323,4 +323,4 @@ def edits_are_empty(e: Edits) -> bool:
 
 
 def is_cut(t: Transcript, word: Word) -> bool:
-    return in_ranges((word.start + word.end) / 2, cut_ranges(t))
+    return in_ranges((word.start + word.end) / 2, cut_ranges(t), t.media.duration)

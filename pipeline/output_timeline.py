@@ -14,7 +14,7 @@ from itertools import accumulate
 
 from pipeline.caption_editing import wrap_caption
 from pipeline.captions import CaptionRules
-from pipeline.edit_view import Range, effective_words
+from pipeline.edit_view import Range, cut_word_ids, effective_words
 from pipeline.transcript import NO_SPACE_LANGUAGES, Caption, Edits, MediaRef, Transcript, Word
 
 MIN_SHOWN = 0.05  # s: an output caption is never shorter than this (when the output allows)
@@ -46,17 +46,19 @@ def output_transcript(t: Transcript, keep: list[Range], *, media: MediaRef | Non
                       rules: CaptionRules = CaptionRules()) -> Transcript:
     """The transcript of the trimmed output: kept words and captions in output time, edits applied.
 
-    A word is kept when its middle lies in a keep-range. The result has no
-    edits left: corrections are its text, and nothing in it is cut.
+    The words kept are those the edit does not cut (pipeline.edit_view.cut_word_ids);
+    `keep` (the cut points as rendered, e.g. moved into silence) gives their
+    times. The result has no edits left: corrections are its text, nothing is cut.
     """
     clock = OutputClock(keep)
     words: list[Word] = []
     kept: dict[int, Word] = {}
+    cut = cut_word_ids(t)
     for w in effective_words(t):
-        k = clock.range_of((w.start + w.end) / 2)
-        if k is None:
+        if w.id in cut:  # what the user sees struck through is gone, whatever the snapping did
             continue
-        s, e = keep[k]
+        k = clock.range_of((w.start + w.end) / 2)
+        s, e = keep[k] if k is not None else (w.start, w.end)
         start, end = clock.to_output(max(w.start, s)), clock.to_output(min(w.end, e))
         nw = dataclasses.replace(w, start=start, end=max(start, end))
         words.append(nw)

@@ -31,8 +31,8 @@ class ProgressDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
         job: Job | None = index.data(JOB_ROLE)
-        if job is None or job.status not in (JobStatus.RUNNING, JobStatus.DONE):
-            super().paint(painter, option, index)  # waiting, failed, cancelled: the status says it
+        if job is None or job.status is not JobStatus.RUNNING:
+            super().paint(painter, option, index)  # done, waiting, failed, cancelled: the status says it
             return
         bar = QStyleOptionProgressBar()
         bar.rect = QRect(option.rect).adjusted(4, 5, -4, -5)
