@@ -161,7 +161,8 @@ class _Decoder:
             detail = errors[-1] if errors else f"ffmpeg exited with {rc}"
             of = f" of {expected:.1f} s" if expected and decoded < expected * 0.98 else ""
             warnings.append(f"the file is damaged or truncated: decoded {decoded:.1f} s{of} despite errors ({detail})")
-        elif expected and decoded < expected * 0.98 - 0.5:
+        elif expected and decoded < expected * 0.98 - 0.5 and not (self.info and self.info.has_video):
+            # (A video's container length is often its picture's: audio may end sooner, cleanly.)
             warnings.append(f"the file seems truncated: decoded {decoded:.1f} s of {expected:.1f} s")
         for w in warnings:
             log.warning("%s: %s", self.path, w)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from audio.ffmpeg_tools import FfmpegTools, find_tools
+from pipeline.atomic_write import FILE_MODE
 from pipeline.render_errors import RenderCancelled, RenderError
 
 ProgressFn = Callable[[float], None]
@@ -137,6 +138,7 @@ def temp_output(out: Path) -> Path:
         if e.errno == errno.ENOSPC:
             raise RenderError("the disk is full: free some space and export again") from e
         raise RenderError(f"cannot write to {out.parent}: {e.strerror or e}") from e
+    os.fchmod(fd, FILE_MODE)  # an export is for sharing: not the owner-only mode mkstemp gives
     os.close(fd)
     return Path(name)
 

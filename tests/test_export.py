@@ -469,3 +469,24 @@ def test_free_stem_never_points_at_an_existing_file(tmp_path):
     (tmp_path / "talk-2.srt").write_text("mine too")
     assert free_stem(tmp_path, "talk", ["srt", "txt"]) == tmp_path / "talk-3"
     assert free_stem(tmp_path, "new", ["srt"], {tmp_path / "new.srt"}) == tmp_path / "new-2"  # taken in this batch
+
+
+def test_written_files_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    from pipeline.atomic_write import write_text_atomic
+
+    old = os.umask(0o022)
+    try:
+        import importlib
+
+        import pipeline.atomic_write as aw
+
+        importlib.reload(aw)
+        p = aw.write_text_atomic(tmp_path / "talk.srt", "1\n")
+        assert stat.S_IMODE(p.stat().st_mode) == 0o644  # not mkstemp's owner-only 0600
+    finally:
+        os.umask(old)
+        importlib.reload(aw)
+    assert write_text_atomic  # the module-level import still works after the reloads

@@ -185,6 +185,22 @@ def test_timeline_edits_go_through_the_undo_stack(editor: EditorController) -> N
     assert w.transcript is t0
 
 
+def test_restoring_words_also_restores_a_time_cut_between_them(editor: EditorController) -> None:
+    w = editor.window
+    words = editing.effective_words(w.transcript)
+    a, b = max(zip(words, words[1:]), key=lambda p: p[1].start - p[0].end)  # the longest pause
+    w.timeline.range_selected.emit(a.end + 0.01, b.start - 0.01)  # a cough cut on the timeline
+    assert editing.cut_ranges(w.transcript) and not editing.cut_word_ids(w.transcript)
+    w.text.select(w.td.index_of[a.id], w.td.index_of[b.id])
+    w.actions.restore.trigger()
+    assert editing.cut_ranges(w.transcript) == []
+
+
+def test_redo_keys_are_not_ambiguous(editor: EditorController) -> None:
+    keys = [k.toString() for k in editor.window.actions.redo.shortcuts()]
+    assert "Ctrl+Shift+Z" in keys and len(keys) == len(set(keys))
+
+
 # --- correcting, splitting, merging, inserting --------------------------------------------------
 def test_correct_a_word_inline(editor: EditorController, qtbot) -> None:  # type: ignore[no-untyped-def]
     w = editor.window

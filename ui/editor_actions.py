@@ -17,13 +17,17 @@ class EditorActions:
         self._w = window
         a = self._make
         self.open_project = a("&Open Project…", "Ctrl+Shift+O", "Open another project in the editor")
-        self.export = a("&Export Trimmed Media…", "Ctrl+E", "Render the edit without the cut parts, with captions")
+        self.export = a("&Export Trimmed Media…", "Ctrl+Shift+E", "Render the edit without the cut parts, with captions")
         self.close = a("&Close Editor", QKeySequence.StandardKey.Close, "Close the editor (your edits are saved)")
 
         self.undo = stack.createUndoAction(window, "&Undo")
         self.undo.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
         self.redo = stack.createRedoAction(window, "&Redo")
-        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(QKeySequence.StandardKey.Redo)])
+        # The platform's Redo keys plus Ctrl+Shift+Z, once each: a key listed twice is "ambiguous" and does nothing.
+        redo_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Redo)
+        if QKeySequence("Ctrl+Shift+Z") not in redo_keys:
+            redo_keys.append(QKeySequence("Ctrl+Shift+Z"))
+        self.redo.setShortcuts(redo_keys)
         for act, tip in ((self.undo, "Undo the last edit (Ctrl+Z)"), (self.redo, "Redo (Ctrl+Shift+Z)")):
             act.setToolTip(tip)
             act.setStatusTip(tip)

@@ -232,8 +232,17 @@ class EditorWindow(QMainWindow):
 
     def restore_selection(self) -> None:
         ids = self.text.selected_word_ids()
-        if ids:
-            self._apply(f"Restore {words(len(ids))}", lambda t: editing.restore_words(t, ids))
+        if not ids:
+            return
+        times = {w.id: w for w in editing.effective_words(self.transcript)}
+        span = (min(times[i].start for i in ids), max(times[i].end for i in ids))
+
+        def restore(t: Transcript) -> Transcript:
+            # The words, and any stretch of time cut between them (a pause cut on the timeline).
+            t = editing.restore_words(t, ids)
+            return editing.restore_time(t, *span) if len(ids) > 1 else t
+
+        self._apply(f"Restore {words(len(ids))}", restore)
 
     def correct_word(self, k: int | None = None) -> bool:
         """Open the inline editor over word k (default: the selected word)."""

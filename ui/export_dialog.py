@@ -16,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QPalette
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from audio.errors import Cancelled, HarkError
+from pipeline.model_store import ModelStore
 from pipeline.transcript import Transcript
 from pipeline.trim_export import TrimExportOptions, TrimExportResult, default_output, export_trimmed
 from ui.media_preview import clock
@@ -140,12 +142,15 @@ class ExportDialog(QDialog):
         if not has_video:  # nothing to burn captions into
             self.captions.model().item(3).setEnabled(False)  # type: ignore[attr-defined]
         self.preset = self._combo(PRESETS, "balanced", "Encoding speed against file size and picture quality")
+        self.edl = QCheckBox("Also write the cut list as an &EDL (CMX 3600)", self)
+        self.edl.setToolTip("For finishing the edit in another editor (Resolve, Premiere, Avid…)")
         form = QFormLayout()
         for text, field, layout in (("&Save as:", self.path, row), ("&Captions:", self.captions, None),
                                     ("&Quality:", self.preset, None)):
             label = QLabel(text, self)
             label.setBuddy(field)
             form.addRow(label, layout if layout is not None else field)
+        form.addRow("", self.edl)
 
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
@@ -226,7 +231,8 @@ class ExportDialog(QDialog):
         if out.exists() and QMessageBox.question(
                 self, "Replace file?", f"{out.name} exists. Replace it?") != QMessageBox.StandardButton.Yes:
             return False
-        options = TrimExportOptions(captions=self.captions.currentData(), preset=self.preset.currentData())
+        options = TrimExportOptions(captions=self.captions.currentData(), preset=self.preset.currentData(),
+                                    vad_model=ModelStore().vad_path(), edl=self.edl.isChecked())
         t = self.transcript
 
         def work(progress: Callable[[float], None], cancel: threading.Event) -> object:
@@ -243,7 +249,7 @@ class ExportDialog(QDialog):
         return True
 
     def _running(self, on: bool) -> None:
-        for w in (self.path, self.browse, self.captions, self.preset, self.export_button):
+        for w in (self.path, self.browse, self.captions, self.preset, self.edl, self.export_button):
             w.setEnabled(not on)
         self.progress.setVisible(on or self.progress.value() > 0)
         self.reveal_button.hide()
