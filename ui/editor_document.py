@@ -20,7 +20,7 @@ from PySide6.QtGui import QFont, QFontMetricsF, QPalette, QTextBlockFormat, QTex
 from pipeline.captions import build_captions
 from pipeline.editing import cut_word_ids, effective_words
 from pipeline.transcript import NO_SPACE_LANGUAGES, Caption, Transcript, Word
-from ui.transcript_document import LOW_CONFIDENCE, WORD_ID, Row, WordStyles, blend, u16len
+from ui.transcript_document import LOW_CONFIDENCE, WORD_ID, Row, WordLookups, WordStyles, blend, u16len
 
 PLAIN, CORRECTED, INSERTED, UNSURE = range(4)
 
@@ -99,7 +99,7 @@ def paragraphs(t: Transcript) -> tuple[list[Paragraph], dict[int, Word]]:
     return out, words
 
 
-class EditorDocument:
+class EditorDocument(WordLookups):
     """The document plus the maps between words, positions and times.
 
     Word k of the display order (`word_ids[k]`) covers positions [starts[k], ends[k]);
@@ -219,21 +219,7 @@ class EditorDocument:
         self._time_starts = [s for s, _, _ in timed]
         self._timed = timed
 
-    # --- lookups (the TranscriptDocument interface) ------------------------------------------
-    def word_at(self, pos: int) -> int | None:
-        """Index of the word at or touching document position `pos`."""
-        k = bisect_right(self.starts, pos) - 1
-        return k if k >= 0 and pos <= self.ends[k] else None
-
-    def row_of(self, k: int) -> int:
-        return bisect_right(self._row_firsts, k) - 1
-
-    def text_of(self, k: int) -> str:
-        return self.texts[self.word_ids[k]]
-
-    def plain_text(self) -> str:
-        return self.doc.toPlainText()
-
+    # --- lookups: word_at, row_of, text_of, plain_text come from WordLookups ----------------
     def tooltip(self, k: int) -> str:
         wid = self.word_ids[k]
         w, para = self.words[wid], self._paras[self.row_of(k)]

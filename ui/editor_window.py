@@ -156,10 +156,13 @@ class EditorWindow(QMainWindow):
                                   t.media.duration, cuts)
         if self.find_bar.isVisible():
             self.search(scroll=False)
-        kept = t.media.duration - sum(e - s for s, e in cuts)
-        self.stats.setText(f"{len(shown):,} words · {len(cut):,} cut · "
-                           f"edit {clock(kept)} of {clock(t.media.duration)}")
-        self.stats.setToolTip("Words in the transcript, words cut, and how long the exported media will be")
+        removed = sum(e - s for s, e in cuts)
+        kept = t.media.duration - removed
+        self.stats.setText(f"{len(shown):,} words · {len(cut):,} cut ({removed:.1f} s) · "
+                           f"edit ≈ {clock(kept)} of {clock(t.media.duration)}")
+        self.stats.setToolTip("Words in the transcript, words cut, the time cut (pauses included), and about "
+                              "how long the export will be: cut points move into the nearest silence when it is "
+                              "rendered, so it may come out a little shorter")
         self._selection_changed()
 
     def _timeline_word(self, w: Word, cut: bool) -> TimelineWord:

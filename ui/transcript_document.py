@@ -77,7 +77,34 @@ class Row:
     last: int
 
 
-class TranscriptDocument:
+class WordLookups:
+    """Word and caption lookups by document position, shared by the transcript view's and the editor's
+    documents; they fill `doc`, `word_ids`, `texts`, `starts`/`ends` (document positions of each word)
+    and `_row_firsts` (the first word index of each caption)."""
+
+    doc: QTextDocument
+    word_ids: list[int]
+    texts: dict[int, str]
+    starts: list[int]
+    ends: list[int]
+    _row_firsts: list[int]
+
+    def word_at(self, pos: int) -> int | None:
+        """Index of the word at or touching document position `pos` (a cursor position)."""
+        k = bisect_right(self.starts, pos) - 1
+        return k if k >= 0 and pos <= self.ends[k] else None
+
+    def row_of(self, k: int) -> int:
+        return bisect_right(self._row_firsts, k) - 1
+
+    def text_of(self, k: int) -> str:
+        return self.texts[self.word_ids[k]]
+
+    def plain_text(self) -> str:
+        return self.doc.toPlainText()
+
+
+class TranscriptDocument(WordLookups):
     """The document plus the maps between words and positions.
 
     Word k of the display order (`word_ids[k]`) covers positions [starts[k], ends[k]).
@@ -157,21 +184,6 @@ class TranscriptDocument:
         if self._unsure(w.probability):
             return f"Confidence {w.probability:.0%}: this word may be misheard.\nDouble-click or F2 to correct it."
         return ""
-
-    # --- lookups -----------------------------------------------------------------------------
-    def word_at(self, pos: int) -> int | None:
-        """Index of the word at or touching document position `pos` (a cursor position)."""
-        k = bisect_right(self.starts, pos) - 1
-        return k if k >= 0 and pos <= self.ends[k] else None
-
-    def row_of(self, k: int) -> int:
-        return bisect_right(self._row_firsts, k) - 1
-
-    def text_of(self, k: int) -> str:
-        return self.texts[self.word_ids[k]]
-
-    def plain_text(self) -> str:
-        return self.doc.toPlainText()
 
     # --- edits -------------------------------------------------------------------------------
     def update_word(self, transcript: Transcript, wid: int) -> None:
