@@ -7,17 +7,14 @@ that returns why the text was refused, so a refusal keeps the editor open.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from PySide6.QtCore import QObject, QRect, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent, QPalette, QTextCharFormat
 from PySide6.QtWidgets import QWidget
 
 from ui.editor_document import EditorDocument
 from ui.transcript_text import TranscriptText
-from ui.word_editor import WordEditor
+from ui.word_editor import InlineEditor
 
-Commit = Callable[[str], str]  # the editor's text -> why it was refused ("" when done)
 
 
 class EditorText(TranscriptText):
@@ -171,86 +168,6 @@ class EditorText(TranscriptText):
         # First, so a selected word that is also playing shows as selected.
         self.setExtraSelections([self._range(td.starts[self.playing], td.ends[self.playing], fmt),
                                  *self.extraSelections()])
-
-
-class InlineEditor(QObject):
-    """One line edit at a time over the text: correcting a word, or typing a new one after it."""
-
-    closed = Signal()
-
-    def __init__(self, text: EditorText) -> None:
-        super().__init__(text)
-        self.text = text
-        self.editor: WordEditor | None = None
-        self._k = -1
-        self._after = False  # the editor sits after word k (insert) rather than over it (correct)
-        self._commit: Commit | None = None
-        text.view_changed.connect(self.reposition)
-
-    def is_open(self) -> bool:
-        return self.editor is not None
-
-    def open(self, k: int, initial: str, tip: str, commit: Commit, *, after: bool = False) -> WordEditor:
-        self.close()
-        self._k, self._after, self._commit = k, after, commit
-        ed = WordEditor(self.text.viewport(), initial, self.text.font())
-        ed.setToolTip(tip)
-        ed.setAccessibleName("Insert word" if after else "Correct word")
-        ed.committed.connect(self.commit)
-        ed.cancelled.connect(self.close)
-        ed.focus_lost.connect(self._focus_lost)
-        self.editor = ed
-        self.reposition()
-        ed.show()
-        ed.setFocus(Qt.FocusReason.OtherFocusReason)
-        return ed
-
-    def _rect(self) -> QRect:
-        r = self.text.word_rect(self._k)
-        return QRect(r.right() + 6, r.top(), 1, r.height()) if self._after else r
-
-    def reposition(self) -> None:
-        if self.editor is not None and self.text.td is not None and 0 <= self._k < len(self.text.td.word_ids):
-            self.editor.place_over(self._rect())
-
-    def commit(self) -> bool:
-        """Enter: apply, or keep the editor open and say why not."""
-        error = self._apply()
-        if error and self.editor is not None:
-            self.editor.show_error(error)
-            self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
-        return not error
-
-    def error(self) -> str:
-        return self.editor.error() if self.editor is not None else ""
-
-    def _focus_lost(self) -> None:
-        self._apply()
-        self.close()  # clicking away keeps a good text and drops a refused one
-
-    def _apply(self) -> str:
-        ed, commit = self.editor, self._commit
-        if ed is None or commit is None:
-            return ""
-        text = ed.text()
-        self._commit = None  # committing changes the document, which may close this editor
-        error = commit(text)
-        if error:
-            self._commit = commit
-            return error
-        self.close()
-        return ""
-
-    def close(self) -> None:
-        ed, self.editor = self.editor, None  # cleared first: hiding it moves focus and fires focus_lost
-        self._commit = None
-        if ed is None:
-            return
-        had_focus = ed.hasFocus()
-        ed.dispose()
-        if had_focus:
-            self.text.setFocus(Qt.FocusReason.OtherFocusReason)
-        self.closed.emit()
 
 
 __all__ = ["EditorText", "InlineEditor"]

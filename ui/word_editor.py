@@ -5,6 +5,8 @@ keeps the editor open with the reason under it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
 from PySide6.QtGui import QFocusEvent, QFont, QKeyEvent, QPalette
 from PySide6.QtWidgets import QLabel, QLineEdit, QStyle, QWidget
@@ -12,6 +14,7 @@ from PySide6.QtWidgets import QLabel, QLineEdit, QStyle, QWidget
 from pipeline.editing import correct_word
 from ui.transcript_text import TranscriptText
 
+Commit = Callable[[str], str]  # the editor's text -> why it was refused ("" when done)
 _KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
 
 
@@ -90,75 +93,110 @@ class WordEditor(QLineEdit):
             self.focus_lost.emit()
 
 
-class WordCorrection(QObject):
-    """One inline correction at a time over the transcript's text; emits the corrected transcript."""
+class InlineEditor(QObject):
+    """One line edit at a time over the text: correcting a word, or typing a new one after it."""
 
-    corrected = Signal(object, int)  # the new Transcript (from pipeline.editing.correct_word), the word id
+    closed = Signal()
 
     def __init__(self, text: TranscriptText) -> None:
         super().__init__(text)
         self.text = text
         self.editor: WordEditor | None = None
-        self._k = -1  # the word being corrected, an index into the document's display order
+        self._k = -1
+        self._after = False  # the editor sits after word k (insert) rather than over it (correct)
+        self._commit: Commit | None = None
         text.view_changed.connect(self.reposition)
 
-    def open(self, k: int) -> None:
-        td = self.text.td
-        assert td is not None
+    def is_open(self) -> bool:
+        return self.editor is not None
+
+    def open(self, k: int, initial: str, tip: str, commit: Commit, *, after: bool = False) -> WordEditor:
         self.close()
-        self._k = k
-        ed = WordEditor(self.text.viewport(), td.text_of(k), self.text.font())
-        heard = td.transcript.word_by_id()[td.word_ids[k]].text
-        ed.setToolTip(f"The engine heard “{heard}”. Enter saves, Esc cancels")
+        self._k, self._after, self._commit = k, after, commit
+        ed = WordEditor(self.text.viewport(), initial, self.text.font())
+        ed.setToolTip(tip)
+        ed.setAccessibleName("Insert word" if after else "Correct word")
         ed.committed.connect(self.commit)
         ed.cancelled.connect(self.close)
         ed.focus_lost.connect(self._focus_lost)
         self.editor = ed
-        ed.place_over(self.text.word_rect(k))
+        self.reposition()
         ed.show()
         ed.setFocus(Qt.FocusReason.OtherFocusReason)
+        return ed
 
-    def error(self) -> str:
-        return self.editor.error() if self.editor is not None else ""
+    def _rect(self) -> QRect:
+        r = self.text.word_rect(self._k)
+        return QRect(r.right() + 6, r.top(), 1, r.height()) if self._after else r
 
     def reposition(self) -> None:
-        if self.editor is not None and self.text.td is not None:
-            self.editor.place_over(self.text.word_rect(self._k))
+        if self.editor is not None and self.text.td is not None and 0 <= self._k < len(self.text.td.word_ids):
+            self.editor.place_over(self._rect())
 
     def commit(self) -> bool:
-        """Enter: save, or keep the editor open and say why not."""
+        """Enter: apply, or keep the editor open and say why not."""
         error = self._apply()
         if error and self.editor is not None:
             self.editor.show_error(error)
             self.editor.setFocus(Qt.FocusReason.OtherFocusReason)
         return not error
 
+    def error(self) -> str:
+        return self.editor.error() if self.editor is not None else ""
+
     def _focus_lost(self) -> None:
-        if self.editor is not None and self._apply():
-            self.close()  # clicking away from a refused text drops it
+        self._apply()
+        self.close()  # clicking away keeps a good text and drops a refused one
 
     def _apply(self) -> str:
-        """Correct the word to the editor's text; the refusal's reason, or "" when done."""
-        ed, td = self.editor, self.text.td
-        if ed is None or td is None:
+        ed, commit = self.editor, self._commit
+        if ed is None or commit is None:
             return ""
-        wid = td.word_ids[self._k]
-        if " ".join(ed.text().split()) == td.texts[wid]:
-            self.close()  # nothing changed: no edit, no autosave
-            return ""
-        try:
-            new = correct_word(td.transcript, wid, ed.text())
-        except ValueError as e:
-            return str(e)
+        text = ed.text()
+        self._commit = None  # committing changes the document, which may close this editor
+        error = commit(text)
+        if error:
+            self._commit = commit
+            return error
         self.close()
-        self.corrected.emit(new, wid)
         return ""
 
     def close(self) -> None:
         ed, self.editor = self.editor, None  # cleared first: hiding it moves focus and fires focus_lost
+        self._commit = None
         if ed is None:
             return
         had_focus = ed.hasFocus()
         ed.dispose()
         if had_focus:
             self.text.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.closed.emit()
+
+
+class WordCorrection(InlineEditor):
+    """Correcting one word of the transcript view; emits the corrected transcript."""
+
+    corrected = Signal(object, int)  # the new Transcript (from pipeline.editing.correct_word), the word id
+
+    def open(self, k: int) -> WordEditor:  # type: ignore[override]
+        td = self.text.td
+        assert td is not None
+        heard = td.transcript.word_by_id()[td.word_ids[k]].text
+        return super().open(k, td.text_of(k), f"The engine heard “{heard}”. Enter saves, Esc cancels",
+                            lambda text: self._correct(k, text))
+
+    def _correct(self, k: int, text: str) -> str:
+        """Correct word k to `text`; the refusal's reason, or "" when done (or nothing changed)."""
+        td = self.text.td
+        if td is None:
+            return ""
+        wid = td.word_ids[k]
+        if " ".join(text.split()) == td.texts[wid]:
+            return ""  # nothing changed: no edit, no autosave
+        try:
+            new = correct_word(td.transcript, wid, text)
+        except ValueError as e:
+            return str(e)
+        self.close()
+        self.corrected.emit(new, wid)
+        return ""
