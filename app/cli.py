@@ -99,8 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     mr.set_defaults(func=cmd_models_remove)
 
     from app.cli_cut import add_parser as add_cut_parser
+    from app.cli_dictate import add_parser as add_dictate_parser
 
     add_cut_parser(sub)
+    add_dictate_parser(sub)
     return p
 
 
@@ -292,7 +294,7 @@ def cmd_models_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = ("transcribe", "models", "cut")
+COMMANDS = ("transcribe", "models", "cut", "dictate")
 
 
 def wants_gui(argv: Sequence[str]) -> bool:

@@ -29,6 +29,8 @@ VERSION_KEY = "settings_version"
 GROUP = "preferences"  # keeps these apart from window state and the like in the same file
 
 DEFAULT_FORMATS = ("srt", "vtt", "txt", "json")
+DICTATION_MODES = ("push", "toggle")
+INSERT_METHODS = ("auto", "type", "paste")
 LINE_CHARS_RANGE = (20, 80)
 MAX_LINES_RANGE = (1, 3)
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")  # whisper codes: en, de, haw, yue, ...
@@ -58,6 +60,14 @@ class AppSettings:
     highlight_words: bool = False  # WebVTT word timing
     use_vad: bool = True  # skip silence before transcribing
     projects_folder: str = field(default_factory=default_projects_folder)
+    # dictation
+    dictation_hotkey: str = "<ctrl>+<alt>+space"  # pynput syntax
+    dictation_mode: str = "push"  # "push": hold to talk; "toggle": press to start, again (or silence) to stop
+    dictation_insert: str = "auto"  # "auto" | "type" | "paste"
+    dictation_input: str | None = None  # input device name; None: the system default
+    dictation_silence: float = 1.5  # s of silence that ends a toggle-mode dictation (0: never)
+    dictation_vocabulary: str = ""  # names and terms, comma-separated, passed as the initial prompt
+    dictation_partials: bool = True  # show words in the overlay while speaking
 
 
 def default_qsettings() -> QSettings:
@@ -138,6 +148,33 @@ def _formats(v: Any) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
+def _choice(options: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    def read(v: Any) -> str:
+        t = _text(v)
+        if t not in options:
+            raise _Bad(v)
+        return t
+
+    return read
+
+
+def _seconds(v: Any) -> float:
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise _Bad(v) from None
+    if not 0 <= x <= 30:
+        raise _Bad(v)
+    return x
+
+
+def _hotkey(v: Any) -> str:
+    t = _text(v)
+    if not t or "+" not in t and not t.startswith("<"):
+        raise _Bad(v)
+    return t
+
+
 def _projects_folder(v: Any) -> str:
     t = _text(v)
     if t is None:
@@ -158,6 +195,13 @@ _READERS: dict[str, Any] = {
     "highlight_words": _bool,
     "use_vad": _bool,
     "projects_folder": _projects_folder,
+    "dictation_hotkey": _hotkey,
+    "dictation_mode": _choice(DICTATION_MODES),
+    "dictation_insert": _choice(INSERT_METHODS),
+    "dictation_input": _text,
+    "dictation_silence": _seconds,
+    "dictation_vocabulary": lambda v: _text(v) or "",
+    "dictation_partials": _bool,
 }
 
 

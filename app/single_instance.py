@@ -1,7 +1,8 @@
 """One Hark window per user: a second launch hands its files to the first and exits.
 
 The first instance listens on a QLocalServer; a later one connects, sends its
-file list as one JSON line, waits for the acknowledgement and quits.
+file list (or a command such as `hark dictate --toggle`) as one JSON line,
+waits for the acknowledgement and quits.
 """
 from __future__ import annotations
 
@@ -25,13 +26,27 @@ def server_name() -> str:
     return f"hark-{getpass.getuser()}{suffix}"
 
 
+COMMANDS = ("dictate-toggle", "dictate-start", "dictate-stop", "dictate-cancel", "show-history")
+
+
 def hand_off(files: list[str], name: str | None = None) -> bool:
     """Give `files` to a running instance; True if one took them (this process should then exit)."""
+    return _send({"files": files}, name)
+
+
+def send_command(command: str, name: str | None = None) -> bool:
+    """Ask a running instance to do `command` (one of COMMANDS); False when none is running."""
+    if command not in COMMANDS:
+        raise ValueError(f"unknown command {command!r}")
+    return _send({"command": command}, name)
+
+
+def _send(message: dict[str, object], name: str | None) -> bool:
     sock = QLocalSocket()
     sock.connectToServer(name or server_name())
     if not sock.waitForConnected(TIMEOUT_MS):
         return False
-    sock.write((json.dumps({"files": files}) + "\n").encode())
+    sock.write((json.dumps(message) + "\n").encode())
     sock.flush()  # may write everything at once, so waitForBytesWritten could report "nothing to do"
     reply = b""
     while b"\n" not in reply and sock.waitForReadyRead(TIMEOUT_MS):
@@ -41,9 +56,11 @@ def hand_off(files: list[str], name: str | None = None) -> bool:
 
 
 class InstanceServer(QObject):
-    """Listens for later launches; `files_received` carries their files (maybe none: just raise the window)."""
+    """Listens for later launches; `files_received` carries their files (maybe none: just raise the window),
+    `command_received` a command from `hark dictate ...`."""
 
     files_received = Signal(list)
+    command_received = Signal(str)
 
     def __init__(self, name: str | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -75,12 +92,21 @@ class InstanceServer(QObject):
                     return
                 line = bytes(buf).split(b"\n", 1)[0]
                 try:
-                    files = [str(f) for f in json.loads(line).get("files", [])]
-                except (ValueError, AttributeError):
-                    files = []
+                    message = json.loads(line)
+                    command = message.get("command")
+                    files = [str(f) for f in message.get("files", [])]
+                except (ValueError, AttributeError, TypeError):
+                    command, files = None, []
+                if command is not None and command not in COMMANDS:
+                    sock.write(b"unknown command\n")
+                    sock.flush()
+                    return
                 sock.write(b"ok\n")
                 sock.flush()
-                self.files_received.emit(files)
+                if command is not None:
+                    self.command_received.emit(command)
+                else:
+                    self.files_received.emit(files)
 
             sock.readyRead.connect(read)
             sock.disconnected.connect(sock.deleteLater)

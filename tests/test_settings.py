@@ -43,6 +43,9 @@ def custom() -> AppSettings:
         engine="whisper", model="/models/ggml-medium.bin", language="de", translate=True, threads=1,
         formats=["srt", "vtt"], output_folder="/tmp/Übersetzungen, neu", max_line_chars=37, max_lines=3,
         highlight_words=True, use_vad=False, projects_folder="/data/hark projects",
+        dictation_hotkey="<ctrl>+<shift>+d", dictation_mode="toggle", dictation_insert="paste",
+        dictation_input="USB Mic", dictation_silence=2.5, dictation_vocabulary="Hark, whisper.cpp",
+        dictation_partials=False,
     )
 
 
@@ -114,6 +117,17 @@ def test_hand_edited_values(tmp_path: Path) -> None:
     assert s.language is None
     assert s.translate is True
     assert s.threads == os.cpu_count()  # more than this machine has: as many as it has
+
+
+def test_bad_dictation_values_fall_back(tmp_path: Path) -> None:
+    qs = ini(tmp_path / "hark.ini")
+    for key, value in (("dictation_mode", "shout"), ("dictation_insert", "telepathy"),
+                       ("dictation_silence", "-3"), ("dictation_hotkey", "")):
+        qs.setValue(f"{GROUP}/{key}", value)
+    s = load_settings(qs)
+    d = AppSettings()
+    assert (s.dictation_mode, s.dictation_insert, s.dictation_silence, s.dictation_hotkey) == \
+        (d.dictation_mode, d.dictation_insert, d.dictation_silence, d.dictation_hotkey)
 
 
 def test_default_store_names_the_app() -> None:

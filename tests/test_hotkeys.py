@@ -1,0 +1,66 @@
+"""The global dictation hotkey under a real X server: press and release of a key combination."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from app import hotkeys
+from tests.xserver import xdotool, xvfb
+
+
+@pytest.fixture(scope="module")
+def display():
+    with xvfb() as d:
+        yield d
+
+
+def wait_for(events: list[str], n: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while len(events) < n and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("combo,keys", [("<ctrl>+<alt>+space", "ctrl+alt+space"), ("ctrl+shift+d", "ctrl+shift+d")])
+def test_press_and_release_of_the_combination(display, monkeypatch, combo, keys):
+    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("XDG_SESSION_TYPE", "x11")
+    events: list[str] = []
+    lock = threading.Lock()
+
+    def record(name: str):  # the callbacks come from pynput's thread
+        return lambda: (lock.acquire(), events.append(name), lock.release())
+
+    hk = hotkeys.GlobalHotkey(combo, record("press"), record("release"))
+    hk.start()
+    try:
+        xdotool(display, "key", "a")  # other keys do nothing
+        xdotool(display, "keydown", keys)
+        wait_for(events, 1)
+        assert events == ["press"]
+        xdotool(display, "keyup", keys)
+        wait_for(events, 2)
+        assert events == ["press", "release"]
+        xdotool(display, "key", keys)  # a tap: press then release again
+        wait_for(events, 4)
+        assert events == ["press", "release", "press", "release"]
+    finally:
+        hk.stop()
+
+
+def test_wayland_is_refused_with_the_alternative(monkeypatch):
+    monkeypatch.setattr(hotkeys.sys, "platform", "linux")
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    ok, why = hotkeys.global_hotkeys_supported()
+    assert not ok and "hark dictate --toggle" in why
+    with pytest.raises(hotkeys.HotkeyError, match="hark dictate --toggle"):
+        hotkeys.GlobalHotkey("<ctrl>+<alt>+space", lambda: None, lambda: None)
+
+
+def test_bad_combinations_are_explained(display, monkeypatch):
+    monkeypatch.setenv("DISPLAY", display)
+    with pytest.raises(hotkeys.HotkeyError, match="not a key combination"):
+        hotkeys.parse_hotkey("<nosuchkey>+x")
+    assert len(hotkeys.parse_hotkey("ctrl+alt+space")) == 3
