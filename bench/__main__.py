@@ -8,6 +8,7 @@ ratio against a baseline measured in the same run:
   memory  - peak RSS of `hark transcribe` on a 60-minute file vs the model's size
   render  - trimmed export of a 10-minute 720p file with 20 cuts vs one plain ffmpeg re-encode
   timeline - the editor's timeline with 10k words: open, repaint, playhead steps vs an empty repaint
+  dictation - end of speech to text ready, p50/p90 over 20+ utterances, audio_ctx on vs off
 """
 from __future__ import annotations
 
@@ -190,7 +191,7 @@ def bench_memory(threads: int) -> None:
     print(f"  ratio (hark peak - model) / 200 MiB budget: {(peak_mb - bare_mb) / 200:5.3f}  (goal <= 1)")
 
 
-BENCHES = ("engine", "decode", "memory", "render", "timeline")
+BENCHES = ("engine", "decode", "memory", "render", "timeline", "dictation")
 
 
 def main() -> None:
@@ -217,6 +218,10 @@ def main() -> None:
         from bench.timeline_bench import run as bench_timeline
 
         bench_timeline(args.runs)
+    if "dictation" in which:
+        from bench.dictation_bench import run as bench_dictation
+
+        bench_dictation(args.runs)
 
 
 if __name__ == "__main__":

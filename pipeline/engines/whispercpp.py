@@ -111,7 +111,7 @@ class WhisperCppEngine:
             pass
 
     def options_record(self, options: TranscribeOptions) -> dict[str, object]:
-        return {
+        record: dict[str, object] = {
             "language": options.language or "auto",
             "translate": options.translate,
             "initial_prompt": options.initial_prompt,
@@ -119,6 +119,11 @@ class WhisperCppEngine:
             "timestamps": self.timestamps,
             "model_kind": self.kind,
         }
+        if options.audio_ctx:  # only short-utterance decodes set it; file transcripts stay as they were
+            record["audio_ctx"] = options.audio_ctx
+        if not options.fallback:
+            record["fallback"] = False
+        return record
 
     def _params(self, options: TranscribeOptions) -> object:
         p = pw.whisper_full_default_params(pw.WHISPER_SAMPLING_GREEDY)
@@ -141,11 +146,14 @@ class WhisperCppEngine:
         p.suppress_blank = True
         p.suppress_nst = True  # no "[MUSIC]"-style tokens in captions
         p.temperature = 0.0
-        p.temperature_inc = 0.2
+        p.temperature_inc = 0.2 if options.fallback else 0.0
         p.entropy_thold = 2.4
         p.logprob_thold = -1.0
         p.no_speech_thold = 0.6
         p.vad = False  # silence is trimmed before the engine sees the audio
+        # Set on every call, 0 included: a short-utterance value kept into a long-form call
+        # would make whisper see only the first seconds of each 30 s window.
+        p.audio_ctx = max(0, int(options.audio_ctx))
         return p
 
     def transcribe(
