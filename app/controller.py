@@ -49,6 +49,8 @@ class Controller(QObject):
         self.window = MainWindow(self.model, icon)  # type: ignore[arg-type]
         self.runner = JobRunner(store, self)
         self.project: Project | None = None
+        self.dictation = None  # app.dictation_controller.DictationController, once started
+        self._history = None  # ui.dictation_history.DictationHistory, once shown
         self.editors: list[EditorController] = []  # open editor windows, one per project
         self._refresh_view = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)  # editor edits, shown here too
         self._refresh_view.timeout.connect(self._show_project_again)
@@ -62,6 +64,8 @@ class Controller(QObject):
         w.open_project_requested.connect(self.open_project)
         w.models_requested.connect(self.show_models)
         w.settings_requested.connect(self.show_settings)
+        w.dictation_toggle_requested.connect(lambda: self.command("dictate-toggle"))
+        w.dictation_history_requested.connect(self.show_dictation_history)
         w.can_close = self.confirm_close
         qv = w.queue_view
         qv.cancel_requested.connect(self.cancel_job)
@@ -467,8 +471,45 @@ class Controller(QObject):
         self.shutdown()
         return True
 
+    # --- dictation ---------------------------------------------------------------------------
+    def start_dictation(self) -> None:
+        """Keep the microphone ready and listen for the hotkey (unless turned off in Settings)."""
+        from app.dictation_controller import DictationController
+        from app.paths import data_dir
+
+        if not self.settings.dictation_enabled or self.dictation is not None:
+            return
+        self.dictation = DictationController(self.settings, self.store, data_dir(), self)
+        self.dictation.status.connect(self.window.show_status)
+        self.dictation.enable()
+
+    def command(self, name: str) -> None:
+        """A command from `hark dictate ...` (another process, over the local socket)."""
+        if name == "show-history":
+            self.show_dictation_history()
+        elif self.dictation is None:
+            self.window.show_status("Dictation is turned off in Settings")
+        else:
+            self.dictation.command(name)
+
+    def show_dictation_history(self) -> None:
+        from ui.dictation_history import DictationHistory
+
+        if self.dictation is None:
+            self.window.show_status("Dictation is turned off in Settings")
+            return
+        if self._history is None:
+            self._history = DictationHistory(self.dictation.journal, self.window)
+            self._history.insert_requested.connect(self.dictation.insert_again)
+            self.dictation.history_changed.connect(self._history.refresh)
+        self._history.refresh()
+        self._history.show()
+        self._history.raise_()
+
     def shutdown(self) -> None:
         self._quitting = True
+        if self.dictation is not None:
+            self.dictation.shutdown()
         running = self.queue.running()
         self.runner.cancel()
         self.runner.wait(30)

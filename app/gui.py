@@ -52,9 +52,12 @@ def main(files: list[str] | None = None) -> int:
 
     server = InstanceServer(parent=controller)
     server.files_received.connect(lambda fs: (controller.add_paths(fs) if fs else None, _raise(window)))
+    server.command_received.connect(controller.command)
     server.listen()
     if QSystemTrayIcon.isSystemTrayAvailable():
         controller.tray = TrayIcon(icon, window)
+        controller.tray.dictation_toggle_requested.connect(lambda: controller.command("dictate-toggle"))
+        controller.tray.dictation_history_requested.connect(controller.show_dictation_history)
         controller.tray.show()
 
     # Ctrl+C in the terminal or a polite kill: quit the way the Quit menu does (queue saved).
@@ -67,6 +70,7 @@ def main(files: list[str] | None = None) -> int:
 
     window.show()
     controller.maybe_first_run()
+    controller.start_dictation()
     if files:
         controller.add_paths(files)
     app.aboutToQuit.connect(lambda: controller.shutdown() if not controller._quitting else None)

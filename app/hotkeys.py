@@ -72,8 +72,18 @@ class GlobalHotkey:
         self._active = False
         self._lock = threading.Lock()
         self._listener = None
+        self._grab = None
 
     def start(self) -> None:
+        if sys.platform.startswith("linux"):
+            from app.hotkey_x11 import X11GrabError, X11KeyGrab
+
+            try:  # a grab: the keys never reach the focused app (no stray space in the user's text)
+                self._grab = X11KeyGrab(self.combo, self._on_press, self._on_release)
+                self._grab.start()
+                return
+            except X11GrabError as e:
+                raise HotkeyError(str(e)) from e
         keyboard = _keyboard()
 
         self._listener = keyboard.Listener(on_press=self._press, on_release=self._release)
@@ -82,6 +92,9 @@ class GlobalHotkey:
         self._listener.wait()  # ready: keys pressed from now on are seen
 
     def stop(self) -> None:
+        if self._grab is not None:
+            self._grab.stop()
+            self._grab = None
         if self._listener is not None:
             self._listener.stop()
             self._listener.join(2)  # its X connection closes before the display may go away

@@ -61,6 +61,7 @@ class AppSettings:
     use_vad: bool = True  # skip silence before transcribing
     projects_folder: str = field(default_factory=default_projects_folder)
     # dictation
+    dictation_enabled: bool = True  # keep the microphone ready and listen for the hotkey
     dictation_hotkey: str = "<ctrl>+<alt>+space"  # pynput syntax
     dictation_mode: str = "push"  # "push": hold to talk; "toggle": press to start, again (or silence) to stop
     dictation_insert: str = "auto"  # "auto" | "type" | "paste"
@@ -195,6 +196,7 @@ _READERS: dict[str, Any] = {
     "highlight_words": _bool,
     "use_vad": _bool,
     "projects_folder": _projects_folder,
+    "dictation_enabled": _bool,
     "dictation_hotkey": _hotkey,
     "dictation_mode": _choice(DICTATION_MODES),
     "dictation_insert": _choice(INSERT_METHODS),

@@ -1,19 +1,25 @@
 """The global dictation hotkey under a real X server: press and release of a key combination."""
 from __future__ import annotations
 
+import os
+import subprocess
 import threading
 import time
 
 import pytest
 
 from app import hotkeys
-from tests.xserver import xdotool, xvfb
+from tests.target_field import Xvfb
 
 
 @pytest.fixture(scope="module")
 def display():
-    with xvfb() as d:
+    with Xvfb() as d:
         yield d
+
+
+def xdotool(display: str, *args: str) -> None:
+    subprocess.run(["xdotool", *args], env={**os.environ, "DISPLAY": display}, check=True, timeout=20)
 
 
 def wait_for(events: list[str], n: int, timeout: float = 5.0) -> None:
@@ -64,3 +70,23 @@ def test_bad_combinations_are_explained(display, monkeypatch):
     with pytest.raises(hotkeys.HotkeyError, match="not a key combination"):
         hotkeys.parse_hotkey("<nosuchkey>+x")
     assert len(hotkeys.parse_hotkey("ctrl+alt+space")) == 3
+
+
+def test_the_hotkey_never_reaches_the_focused_app(display, monkeypatch):
+    from tests.target_field import TargetField
+
+    monkeypatch.setenv("DISPLAY", display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    events: list[str] = []
+    hk = hotkeys.GlobalHotkey("<ctrl>+<alt>+space", lambda: events.append("press"), lambda: events.append("release"))
+    hk.start()
+    try:
+        with TargetField(display) as field:
+            xdotool(display, "type", "ab")
+            xdotool(display, "key", "ctrl+alt+space")  # grabbed: no space typed into the field
+            xdotool(display, "type", "c")
+            wait_for(events, 2)
+            assert field.wait_stable(quiet_s=0.3) == "abc"
+            assert events == ["press", "release"]
+    finally:
+        hk.stop()

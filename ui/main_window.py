@@ -31,6 +31,8 @@ class MainWindow(QMainWindow):
     open_project_requested = Signal(str)
     models_requested = Signal()
     settings_requested = Signal()
+    dictation_toggle_requested = Signal()
+    dictation_history_requested = Signal()
 
     def __init__(self, queue_model: QueueModel, icon: QIcon | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +87,11 @@ class MainWindow(QMainWindow):
                      "Engine, language, outputs and caption rules")
         if not QKeySequence(QKeySequence.StandardKey.Preferences).toString():
             t.actions()[-1].setShortcut(QKeySequence("Ctrl+,"))
+        t.addSeparator()
+        self._action(t, "Start/Stop &Dictation", self.dictation_toggle_requested.emit, None,
+                     "Dictate into the app you were using (anywhere: hold the dictation hotkey, Ctrl+Alt+Space)")
+        self._action(t, "Dictation &History…", self.dictation_history_requested.emit, "Ctrl+Shift+H",
+                     "What you dictated: copy it or insert it again")
 
         h = self.menuBar().addMenu("&Help")
         self._action(h, "&About Hark", self.about, None, "Version and credits")

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QTabWidget,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -32,6 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.dictation_settings import FIELDS as DICTATION_FIELDS
+from ui.dictation_settings import DictationSettingsBox
 from pipeline.engine_setup import ENGINES
 from pipeline.export import FORMATS
 
@@ -217,16 +220,29 @@ class SettingsDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
 
+        self.dictation_box = DictationSettingsBox(self)
+
+        files_page = QWidget(self)
+        files_layout = QVBoxLayout(files_page)
+        files_layout.addWidget(transcription)
+        files_layout.addWidget(output)
+        files_layout.addWidget(captions)
+        files_layout.addStretch(1)
+        dictation_page = QWidget(self)
+        dictation_layout = QVBoxLayout(dictation_page)
+        dictation_layout.addWidget(self.dictation_box)
+        dictation_layout.addStretch(1)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(files_page, "Transcription")
+        self.tabs.addTab(dictation_page, "Dictation")
+        self.tabs.setTabVisible(1, all(hasattr(settings, f) for f in DICTATION_FIELDS))
         layout = QVBoxLayout(self)
-        layout.addWidget(transcription)
-        layout.addWidget(output)
-        layout.addWidget(captions)
-        layout.addStretch(1)
+        layout.addWidget(self.tabs)
         layout.addWidget(self.buttons)
 
         for spin in (self.threads_spin, self.line_chars_spin, self.max_lines_spin):
             spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # numbers need no full width
-        _align_forms(form, self._output_form, cform)
+        _align_forms(form, self._output_form, cform, self.dictation_box.form)
 
         self._set_tab_order()
         self._load(settings)
@@ -266,6 +282,8 @@ class SettingsDialog(QDialog):
         self.line_chars_spin.setValue(s.max_line_chars)
         self.max_lines_spin.setValue(s.max_lines)
         self.highlight_check.setChecked(s.highlight_words)
+        if all(hasattr(s, f) for f in DICTATION_FIELDS):
+            self.dictation_box.load(s)
 
     def settings(self) -> Any:
         """A copy of the settings given, with this dialog's choices (same type)."""
@@ -283,6 +301,8 @@ class SettingsDialog(QDialog):
             "highlight_words": self.highlight_check.isChecked(),
             "use_vad": self.vad_check.isChecked(),
         }
+        if all(hasattr(self._original, f) for f in DICTATION_FIELDS):
+            changes.update(self.dictation_box.changes())
         return dataclasses.replace(self._original, **changes)  # type: ignore[type-var]
 
     # --- model choice -------------------------------------------------------------
@@ -368,6 +388,9 @@ class SettingsDialog(QDialog):
             self.engine_combo, self.model_combo, self.language_combo, self.translate_check, self.threads_spin,
             self.vad_check, *self.format_checks.values(), self.next_to_input_radio, self.folder_radio,
             self.folder_edit, self.browse_button, self.line_chars_spin, self.max_lines_spin, self.highlight_check,
+            self.dictation_box.enabled_check, self.dictation_box.hotkey_edit, self.dictation_box.mode_combo,
+            self.dictation_box.silence_spin, self.dictation_box.insert_combo, self.dictation_box.input_combo,
+            self.dictation_box.vocabulary_edit, self.dictation_box.partials_check,
             self.ok_button, self.buttons.button(QDialogButtonBox.StandardButton.Cancel),
         ]
         for a, b in zip(chain, chain[1:]):

@@ -1,16 +1,23 @@
 """A tray icon that shows what Hark is doing and brings the window back."""
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 
 class TrayIcon(QSystemTrayIcon):
+    dictation_toggle_requested = Signal()
+    dictation_history_requested = Signal()
+
     def __init__(self, icon: QIcon, window: QWidget) -> None:
         super().__init__(icon, window)
         self.window = window
         menu = QMenu(window)
         menu.addAction("Show Hark", self._show)
+        menu.addSeparator()
+        menu.addAction("Start/Stop Dictation", self.dictation_toggle_requested.emit)
+        menu.addAction("Dictation History…", self.dictation_history_requested.emit)
         menu.addSeparator()
         menu.addAction("Quit", window.close)
         self.setContextMenu(menu)

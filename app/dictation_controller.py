@@ -1,0 +1,330 @@
+"""Live dictation: hotkey or command → microphone → journal → decoder → text in the focused app.
+
+The pure state machine (pipeline/dictation_state.py) decides; this class
+performs its actions and feeds back what happened. Audio is written to the
+journal before it is decoded, so a crash loses nothing: pending utterances are
+transcribed at the next start and land in the history.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.dictation_worker import LatestOnly, SerialWorker
+from app.settings import AppSettings
+from app.text_join import join_dictation
+from audio.errors import HarkError
+from pipeline import dictation_state as ds
+from pipeline.model_store import ModelStore
+from pipeline.utterance_journal import UtteranceJournal
+from ui.dictation_overlay import DictationOverlay, OverlayState
+
+log = logging.getLogger(__name__)
+PARTIAL_EVERY_MS = 1000
+
+
+def active_window() -> str | None:
+    """The X11 window with the keyboard focus (None where it cannot be known)."""
+    if shutil.which("xdotool") is None:
+        return None
+    for query in ("getwindowfocus", "getactivewindow"):  # the input focus works without a window manager
+        try:
+            r = subprocess.run(["xdotool", query], capture_output=True, text=True, timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        if r.returncode == 0 and r.stdout.strip():
+            return r.stdout.strip()
+    return None
+
+
+class DictationController(QObject):
+    _event = Signal(object)  # state-machine events from other threads
+    _partial = Signal(str)
+    _message = Signal(str, bool)  # text, is_error
+    inserted = Signal(str)  # what was typed (tests and the history window listen)
+    status = Signal(str)  # one line for the main window's status bar
+    history_changed = Signal()
+
+    def __init__(self, settings: AppSettings, store: ModelStore, data_dir: Path,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.store = store
+        mode = ds.Mode.TOGGLE if settings.dictation_mode == "toggle" else ds.Mode.PUSH_TO_TALK
+        self.state = ds.initial(mode)
+        self.journal = UtteranceJournal(data_dir)
+        self.overlay = DictationOverlay()
+        self.capture = None  # audio.capture.MicCapture, opened by enable()
+        self.decoder = None  # pipeline.dictation_decoder.DictationDecoder, loaded on the worker
+        self.injector = None
+        self.hotkey = None
+        self.endpointer = None
+        self.ready = threading.Event()
+        # Typing while the user holds the hotkey for the next utterance would add their modifiers
+        # to our keystrokes (Ctrl+Alt+"a" is not "a"): insertion waits for the keys to be let go.
+        self._keys_free = threading.Event()
+        self._keys_free.set()
+        self._worker = SerialWorker("hark-dictation")
+        self._partials = LatestOnly()
+        self._journal_ids: dict[int, str] = {}
+        self._audio: dict[int, np.ndarray] = {}
+        self._blocks: list[np.ndarray] = []
+        self._blocks_lock = threading.Lock()
+        self._last_field: tuple[str | None, str] = (None, "")  # (window, the end of what we typed there)
+        self._target: dict[int, str | None] = {}
+        self._event.connect(self.handle)
+        self._partial.connect(self.overlay.set_partial)
+        self._message.connect(self._show_message)
+        self._meter = QTimer(self, interval=50)
+        self._meter.timeout.connect(self._tick_meter)
+        self._partial_timer = QTimer(self, interval=PARTIAL_EVERY_MS)
+        self._partial_timer.timeout.connect(self._run_partial)
+
+    # --- set-up -------------------------------------------------------------------------------
+    def enable(self) -> None:
+        """Open the microphone, start the hotkey, load the engine (in the background), recover."""
+        from audio.capture import CaptureError, MicCapture
+
+        try:
+            self.capture = MicCapture(self.settings.dictation_input, on_block=self._on_block,
+                                      on_error=lambda msg: (self._message.emit(msg, True),
+                                                            self._event.emit(ds.DeviceLost())))
+            self.capture.open()
+        except CaptureError as e:  # no microphone: say it quietly, transcription still works
+            log.warning("dictation: %s", e)
+            self.status.emit(f"Dictation is off: {e}")
+            self.capture = None
+        if self.capture is None:
+            return  # nothing to dictate with: do not hold a model in memory for it
+        self._start_hotkey()
+        self._worker.submit(self._load)
+
+    def _start_hotkey(self) -> None:
+        from app.hotkeys import GlobalHotkey, HotkeyError
+
+        try:
+            self.hotkey = GlobalHotkey(self.settings.dictation_hotkey,
+                                       lambda: self._event.emit(ds.Press()), lambda: self._event.emit(ds.Release()))
+            self.hotkey.start()
+        except HotkeyError as e:
+            log.info("no global hotkey: %s", e)
+            self.status.emit(f"Dictation hotkey unavailable: {e}")
+            self.hotkey = None
+
+    def _load(self) -> None:
+        from app.injection.detect import detect_injector
+        from pipeline.dictation_decoder import DictationDecoder
+        from pipeline.engine_setup import load_engine, load_vad
+        from pipeline.engines.base import TranscribeOptions
+
+        try:
+            s = self.settings
+            loaded = load_engine(s.engine, s.model, self.store, language=s.language, isolate=True)
+            vad, _ = load_vad(self.store)
+            vocabulary = [v.strip() for v in s.dictation_vocabulary.split(",") if v.strip()]
+            self.decoder = DictationDecoder(loaded.engine, TranscribeOptions(language=s.language, threads=s.threads),
+                                            vad=vad, vocabulary=vocabulary)
+            self.decoder.warm_up()
+            if vad is not None and self.state.mode is ds.Mode.TOGGLE and s.dictation_silence > 0:
+                from audio.endpoint import Endpointer
+
+                self.endpointer = Endpointer(vad, silence_after=s.dictation_silence)
+            try:
+                self.injector = detect_injector("auto")  # the backend; s.dictation_insert is type/paste
+            except (HarkError, RuntimeError, ValueError) as e:
+                self._message.emit(f"Dictated text cannot be typed here: {e}", True)
+        except Exception as e:  # noqa: BLE001 (shown to the user; dictation stays off)
+            log.exception("dictation engine failed to load")
+            self.status.emit(f"Dictation is off: {e}")
+            return
+        self.ready.set()
+        log.info("dictation ready: engine %s, hotkey %s, %s mode", loaded.engine.name,
+                 self.settings.dictation_hotkey if self.hotkey else "none", self.state.mode.value)
+        self._recover()
+
+    def _recover(self) -> None:
+        """Utterances recorded before a crash: transcribe them into the history (not typed: the field is gone)."""
+        pending = self.journal.pending()
+        for p in pending:
+            try:
+                text = self.decoder.final(p.samples()).text  # type: ignore[union-attr]
+                self.journal.mark_done(p.id, text)
+            except Exception as e:  # noqa: BLE001
+                self.journal.mark_failed(p.id, str(e))
+        if pending:
+            self.history_changed.emit()
+            self._message.emit(f"Recovered {len(pending)} dictation(s) from last time: see Dictation History", False)
+
+    def shutdown(self) -> None:
+        if self.hotkey is not None:
+            self.hotkey.stop()
+        if self.capture is not None:
+            self.capture.close()
+        self._worker.stop(timeout=10)
+        self.overlay.close()
+
+    # --- commands (hark dictate ..., tray) --------------------------------------------------------
+    def command(self, name: str) -> None:
+        listening = self.state.recording is not None
+        if name == "dictate-toggle" or (name == "dictate-start" and not listening) or \
+                (name == "dictate-stop" and listening):
+            self.handle(ds.Toggle())
+        elif name == "dictate-cancel":
+            self.handle(ds.Cancel())
+
+    # --- the state machine's actions --------------------------------------------------------------
+    def handle(self, event: object) -> None:
+        self.state, actions = ds.step(self.state, event)  # type: ignore[arg-type]
+        for action in actions:
+            self._do(action)
+
+    def _do(self, a: object) -> None:  # noqa: C901 (one branch per action)
+        if isinstance(a, ds.StartRecording):
+            self._start_recording(a.utterance_id)
+        elif isinstance(a, ds.StopRecording):
+            self._stop_recording(a.utterance_id)
+        elif isinstance(a, ds.DiscardRecording):
+            self._stop_live()
+            if self.capture is not None:
+                self.capture.cancel()
+        elif isinstance(a, ds.Decode):
+            self._worker.submit(lambda uid=a.utterance_id: self._decode(uid))
+        elif isinstance(a, ds.Insert):
+            self._worker.submit(lambda uid=a.utterance_id, text=a.text: self._insert(uid, text))
+        elif isinstance(a, ds.ReportFailure):
+            jid = self._journal_ids.pop(a.utterance_id, None)
+            if jid is not None:
+                self.journal.mark_failed(jid, a.error)
+                self.history_changed.emit()
+            self._show_message(f"Dictation failed: {a.error} (the audio is kept in Dictation History)", True)
+        elif isinstance(a, ds.ShowOverlay):
+            kinds = {"listening": OverlayState.LISTENING, "decoding": OverlayState.TRANSCRIBING}
+            if a.kind in kinds:
+                self.overlay.set_state(kinds[a.kind])
+        elif isinstance(a, ds.Notify):
+            text = {"cancelled": "Dictation cancelled", "device_lost": "The microphone stopped; what was said is kept"}
+            self._show_message(text.get(a.kind, a.kind), a.kind == "device_lost")
+
+    def _start_recording(self, uid: int) -> None:
+        if self.capture is None:
+            self._show_message("No microphone: dictation is off (see the log for the devices found)", True)
+            self.handle(ds.Cancel())
+            return
+        self._target[uid] = active_window()
+        if self.state.held:
+            self._keys_free.clear()
+        with self._blocks_lock:
+            self._blocks = []
+        if self.endpointer is not None:
+            self.endpointer.reset()
+        self.capture.begin()
+        self._meter.start()
+        if self.settings.dictation_partials and self.decoder is not None:
+            self._partial_timer.start()
+
+    def _stop_live(self) -> None:
+        self._keys_free.set()
+        self._meter.stop()
+        self._partial_timer.stop()
+
+    def _stop_recording(self, uid: int) -> None:
+        self._stop_live()
+        samples = self.capture.end() if self.capture is not None else np.zeros(0, np.float32)
+        try:  # on disk before anything can go wrong with decoding
+            self._journal_ids[uid] = self.journal.write(samples, mode=self.state.mode.value,
+                                                        target_app=self._target.get(uid))
+        except HarkError as e:
+            self._show_message(f"The dictation could not be saved: {e}", True)
+        self._audio[uid] = samples
+
+    def _decode(self, uid: int) -> None:
+        samples = self._audio.pop(uid, np.zeros(0, np.float32))
+        if not self.ready.wait(120) or self.decoder is None:
+            self._event.emit(ds.Failed(uid, "the speech engine is not loaded"))
+            return
+        try:
+            text = self.decoder.final(samples).text
+        except Exception as e:  # noqa: BLE001 (reported per utterance; its audio stays in the journal)
+            log.exception("dictation decode failed")
+            self._event.emit(ds.Failed(uid, str(e)))
+            return
+        self._event.emit(ds.Decoded(uid, text))
+
+    def _insert(self, uid: int, text: str) -> None:
+        from app.injection.base import inject
+
+        self._keys_free.wait(120)
+        target = self._target.pop(uid, None)
+        last_window, tail = self._last_field
+        same = target is not None and target == last_window
+        typed = join_dictation(tail if same else None, text, same_field=same, language=self.settings.language)
+        error = None
+        if typed and self.injector is not None:
+            try:
+                inject(self.injector, typed, self.settings.dictation_insert)
+                self._last_field = (target, ((tail if same else "") + typed)[-200:])
+            except Exception as e:  # noqa: BLE001 (the text is kept in the history)
+                error = str(e)
+        elif typed:
+            error = "no way to type into other apps here"
+        jid = self._journal_ids.pop(uid, None)
+        if jid is not None:
+            self.journal.mark_done(jid, text)
+        self.history_changed.emit()
+        if error:
+            self._message.emit(f"Could not insert the text ({error}); copy it from Dictation History", True)
+        else:
+            self.inserted.emit(typed)
+            self._message.emit(typed.strip() or "(nothing heard)", False)
+
+    def insert_again(self, text: str) -> None:
+        """Type a past dictation into the app that has the focus (after a moment for it to get it back)."""
+        from app.injection.base import inject
+
+        def run() -> None:
+            threading.Event().wait(0.4)
+            if self.injector is None:
+                self._message.emit("no way to type into other apps here", True)
+                return
+            try:
+                inject(self.injector, text, self.settings.dictation_insert)
+            except Exception as e:  # noqa: BLE001
+                self._message.emit(f"Could not insert the text: {e}", True)
+
+        self._worker.submit(run)
+
+    # --- live feedback ----------------------------------------------------------------------------
+    def _on_block(self, block: np.ndarray) -> None:  # the capture's thread
+        with self._blocks_lock:
+            self._blocks.append(block.copy())
+        if self.endpointer is not None and self.state.recording is not None:
+            for ev in self.endpointer.feed(block):
+                if ev.kind == "speech_end":
+                    self._event.emit(ds.Silence())
+
+    def _tick_meter(self) -> None:
+        if self.capture is not None:
+            self.overlay.set_level(self.capture.level_db)
+
+    def _run_partial(self) -> None:
+        with self._blocks_lock:
+            audio = np.concatenate(self._blocks) if self._blocks else None
+        if audio is None or self.decoder is None:
+            return
+        decoder = self.decoder
+        self._partials.try_run(lambda: self._partial.emit(_joined(decoder.partial(audio))))
+
+    def _show_message(self, text: str, error: bool) -> None:
+        if error:
+            log.warning("dictation: %s", text)
+        self.overlay.set_state(OverlayState.ERROR if error else OverlayState.INSERTED, text)
+
+
+def _joined(p: object) -> str:
+    return " ".join(x for x in (getattr(p, "committed", ""), getattr(p, "tentative", "")) if x)
