@@ -64,7 +64,7 @@ class DictationHistory(QDialog):
     def refresh(self, limit: int = 200) -> None:
         items = self.journal.history(limit)
         self.list.clear()
-        for h in reversed(items):  # newest first
+        for h in items:  # the journal gives them newest first
             self.list.addItem(self._row(h))
         self.empty.setVisible(not items)
         self.list.setVisible(bool(items))

@@ -100,7 +100,9 @@ class DictationOverlay(QWidget):
 
     def set_partial(self, text: str) -> None:
         if self.state is OverlayState.LISTENING and text:
-            self.label.setText(self._elide(text, keep_end=True))
+            self.label.setText(self._elide(text, keep_end=True))  # the newest words matter most
+            self.adjustSize()
+            self._place()
 
     def set_level(self, db: float) -> None:
         self.meter.set_db(db)
