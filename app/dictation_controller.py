@@ -125,7 +125,8 @@ class DictationController(QObject):
 
         try:
             s = self.settings
-            loaded = load_engine(s.engine, s.model, self.store, language=s.language, isolate=True)
+            loaded = load_engine(s.engine, s.model, self.store, language=s.language, isolate=True,
+                                 word_timing=False)  # text only: a faster encoder
             vad, _ = load_vad(self.store)
             vocabulary = [v.strip() for v in s.dictation_vocabulary.split(",") if v.strip()]
             self.decoder = DictationDecoder(loaded.engine, TranscribeOptions(language=s.language, threads=s.threads),

@@ -136,7 +136,7 @@ def run(runs: int, threads: int | None = None) -> None:
         vad.probabilities(u.samples)
     print(f"  VAD alone: {(time.perf_counter() - t) * 1000 / len(utts):.0f} ms per utterance on average")
 
-    engine = WhisperCppEngine(random_model("base"))
+    engine = WhisperCppEngine(random_model("base"), dtw=False)  # as the app loads it for dictation: text only
     opts = TranscribeOptions(language="en", threads=threads)
     on = DictationDecoder(engine, opts, vad=vad)
     off = DictationDecoder(engine, opts, vad=vad, audio_ctx=False)

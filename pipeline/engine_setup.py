@@ -22,10 +22,12 @@ class LoadedEngine:
 
 
 def load_engine(kind: str, model: str | None, store: ModelStore, *, language: str | None = None,
-                isolate: bool = False) -> LoadedEngine:
+                isolate: bool = False, word_timing: bool = True) -> LoadedEngine:
     """kind: auto (whisper if a model is available, else the offline English engine), whisper, sphinx.
 
     isolate: run engines that hold the GIL (PocketSphinx) in a child process, for a GUI.
+    word_timing: DTW word timestamps (captions need them; dictation does not, and without them
+    whisper.cpp keeps flash attention on, a faster encoder).
     """
     if kind not in ENGINES:
         raise ValueError(f"unknown engine {kind!r}")
@@ -49,7 +51,7 @@ def load_engine(kind: str, model: str | None, store: ModelStore, *, language: st
         )
     from pipeline.engines.whispercpp import WhisperCppEngine
 
-    engine = WhisperCppEngine(resolved.path, model_name=resolved.name)
+    engine = WhisperCppEngine(resolved.path, model_name=resolved.name, dtw=word_timing)
     return LoadedEngine(engine, model_sha256=resolved.sha256)
 
 
