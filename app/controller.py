@@ -430,6 +430,8 @@ class Controller(QObject):
 
     def _save_settings(self) -> None:
         self._update_engine_label()
+        if self.dictation is not None:
+            self.dictation.apply_settings(self.settings)
         if self.qsettings is not None:
             save_settings(self.settings, self.qsettings)  # type: ignore[arg-type]
 

@@ -162,6 +162,17 @@ class DictationController(QObject):
             self.history_changed.emit()
             self._message.emit(f"Recovered {len(pending)} dictation(s) from last time: see Dictation History", False)
 
+    def apply_settings(self, settings: AppSettings) -> None:
+        """New preferences: mode, hotkey and insertion take effect now; engine and microphone at next start."""
+        old, self.settings = self.settings, settings
+        mode = ds.Mode.TOGGLE if settings.dictation_mode == "toggle" else ds.Mode.PUSH_TO_TALK
+        if mode is not self.state.mode:
+            self.handle(ds.SetMode(mode))
+        if settings.dictation_hotkey != old.dictation_hotkey and self.capture is not None:
+            if self.hotkey is not None:
+                self.hotkey.stop()
+            self._start_hotkey()
+
     def shutdown(self) -> None:
         if self.hotkey is not None:
             self.hotkey.stop()
