@@ -112,3 +112,19 @@ def test_isolated_engine_gives_the_same_words_without_holding_the_gil(engine: Sp
             isolated.transcribe(samples, TranscribeOptions(), cancel=cancel)
     finally:
         isolated.close()
+
+
+def test_quiet_meeting_speech_its_own_vad_misses_is_still_transcribed():
+    """pyannote's sample.wav: PocketSphinx's segmenter hears 1 s of its 30 s; loudness finds the speech."""
+    from audio.decode import decode_audio
+    from pipeline.engines.base import TranscribeOptions
+    from pipeline.engines.sphinx import SphinxEngine, loud_regions
+    from pipeline.transcribe import transcribe_file
+
+    path = DATA / "pyannote" / "sample.wav"
+    regions = loud_regions(decode_audio(path).samples)
+    assert all(0 <= s < e <= 30.0 and e - s <= 20.0 for s, e in regions)
+    assert all(a[1] <= b[0] for a, b in zip(regions, regions[1:]))
+    t = transcribe_file(path, SphinxEngine(), TranscribeOptions(language="en"))
+    assert len(t.words) >= 40, [w.text for w in t.words]
+    assert t.words[-1].start > 20  # the speech runs to the end of the clip

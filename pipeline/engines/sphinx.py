@@ -29,6 +29,58 @@ _ALT_PRONUNCIATION = re.compile(r"\(\d+\)$")
 _worker_engine: SphinxEngine | None = None
 
 
+FRAME = 0.03  # s per loudness frame
+
+
+def _frame_db(samples: np.ndarray) -> np.ndarray:
+    n = int(FRAME * SAMPLE_RATE)
+    frames = samples[: len(samples) // n * n].reshape(-1, n).astype(np.float64)
+    return 10 * np.log10(np.mean(frames**2, axis=1) + 1e-10)
+
+
+def loud_seconds(samples: np.ndarray, above_floor_db: float = 12.0) -> float:
+    """Seconds clearly louder than the recording's noise floor (its 10th-percentile frame)."""
+    db = _frame_db(samples)
+    if len(db) == 0:
+        return 0.0
+    return float(np.sum(db > np.percentile(db, 10) + above_floor_db)) * FRAME
+
+
+def loud_regions(samples: np.ndarray, *, above_floor_db: float = 12.0, bridge: float = 0.5, pad: float = 0.2,
+                 longest: float = 20.0) -> list[tuple[float, float]]:
+    """Stretches louder than the noise floor, pauses under `bridge` joined, padded, none over `longest` s
+    (split at their quietest frame): what to decode when the engine's own VAD hears nothing."""
+    db = _frame_db(samples)
+    if len(db) == 0:
+        return []
+    loud = db > np.percentile(db, 10) + above_floor_db
+    regions: list[list[int]] = []
+    for i in np.flatnonzero(loud):
+        if regions and i - regions[-1][1] <= bridge / FRAME:
+            regions[-1][1] = i
+        else:
+            regions.append([i, i])
+    total = len(samples) / SAMPLE_RATE
+    out: list[tuple[float, float]] = []
+    for a, b in regions:
+        start = max(0.0, a * FRAME - pad)
+        if out and start < out[-1][1]:  # padding made it touch the one before: one region
+            start = out.pop()[0]
+        out.append((start, min(total, (b + 1) * FRAME + pad)))
+    pieces: list[tuple[float, float]] = []
+    for s, e in out:  # too long for one decode: split at the quietest moment of its middle half
+        todo = [(s, e)]
+        while todo:
+            lo, hi = todo.pop(0)
+            if hi - lo <= longest:
+                pieces.append((lo, hi))
+                continue
+            f0, f1 = int((lo + (hi - lo) / 4) / FRAME), int((hi - (hi - lo) / 4) / FRAME)
+            cut = (f0 + int(np.argmin(db[f0:f1]))) * FRAME
+            todo[:0] = [(lo, cut), (cut, hi)]
+    return pieces
+
+
 def _worker_init() -> None:
     global _worker_engine
     _worker_engine = SphinxEngine()
@@ -99,15 +151,22 @@ class SphinxEngine:
         with self._lock:
             if self._pool is None and not hasattr(self, "_decoder"):
                 raise EngineError("the engine was closed")
-            for utt in Segmenter(sample_rate=SAMPLE_RATE).segment(io.BytesIO(pcm.tobytes())):
+            pieces = [(u.start_time, u.end_time, u.pcm)
+                      for u in Segmenter(sample_rate=SAMPLE_RATE).segment(io.BytesIO(pcm.tobytes()))]
+            if total > 5 and sum(e - s for s, e, _ in pieces) < 0.25 * loud_seconds(samples):
+                # PocketSphinx's own VAD misses quiet or noisy speech (a meeting recorded from across
+                # the room): go by loudness instead.
+                pieces = [(s, e, pcm[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)].tobytes())
+                          for s, e in loud_regions(samples)]
+            for start, end, chunk in pieces:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()
                 if self._pool is not None:
-                    words.extend(self._decode_isolated(utt.pcm, utt.start_time, cancel))
+                    words.extend(self._decode_isolated(chunk, start, cancel))
                 else:
-                    words.extend(self._decode(utt.pcm, utt.start_time))
+                    words.extend(self._decode(chunk, start))
                 if progress is not None and total > 0:
-                    progress(min(1.0, utt.end_time / total))
+                    progress(min(1.0, end / total))
         if progress is not None:
             progress(1.0)
         return EngineResult(words=words, language="en")
