@@ -173,3 +173,27 @@ def test_killed_mid_decode_the_utterance_is_recovered_at_next_start(desktop, tmp
         (item,) = app.wait_history(1)
         assert heard_jfk(item["text"])
         assert not list(pending.glob("*.wav"))
+
+
+def test_toggle_mode_press_to_start_and_a_pause_ends_it(tmp_path, virtual_mic):  # noqa: F811
+    """Toggle mode through the real hotkey: a tap starts; after the speech, the pause stops it by itself."""
+    with Xvfb() as display:
+        app = HarkApp(tmp_path, display, mode="toggle")
+        try:
+            with TargetField(display) as field:
+                app.start()
+                field.focus()
+                xdo(display, "key", "ctrl+alt+space")  # a tap: press and release
+                time.sleep(0.3)
+                virtual_mic.play(JFK_WAV, wait=True)  # then silence: no second press
+                (item,) = app.wait_history(1, timeout=60)
+                assert heard_jfk(item["text"]), item
+                assert field.wait_stable(quiet_s=0.5, timeout=20) == item["text"].strip()
+                xdo(display, "key", "ctrl+alt+space")  # a second tap starts a new one, then stops it
+                time.sleep(0.3)
+                virtual_mic.play(SECOND_CLIP, wait=True)
+                xdo(display, "key", "ctrl+alt+space")
+                first, second = app.wait_history(2, timeout=60)
+                assert second["text"]
+        finally:
+            app.stop()
