@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="hark",
         usage="hark [FILE ...]  |  hark [-v] COMMAND ...",
-        description="Offline transcription with word-level timestamps (whisper.cpp), captions and text. "
+        description="Offline dictation, transcription with word-level timestamps (whisper.cpp), captions, and "
+                    "trimming video by editing its text. "
                     "Run with no arguments, or with media files, to open the desktop app.",
         epilog="Exit codes: 0 ok, 1 failure, 2 usage, 3 bad input, 4 model problem, 130 cancelled.",
     )
