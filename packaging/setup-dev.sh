@@ -59,7 +59,11 @@ if [ ! -x "$VENV/bin/python" ]; then
     fi
 fi
 say "installing Python packages into $VENV"
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+# torch first, alone, from the CPU wheel that constraints.txt names: with it in place nothing
+# below can pull the CUDA build.
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt torch
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,diarize]'
+"$VENV/bin/python" packaging/strip_torchaudio_native.py
 
 # Guard the CPU-only rule: no CUDA wheel may ever sneak in.
 if "$VENV/bin/python" -m pip list --format=freeze 2>/dev/null | grep -qi '^nvidia-'; then
