@@ -17,6 +17,9 @@ from typing import TypeVar
 from audio.errors import Cancelled, HarkError, MediaError
 from audio.formats import expand_inputs
 from audio.probe import check_path
+from app.cli_diarize import add_arguments as add_diarize_arguments
+from app.cli_diarize import check_arguments as check_diarize_arguments
+from app import cli_models_diarization as diarization_model
 from pipeline.captions import CaptionRules
 from pipeline.engine_setup import ENGINES, load_engine, load_vad
 from pipeline.engines.base import TranscribeOptions, default_threads
@@ -81,29 +84,36 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--max-lines", type=_positive_int, default=2, help="lines per caption (default 2)")
     t.add_argument("--no-vad", action="store_true", help="do not trim silence before transcribing")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    t.set_defaults(func=cmd_transcribe)
+    add_diarize_arguments(t)
+    t.set_defaults(func=cmd_transcribe, parser=t)
 
-    m = sub.add_parser("models", help="list, download, locate or remove models")
+    m = sub.add_parser("models", help="list, download, locate or remove models (whisper, VAD, speaker diarization)")
     msub = m.add_subparsers(dest="models_command", metavar="ACTION", required=True)
     ml = msub.add_parser("list", help="the catalog, with what is installed")
     ml.add_argument("--all", action="store_true", help="include quantized variants")
     ml.set_defaults(func=cmd_models_list)
-    md = msub.add_parser("download", help="download models (resumes, verifies sha256)")
-    md.add_argument("names", nargs="+", metavar="NAME")
+    md = msub.add_parser("download", help="download models (resumes, verifies sha256)",
+                         description="Download models. 'diarization' is the speaker diarization pipeline "
+                                     "(pyannote speaker-diarization-community-1), a gated Hugging Face repo: "
+                                     "accept its conditions there, then give your access token.")
+    md.add_argument("names", nargs="+", metavar="NAME", help="catalog names (see 'hark models list'), or diarization")
+    diarization_model.add_download_arguments(md)
     md.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     md.set_defaults(func=cmd_models_download)
     mp = msub.add_parser("path", help="where models are stored, or the file of one model")
-    mp.add_argument("name", nargs="?", metavar="NAME")
+    mp.add_argument("name", nargs="?", metavar="NAME", help="a catalog name, or diarization (its folder)")
     mp.set_defaults(func=cmd_models_path)
     mr = msub.add_parser("remove", help="delete downloaded models")
-    mr.add_argument("names", nargs="+", metavar="NAME")
+    mr.add_argument("names", nargs="+", metavar="NAME", help="catalog names, or diarization")
     mr.set_defaults(func=cmd_models_remove)
 
     from app.cli_cut import add_parser as add_cut_parser
     from app.cli_dictate import add_parser as add_dictate_parser
+    from app.cli_eval import add_parser as add_eval_parser
 
     add_cut_parser(sub)
     add_dictate_parser(sub)
+    add_eval_parser(sub)
     return p
 
 
@@ -164,6 +174,7 @@ def _output_paths(inputs: list[Path], out: Path | None, formats: list[str], over
 def cmd_transcribe(args: argparse.Namespace) -> int:
     from pipeline.transcribe import transcribe_file
 
+    check_diarize_arguments(args.parser, args)
     inputs = expand_inputs(args.inputs)
     if not inputs:
         raise MediaError(args.inputs[0], "no media files found")
@@ -179,6 +190,11 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     bad = {src for src, _ in failures}
     store = ModelStore()
+    diarizer = None
+    if args.diarize:
+        from app.cli_diarize import load_diarizer
+
+        diarizer = load_diarizer(args, store, args.threads)
     language = None if args.language.lower() == "auto" else args.language.lower()
     loaded = load_engine(args.engine, args.model, store, language=language)
     for notice in loaded.notices:
@@ -215,6 +231,16 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             failures.append((src, err))
             continue
         bar.close()
+        if diarizer is not None:
+            from app.cli_diarize import label_speakers
+
+            try:
+                transcript = label_speakers(src, transcript, diarizer, rules, args.quiet, cancel)
+            except (MediaError, OSError) as e:
+                err = e if isinstance(e, MediaError) else MediaError(src, e.strerror or str(e))
+                print(f"hark: error: {err}", file=sys.stderr)
+                failures.append((src, err))
+                continue
         for w in transcript.warnings:
             log.warning("%s: %s", src.name, w)
         stem = stems[src]
@@ -245,6 +271,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         mark = "yes" if store.is_installed(m) else "-"
         about = re.sub(r"\s*\([\d.]+ [KMG]i?B\)$", "", m.description)  # the SIZE column says it already
         print(f"  {m.name:<22} {_human(m.size):>9}  {mark:<9}  {about}")
+    print(diarization_model.list_row(store.root, _human))
     if not args.all:
         print("  (quantized variants: hark models list --all)")
     return EXIT_OK
@@ -259,9 +286,12 @@ def _entry(store: ModelStore, name: str):  # type: ignore[no-untyped-def]
 
 def cmd_models_download(args: argparse.Namespace) -> int:
     store = ModelStore()
-    entries = [_entry(store, n) for n in args.names]
+    entries = [n if diarization_model.is_name(n) else _entry(store, n) for n in args.names]
     cancel = threading.Event()
     for entry in entries:
+        if isinstance(entry, str):  # the diarization pipeline: a folder from Hugging Face, with a token
+            diarization_model.download(store.root, args.token_file, args.quiet, cancel)
+            continue
         if store.is_installed(entry):
             print(f"{entry.name}: already installed at {store.path_for(entry)}")
             continue
@@ -283,6 +313,9 @@ def cmd_models_path(args: argparse.Namespace) -> int:
     if not args.name:
         print(store.root)
         return EXIT_OK
+    if diarization_model.is_name(args.name):
+        print(diarization_model.path(store.root))
+        return EXIT_OK
     print(store.resolve(args.name, _entry(store, args.name).kind).path)
     return EXIT_OK
 
@@ -290,12 +323,15 @@ def cmd_models_path(args: argparse.Namespace) -> int:
 def cmd_models_remove(args: argparse.Namespace) -> int:
     store = ModelStore()
     for name in args.names:
+        if diarization_model.is_name(name):
+            print(f"{name}: {'removed' if diarization_model.remove(store.root) else 'was not installed'}")
+            continue
         entry = _entry(store, name)
         print(f"{name}: {'removed' if store.remove(entry) else 'was not installed'}")
     return EXIT_OK
 
 
-COMMANDS = ("transcribe", "models", "cut", "dictate")
+COMMANDS = ("transcribe", "models", "cut", "dictate", "eval")
 
 
 def wants_gui(argv: Sequence[str]) -> bool:

@@ -7,17 +7,11 @@ catalog's sha256, and appear under their final name only when complete
 """
 from __future__ import annotations
 
-import errno
 import hashlib
-import http.client
 import os
-import shutil
-import socket
 import threading
 import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,14 +19,12 @@ import platformdirs
 
 from audio.errors import Cancelled
 from pipeline.errors import ModelError
+from pipeline.http_fetch import BLOCK as _BLOCK
+from pipeline.http_fetch import DownloadProgress, fetch_with_retries
 from pipeline.model_catalog import CATALOG, KIND_VAD, KIND_WHISPER, CatalogModel
-
-DownloadProgress = Callable[[int, int], None]  # (bytes done, bytes total)
 
 # Used when no model is named: the first of these that is installed.
 DEFAULT_PREFERENCE = ("base.en", "base", "small.en", "small", "tiny.en", "tiny", "large-v3-turbo", "large-v3-turbo-q5_0")
-_BLOCK = 1 << 20
-_RETRIES = 3
 
 
 def default_models_dir() -> Path:
@@ -141,52 +133,11 @@ class ModelStore:
             return final
         part = self._part(entry)
         url = self.url_for(entry)
-        for attempt in range(1, _RETRIES + 1):
-            try:
-                self.root.mkdir(parents=True, exist_ok=True)
-                self._fetch(entry, url, part, progress, cancel, timeout)
-                break
-            except (http.client.IncompleteRead, ConnectionError, socket.timeout, TimeoutError) as e:
-                if attempt == _RETRIES:
-                    have = part.stat().st_size if part.exists() else 0
-                    raise ModelError(
-                        f"download of {entry.name} was interrupted at {have / 1e6:.1f} MB ({e}); "
-                        "run the same command again to resume"
-                    ) from e
-            except OSError as e:  # a folder we cannot create or write
-                raise ModelError(f"cannot write {entry.name} into {self.root}: {e.strerror or e}") from e
-        self._verify(entry, part)
-        os.replace(part, final)
-        return final
-
-    def _fetch(
-        self,
-        entry: CatalogModel,
-        url: str,
-        part: Path,
-        progress: DownloadProgress | None,
-        cancel: threading.Event | None,
-        timeout: float,
-    ) -> None:
-        have = part.stat().st_size if part.exists() else 0
-        if have > entry.size:  # not ours, or from another version: start over
-            part.unlink()
-            have = 0
-        if have == entry.size:
-            return
-        free = shutil.disk_usage(self.root).free
-        if free < entry.size - have:
-            raise ModelError(
-                f"not enough disk space for {entry.name}: need {(entry.size - have) / 1e6:.0f} MB, "
-                f"{free / 1e6:.0f} MB free in {self.root}"
-            )
-        req = urllib.request.Request(url, headers={"User-Agent": "hark", **({"Range": f"bytes={have}-"} if have else {})})
         try:
-            resp = urllib.request.urlopen(req, timeout=timeout)
+            self.root.mkdir(parents=True, exist_ok=True)
+            fetch_with_retries(url, part, entry.size, label=entry.name, where=self.root, progress=progress,
+                               cancel=cancel, timeout=timeout)
         except urllib.error.HTTPError as e:
-            if e.code == 416 and have:  # our range is past the end: start over
-                part.unlink()
-                raise ConnectionError("server rejected the resume range") from e
             raise ModelError(f"cannot download {entry.name}: the server answered {e.code} {e.reason} for {url}") from e
         except urllib.error.URLError as e:
             host = urllib.parse.urlsplit(url).hostname
@@ -195,38 +146,11 @@ class ModelStore:
                 f"Hark works offline once a model is downloaded: copy {entry.filename} into {self.root}, "
                 "or pass --model PATH"
             ) from e
-        with resp:
-            if have and resp.status != 206:  # the server ignored Range: the body is the whole file
-                have = 0
-            total = _announced_total(resp, have)
-            if total is not None and total != entry.size:
-                raise ModelError(
-                    f"the server offers {total} bytes for {entry.name}, expected {entry.size}: "
-                    f"it holds a different file ({url})"
-                )
-            body_start = have
-            try:
-                with open(part, "ab" if have else "wb") as f:
-                    while True:
-                        if cancel is not None and cancel.is_set():
-                            raise Cancelled("download cancelled; run it again to resume")
-                        block = resp.read(_BLOCK)
-                        if not block:
-                            break
-                        f.write(block)
-                        have += len(block)
-                        if progress is not None:
-                            progress(have, entry.size)
-                    f.flush()
-                    os.fsync(f.fileno())
-            except OSError as e:
-                if e.errno == errno.ENOSPC:
-                    raise ModelError(f"disk full while downloading {entry.name} into {self.root}") from e
-                raise
-        length = resp.headers.get("Content-Length")
-        if have < entry.size and (length is None or have - body_start < int(length)):
-            raise http.client.IncompleteRead(b"", entry.size - have)  # cut off: resume
-
+        except OSError as e:  # a folder we cannot create or write
+            raise ModelError(f"cannot write {entry.name} into {self.root}: {e.strerror or e}") from e
+        self._verify(entry, part)
+        os.replace(part, final)
+        return final
 
     def _verify(self, entry: CatalogModel, part: Path) -> None:
         size = part.stat().st_size
@@ -253,12 +177,3 @@ def sha256_file(path: str | Path, *, cancel: threading.Event | None = None) -> s
             h.update(block)
     return h.hexdigest()
 
-
-def _announced_total(resp: http.client.HTTPResponse, offset: int) -> int | None:
-    """The full file size the server states (Content-Range total, or offset + Content-Length)."""
-    rng = resp.headers.get("Content-Range", "")
-    if resp.status == 206 and "/" in rng:
-        total = rng.rsplit("/", 1)[1].strip()
-        return int(total) if total.isdigit() else None
-    length = resp.headers.get("Content-Length")
-    return offset + int(length) if length and length.isdigit() else None

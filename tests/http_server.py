@@ -3,7 +3,8 @@
 Nothing in the network layer is mocked: a ThreadingHTTPServer in a background
 thread serves the files, honours `Range: bytes=N-` (206 + Content-Range), and
 has switches to misbehave (cut the body short, ignore Range, answer 416, serve
-wrong bytes, 404, stall mid-body). Every request it gets is recorded so the
+wrong bytes, 404, stall mid-body), and can redirect, demand a bearer token (401)
+or answer a given error status per path. Every request it gets is recorded so the
 tests can check what the client asked for.
 
 Use the fixtures by importing them into a test module:
@@ -29,6 +30,7 @@ class Seen:
     path: str
     range: str | None
     user_agent: str | None
+    authorization: str | None = None  # the Authorization header, as sent
 
 
 @dataclass
@@ -46,6 +48,11 @@ class FileServer:
     release: threading.Event = field(default_factory=threading.Event)
     held: threading.Event = field(default_factory=threading.Event)  # set once a response stalls
     lock: threading.Lock = field(default_factory=threading.Lock)
+    redirects: dict[str, str] = field(default_factory=dict)  # URL path -> absolute Location (answered 302)
+    status: dict[str, int] = field(default_factory=dict)  # URL path -> error status to answer instead
+    bearer: str | None = None  # when set, any other Authorization gets 401 (like a hub with a token) ...
+    open_prefixes: tuple[str, ...] = ()  # ... except on paths starting with one of these (a CDN)
+    extra_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # URL path -> more response headers
 
     @property
     def port(self) -> int:
@@ -83,7 +90,21 @@ class _Handler(BaseHTTPRequestHandler):
         state: FileServer = self.server.state  # type: ignore[attr-defined]
         rng = self.headers.get("Range")
         with state.lock:
-            state.requests.append(Seen(self.path, rng, self.headers.get("User-Agent")))
+            state.requests.append(
+                Seen(self.path, rng, self.headers.get("User-Agent"), self.headers.get("Authorization")))
+        if (state.bearer is not None and not self.path.startswith(state.open_prefixes)
+                and self.headers.get("Authorization") != f"Bearer {state.bearer}"):
+            self.send_error(401, "Unauthorized")
+            return
+        if self.path in state.status:
+            self.send_error(state.status[self.path])
+            return
+        if self.path in state.redirects:
+            self.send_response(302)
+            self.send_header("Location", state.redirects[self.path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = state.files.get(self.path)
         if body is None:
             self.send_error(404, "Not Found")
@@ -106,6 +127,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Accept-Ranges", "bytes")
+        for k, v in state.extra_headers.get(self.path, {}).items():
+            self.send_header(k, v)
         drop = state._should_drop()
         if drop:
             self.send_header("Connection", "close")

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from pipeline.ggml_file import GgmlFormatError, problems, read_header
 from pipeline.model_catalog import KIND_WHISPER, CatalogModel
 from pipeline.model_store import ModelStore
+from ui.diarization_model_box import DiarizationModelBox
 from ui.download_worker import Downloads, Progress, ask_to_stop, human_size, short_reason
 from ui.model_table import (
     COL_DESCRIPTION,
@@ -129,8 +130,11 @@ class ModelManagerDialog(QDialog):
         for b in (self.download_button, self.cancel_button, self.remove_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        for b in (self.use_file_button, self.use_button, self.close_button):
+        for b in (self.use_file_button, self.use_button):
             buttons.addWidget(b)
+        bottom = QHBoxLayout()  # Close stays last, below the diarization box
+        bottom.addStretch(1)
+        bottom.addWidget(self.close_button)
 
         layout = QVBoxLayout(self)
         layout.addLayout(folder_row)
@@ -138,20 +142,24 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.show_quantized)
         layout.addLayout(message_row)
         layout.addLayout(buttons)
+        self.diarization = DiarizationModelBox(store, self)  # a gated folder from Hugging Face, not a table row
+        layout.addWidget(self.diarization)
+        layout.addLayout(bottom)
 
         self.downloads.progressed.connect(self._on_progress)
         self.downloads.succeeded.connect(self._on_succeeded)
         self.downloads.failed.connect(self._on_failed)
         self.downloads.cancelled.connect(self._on_cancelled)
         self.downloads.all_stopped.connect(self._finish_closing)
+        self.diarization.stopped.connect(self._finish_closing)
         self.models.dataChanged.connect(self._data_changed)
-        self.resize(940, 580)  # every row of the default list without scrolling
+        self.resize(940, 760)  # every row of the default list without scrolling, and the diarization box
         self._update_buttons()
 
     # --- queries --------------------------------------------------------------------------------
     def running_downloads(self) -> list[str]:
         """Names of the models still downloading (or stopping); the app checks this on quit."""
-        return self.downloads.running()
+        return self.downloads.running() + self.diarization.running()
 
     def status_text(self, name: str) -> str:
         """What the Status column says (or would say, for a row hidden by the quantized filter)."""
@@ -190,6 +198,7 @@ class ModelManagerDialog(QDialog):
         for name in self.downloads.running():
             self.downloads.cancel(name)
             self.models.set_state(name, RowState(State.CANCELLING, self.models.state(name).progress))
+        self.diarization.cancel()
 
     def remove_selected(self) -> None:
         entry = self.selected_entry()
@@ -252,7 +261,7 @@ class ModelManagerDialog(QDialog):
         """Every way of closing comes here: ask before stopping downloads, then wait for them."""
         if self._closing_result is not None:
             return  # already waiting for the downloads to stop
-        running = self.downloads.running()
+        running = self.running_downloads()
         if running:
             if not ask_to_stop(self, running):
                 return
@@ -264,7 +273,7 @@ class ModelManagerDialog(QDialog):
         super().done(result)
 
     def _finish_closing(self) -> None:
-        if self._closing_result is not None:
+        if self._closing_result is not None and not self.running_downloads():
             result, self._closing_result = self._closing_result, None
             super().done(result)
 

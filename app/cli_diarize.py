@@ -1,0 +1,74 @@
+"""`hark transcribe --diarize`: the options, loading the pipeline once, and labelling each transcript."""
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+from pipeline.captions import CaptionRules
+from pipeline.diarization import DiarizationOptions, Diarizer, downloaded_pipeline_dir, resolve_pipeline_dir
+from pipeline.model_store import ModelStore
+from pipeline.transcript import Transcript
+
+
+def _speaker_count(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 1 <= v <= 50:
+        raise argparse.ArgumentTypeError("must be within 1..50")
+    return v
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("speakers (needs the diarize extra: torch + pyannote.audio)")
+    g.add_argument("--diarize", action="store_true",
+                   help="label every word with its speaker (pyannote.audio, offline, CPU)")
+    g.add_argument("--speakers", type=_speaker_count, metavar="N", help="exactly N speakers, when known")
+    g.add_argument("--min-speakers", type=_speaker_count, metavar="N", help="at least N speakers")
+    g.add_argument("--max-speakers", type=_speaker_count, metavar="N", help="at most N speakers")
+    g.add_argument("--diarization-model", metavar="DIR",
+                   help="pyannote pipeline folder (config.yaml with $model/ paths); default: "
+                        "$HARK_DIARIZATION_MODEL or the one from 'hark models download diarization'")
+
+
+def check_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    asked = args.speakers or args.min_speakers or args.max_speakers or args.diarization_model
+    if asked and not args.diarize:
+        p.error("--speakers, --min-speakers, --max-speakers and --diarization-model need --diarize")
+    if args.min_speakers and args.max_speakers and args.min_speakers > args.max_speakers:
+        p.error("--min-speakers is more than --max-speakers")
+
+
+def options_from(args: argparse.Namespace, threads: int | None) -> DiarizationOptions:
+    return DiarizationOptions(num_speakers=args.speakers, min_speakers=args.min_speakers,
+                              max_speakers=args.max_speakers, threads=threads)
+
+
+def load_diarizer(args: argparse.Namespace, store: ModelStore, threads: int | None) -> Diarizer:
+    """Resolve and load the pipeline before any file is transcribed, so a missing model fails fast."""
+    folder = resolve_pipeline_dir(args.diarization_model, None, downloaded_pipeline_dir(store.root))
+    return Diarizer(folder, options_from(args, threads))
+
+
+def label_speakers(src: Path, transcript: Transcript, diarizer: Diarizer, rules: CaptionRules, quiet: bool,
+                   cancel: threading.Event) -> Transcript:
+    from app.cli import _progress_bar, run_cancellable
+    from pipeline.diarize_media import add_speakers, diarize_media
+
+    bar = _progress_bar(f"{src.name} (speakers)", quiet)
+
+    def tick(f: float) -> None:
+        bar.n = round(f * 100, 1)
+        bar.refresh()
+
+    try:
+        result = run_cancellable(lambda ev: diarize_media(src, diarizer, progress=tick, cancel=ev), cancel)
+    finally:
+        bar.close()
+    if not quiet:
+        n = len(result.speakers)
+        print(f"{src.name}: {n} speaker{'s' if n != 1 else ''}", file=sys.stderr)
+    return add_speakers(transcript, result, diarizer, rules)
