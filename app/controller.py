@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from app.editor_controller import EditorController
 from ui.main_window import PROJECT_FILTER, MainWindow
 from ui.queue_model import QueueModel
+from ui.speaker_rename import undo_label
 
 log = logging.getLogger(__name__)
 RECENT_MAX = 12
@@ -75,6 +76,7 @@ class Controller(QObject):
         qv.job_selected.connect(self.show_job)
         tv = w.transcript_view
         tv.project_changed.connect(self._project_edited)
+        tv.speaker_renamed.connect(lambda p, old, new: self._project_edited(p, undo_label(old, new)))
         tv.export_requested.connect(self.export_current)
         tv.editor_requested.connect(lambda: self.open_editor())
 
@@ -278,11 +280,11 @@ class Controller(QObject):
         projects.save(project)
         return True
 
-    def _project_edited(self, project: Project) -> None:
+    def _project_edited(self, project: Project, label: str = "Correct word") -> None:
         self.project = project
         editor = self._editor_for(project.path)
         if editor is not None:  # one undo history and one writer per project: the editor's
-            editor.external_edit(project.transcript, "Correct word")
+            editor.external_edit(project.transcript, label)
             return
         self._autosave.start()
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.job_speakers import SpeakerStep
 from app.settings import AppSettings, to_caption_rules, to_options
 from audio.errors import Cancelled, HarkError, MediaError
 from audio.probe import probe
@@ -36,6 +37,9 @@ from pipeline.project import save as save_project
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.1  # seconds between progress signals: smooth, without flooding the event loop
 EVENT_POLL_MS = 30
+# The row's bar when speakers are identified too: transcription fills the first part, diarization
+# the rest (on CPU, diarization costs about what whisper's small models do).
+TRANSCRIBE_SHARE = 0.5
 
 
 @dataclass
@@ -72,6 +76,7 @@ class JobRunner(QObject):
         self._engine: LoadedEngine | None = None
         self._vad: object | None = None
         self._vad_loaded = False
+        self._speakers = SpeakerStep(store)
         self._probe_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hark-probe")
         self._events: queue.SimpleQueue[tuple[str, tuple[object, ...]]] = queue.SimpleQueue()
         self._pump = QTimer(self, interval=EVENT_POLL_MS)
@@ -139,6 +144,7 @@ class JobRunner(QObject):
         self._pump.stop()
         self._probe_pool.shutdown(wait=False, cancel_futures=True)
         self._close_engine()
+        self._speakers.close()
 
     def _close_engine(self) -> None:
         if self._engine is not None:
@@ -171,29 +177,40 @@ class JobRunner(QObject):
         from pipeline.transcribe import transcribe_file
 
         self._post("started", job_id)
-        last = [0.0]
+        last, shown = [0.0], [0.0]
+        share = TRANSCRIBE_SHARE if s.diarize else 1.0
 
         def tick(f: float) -> None:
+            if f < shown[0]:
+                return  # never backwards, whichever step reports
             now = time.monotonic()
             if now - last[0] >= PROGRESS_INTERVAL or f >= 1.0:
-                last[0] = now
+                last[0], shown[0] = now, f
                 self._post("progress", job_id, f)
 
         try:
             loaded = self._engine_for(s)
             vad = self._vad_for(s)
             transcript = transcribe_file(path, loaded.engine, to_options(s), vad=vad,  # type: ignore[arg-type]
-                                         rules=to_caption_rules(s), progress=tick, cancel=cancel,
-                                         model_sha256=loaded.model_sha256)
+                                         rules=to_caption_rules(s), progress=lambda f: tick(f * share),
+                                         cancel=cancel, model_sha256=loaded.model_sha256)
             if cancel.is_set():
                 raise Cancelled()
+            warnings = list(transcript.warnings)
+            if s.diarize and transcript.words:
+                self._post("notice", f"Identifying speakers in {Path(path).name}…")
+                transcript, problem = self._speakers.run(path, transcript, s,
+                                                         lambda f: tick(share + (1 - share) * f), cancel)
+                warnings += [problem] if problem else []
+                if cancel.is_set():
+                    raise Cancelled()
             projects = Path(s.projects_folder)
             projects.mkdir(parents=True, exist_ok=True)
             project = Project(transcript, settings=_settings_record(s))
             project_file = save_project(project, project_name_for(Path(path), projects))
             outputs = self._export(project, s)
             final: tuple[object, ...] = ("finished", job_id,
-                                         JobResult(str(project_file), outputs, list(transcript.warnings)))
+                                         JobResult(str(project_file), outputs, warnings))
         except Cancelled:
             final = ("cancelled", job_id)
         except MediaError as e:
@@ -231,6 +248,7 @@ def for_gui(message: str) -> str:
 
 
 def _settings_record(s: AppSettings) -> dict[str, object]:
-    keep = ("engine", "model", "language", "translate", "threads", "max_line_chars", "max_lines", "use_vad")
+    keep = ("engine", "model", "language", "translate", "threads", "max_line_chars", "max_lines", "use_vad",
+            "diarize", "num_speakers")
     return {k: getattr(s, k) for k in keep}
 

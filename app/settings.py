@@ -17,6 +17,7 @@ from PySide6.QtCore import QSettings
 
 from app.paths import default_projects_dir
 from pipeline.captions import CaptionRules
+from pipeline.diarization import DiarizationOptions
 from pipeline.engine_setup import ENGINES
 from pipeline.engines.base import TranscribeOptions, default_threads
 from pipeline.export import FORMATS
@@ -33,6 +34,7 @@ DICTATION_MODES = ("push", "toggle")
 INSERT_METHODS = ("auto", "type", "paste")
 LINE_CHARS_RANGE = (20, 80)
 MAX_LINES_RANGE = (1, 3)
+SPEAKERS_RANGE = (0, 20)  # 0: diarization decides how many
 _LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")  # whisper codes: en, de, haw, yue, ...
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -60,6 +62,10 @@ class AppSettings:
     highlight_words: bool = False  # WebVTT word timing
     use_vad: bool = True  # skip silence before transcribing
     projects_folder: str = field(default_factory=default_projects_folder)
+    # speakers
+    diarize: bool = False  # identify speakers after transcribing (needs the diarize extra and a pipeline)
+    diarization_model: str | None = None  # pipeline folder; None: $HARK_DIARIZATION_MODEL or the downloaded one
+    num_speakers: int = 0  # exactly this many speakers; 0: diarization decides
     # dictation
     dictation_enabled: bool = True  # keep the microphone ready and listen for the hotkey
     dictation_hotkey: str = "<ctrl>+<alt>+space"  # pynput syntax
@@ -196,6 +202,9 @@ _READERS: dict[str, Any] = {
     "highlight_words": _bool,
     "use_vad": _bool,
     "projects_folder": _projects_folder,
+    "diarize": _bool,
+    "diarization_model": _text,
+    "num_speakers": lambda v: _int(v, *SPEAKERS_RANGE),
     "dictation_enabled": _bool,
     "dictation_hotkey": _hotkey,
     "dictation_mode": _choice(DICTATION_MODES),
@@ -252,3 +261,7 @@ def to_options(s: AppSettings) -> TranscribeOptions:
 
 def to_caption_rules(s: AppSettings) -> CaptionRules:
     return CaptionRules(max_line_chars=s.max_line_chars, max_lines=s.max_lines)
+
+
+def to_diarization_options(s: AppSettings) -> DiarizationOptions:
+    return DiarizationOptions(num_speakers=s.num_speakers or None, threads=s.threads)

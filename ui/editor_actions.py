@@ -9,6 +9,8 @@ from __future__ import annotations
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
 from PySide6.QtWidgets import QMainWindow, QMenuBar
 
+from ui.speaker_rename import menu_text
+
 Keys = str | QKeySequence.StandardKey | list[str] | None
 
 
@@ -40,6 +42,8 @@ class EditorActions:
                        "Start a new caption at the selected word")
         self.merge = a("&Merge with Next Caption", "Ctrl+Shift+M",
                        "Join the selected word's caption with the one after it")
+        self.rename_speaker = a(menu_text(None), None, "Rename the selected caption's speaker everywhere "
+                                "(another speaker's name merges the two); or double-click a lane's name")
         self.find = a("&Find…", QKeySequence.StandardKey.Find, "Find words in the transcript")
         self.replace = a("R&eplace…", "Ctrl+H", "Find words and replace them")
         self.select_all = a("Select &All", QKeySequence.StandardKey.SelectAll, "Select every word")
@@ -77,7 +81,7 @@ class EditorActions:
 
         menu("&File", [self.open_project, None, self.export, None, self.close])
         menu("&Edit", [self.undo, self.redo, None, self.cut, self.restore, None, self.correct, self.insert,
-                       self.split, self.merge, None, self.find, self.replace, self.select_all])
+                       self.split, self.merge, self.rename_speaker, None, self.find, self.replace, self.select_all])
         menu("&Playback", [self.play, self.back, self.pause, self.faster, None, self.preview_cuts, self.follow,
                            None, self.zoom_in, self.zoom_out])
 

@@ -22,10 +22,11 @@ from ui.editor_document import EditorDocument
 from ui.editor_find import FindReplaceBar
 from ui.editor_text import EditorText, InlineEditor
 from ui.media_preview import MediaPreview, clock
+from ui.editor_speakers import EditorSpeakers
 from ui.timeline_widget import TimelineCaption, TimelineWidget, TimelineWord
 
 
-class EditorWindow(QMainWindow):
+class EditorWindow(EditorSpeakers, QMainWindow):
     export_requested = Signal()
     open_project_requested = Signal()
 
@@ -96,6 +97,7 @@ class EditorWindow(QMainWindow):
         a.insert.triggered.connect(lambda: self.insert_word())
         a.split.triggered.connect(self.split_caption)
         a.merge.triggered.connect(self.merge_caption)
+        a.rename_speaker.triggered.connect(lambda: self.rename_speaker())
         a.find.triggered.connect(lambda: self.find_bar.open(False))
         a.replace.triggered.connect(lambda: self.find_bar.open(True))
         a.select_all.triggered.connect(lambda: self.text.select(0, len(self.td.word_ids) - 1, scroll=False))
@@ -118,6 +120,7 @@ class EditorWindow(QMainWindow):
         t.select_all_requested.connect(a.select_all.trigger)
         t.find_requested.connect(lambda: self.find_bar.open(False))
         t.find_next_requested.connect(lambda back: self.step_match(-1 if back else 1))
+        t.row_menu_requested.connect(self._row_menu)
         t.escape_pressed.connect(lambda: self.find_bar.close_bar() if self.find_bar.isVisible() else t.select(None))
 
         fb = self.find_bar
@@ -135,6 +138,7 @@ class EditorWindow(QMainWindow):
         tl.word_retimed.connect(self.retime_word)
         tl.caption_retimed.connect(self.retime_caption)
         tl.range_selected.connect(self.cut_time)
+        tl.speaker_rename_requested.connect(lambda name: self.rename_speaker(name))
 
     # --- showing the session's transcript ----------------------------------------------------
     @property
@@ -189,6 +193,7 @@ class EditorWindow(QMainWindow):
         for act in self.actions.word_actions():
             act.setEnabled(has)
         self.actions.insert.setEnabled(bool(self.td.word_ids) or not self.transcript.words)
+        self._update_speaker_action()
 
     def set_save_state(self, text: str, tip: str) -> None:
         self.saved.setText(text)

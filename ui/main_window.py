@@ -80,6 +80,8 @@ class MainWindow(QMainWindow):
                      "Search the transcript (Ctrl+F)")
         self.act_editor = self._action(e, "Edit / &Cut…", self.transcript_view.editor_requested.emit, "Ctrl+E",
                                        "Open the transcript in the editor: cut words from the media, preview, export")
+        e.addSeparator()
+        e.addAction(self.transcript_view.act_rename_speaker)  # names the selected caption's speaker
 
         t = self.menuBar().addMenu("&Tools")
         self._action(t, "&Models…", self.models_requested.emit, "Ctrl+M", "Download, remove or choose speech models")

@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
 
 from ui.dictation_settings import FIELDS as DICTATION_FIELDS
 from ui.dictation_settings import DictationSettingsBox
+from ui.speaker_settings import FIELDS as SPEAKER_FIELDS
+from ui.speaker_settings import SpeakerSettingsBox
 from pipeline.engine_setup import ENGINES
 from pipeline.export import FORMATS
 
@@ -221,6 +223,7 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
 
         self.dictation_box = DictationSettingsBox(self)
+        self.speaker_box = SpeakerSettingsBox(self)
 
         files_page = QWidget(self)
         files_layout = QVBoxLayout(files_page)
@@ -228,21 +231,27 @@ class SettingsDialog(QDialog):
         files_layout.addWidget(output)
         files_layout.addWidget(captions)
         files_layout.addStretch(1)
+        speakers_page = QWidget(self)  # a page of its own: the Transcription page is full
+        speakers_layout = QVBoxLayout(speakers_page)
+        speakers_layout.addWidget(self.speaker_box)
+        speakers_layout.addStretch(1)
         dictation_page = QWidget(self)
         dictation_layout = QVBoxLayout(dictation_page)
         dictation_layout.addWidget(self.dictation_box)
         dictation_layout.addStretch(1)
         self.tabs = QTabWidget(self)
         self.tabs.addTab(files_page, "Transcription")
+        self.tabs.addTab(speakers_page, "Speakers")
         self.tabs.addTab(dictation_page, "Dictation")
-        self.tabs.setTabVisible(1, all(hasattr(settings, f) for f in DICTATION_FIELDS))
+        self.tabs.setTabVisible(1, all(hasattr(settings, f) for f in SPEAKER_FIELDS))
+        self.tabs.setTabVisible(2, all(hasattr(settings, f) for f in DICTATION_FIELDS))
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         layout.addWidget(self.buttons)
 
         for spin in (self.threads_spin, self.line_chars_spin, self.max_lines_spin):
             spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)  # numbers need no full width
-        _align_forms(form, self._output_form, cform, self.dictation_box.form)
+        _align_forms(form, self._output_form, cform, self.dictation_box.form, self.speaker_box.form)
 
         self._set_tab_order()
         self._load(settings)
@@ -284,6 +293,8 @@ class SettingsDialog(QDialog):
         self.highlight_check.setChecked(s.highlight_words)
         if all(hasattr(s, f) for f in DICTATION_FIELDS):
             self.dictation_box.load(s)
+        if all(hasattr(s, f) for f in SPEAKER_FIELDS):
+            self.speaker_box.load(s)
 
     def settings(self) -> Any:
         """A copy of the settings given, with this dialog's choices (same type)."""
@@ -303,6 +314,8 @@ class SettingsDialog(QDialog):
         }
         if all(hasattr(self._original, f) for f in DICTATION_FIELDS):
             changes.update(self.dictation_box.changes())
+        if all(hasattr(self._original, f) for f in SPEAKER_FIELDS):
+            changes.update(self.speaker_box.changes())
         return dataclasses.replace(self._original, **changes)  # type: ignore[type-var]
 
     # --- model choice -------------------------------------------------------------
@@ -388,6 +401,8 @@ class SettingsDialog(QDialog):
             self.engine_combo, self.model_combo, self.language_combo, self.translate_check, self.threads_spin,
             self.vad_check, *self.format_checks.values(), self.next_to_input_radio, self.folder_radio,
             self.folder_edit, self.browse_button, self.line_chars_spin, self.max_lines_spin, self.highlight_check,
+            self.speaker_box.enabled_check, self.speaker_box.folder_edit, self.speaker_box.browse_button,
+            self.speaker_box.speakers_spin,
             self.dictation_box.enabled_check, self.dictation_box.hotkey_edit, self.dictation_box.mode_combo,
             self.dictation_box.silence_spin, self.dictation_box.insert_combo, self.dictation_box.input_combo,
             self.dictation_box.vocabulary_edit, self.dictation_box.partials_check,

@@ -38,6 +38,7 @@ class TimelineWidget(QAbstractScrollArea):
     caption_retimed = Signal(int, float, float)
     range_selected = Signal(float, float)
     word_clicked = Signal(int)
+    speaker_rename_requested = Signal(str)  # a speaker lane's label was double-clicked (or its menu used)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -51,6 +52,8 @@ class TimelineWidget(QAbstractScrollArea):
         self.setAccessibleDescription("Waveform, captions and words over time. Click to seek, drag block edges "
                                       "to retime, Ctrl+wheel or +/- to zoom, shift+drag to select a range.")
         self._header = LaneHeader(self)
+        self._header.rename_requested.connect(self.speaker_rename_requested)
+        self._speakers: set[str] = set()
         self.setViewportMargins(HEADER_W, 0, 0, 0)
         self.horizontalScrollBar().setSingleStep(40)
         self._pps = DEFAULT_PPS
@@ -78,6 +81,7 @@ class TimelineWidget(QAbstractScrollArea):
                     cuts: list[tuple[float, float]]) -> None:
         """Show new content; zoom, scroll position and the selected word are kept."""
         self._words, self._lane_names = word_track(words)
+        self._speakers = {w.speaker for w in words} - {None}  # type: ignore[assignment]
         self._captions = caption_track(captions)
         self._cuts = cut_array(cuts)
         ends = [float(self._words.reach[-1])] if len(self._words) else []
@@ -197,7 +201,7 @@ class TimelineWidget(QAbstractScrollArea):
         self._pps = min(hi, max(lo, self._pps))
         self._update_scroll_range()
         self._lanes = layout_lanes(self.viewport().height(), len(self._lane_names))
-        self._header.set_lanes(self._lanes, self._lane_names)
+        self._header.set_lanes(self._lanes, self._lane_names, self._speakers)
         cr = self.contentsRect()
         self._header.setGeometry(QRect(cr.left(), cr.top(), HEADER_W, self.viewport().height()))
 

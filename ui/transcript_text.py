@@ -11,6 +11,7 @@ from bisect import bisect_left
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QFont,
     QFontMetrics,
     QHelpEvent,
@@ -55,6 +56,12 @@ class _Gutter(QWidget):
         if event.button() == Qt.MouseButton.LeftButton and row is not None:
             self.text.row_clicked.emit(row)
 
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+        row = self.text.row_at_y(event.pos().y())
+        if row is not None:
+            event.accept()
+            self.text.row_menu_requested.emit(row, event.globalPos())
+
 
 class TranscriptText(QTextEdit):
     """Signals carry indexes into the TranscriptDocument's display order (word k, caption row r)."""
@@ -62,6 +69,7 @@ class TranscriptText(QTextEdit):
     word_pressed = Signal(int, bool)  # k (-1: no word there), extend (shift held)
     word_double_clicked = Signal(int)
     row_clicked = Signal(int)
+    row_menu_requested = Signal(int, QPoint)  # caption row r right-clicked in the gutter, global position
     move_requested = Signal(int, bool)  # -1 or +1 words in reading order, extend
     edit_requested = Signal()
     copy_requested = Signal()

@@ -28,6 +28,7 @@ from pipeline.export import FORMATS, to_txt
 from pipeline.project import Project
 from pipeline.transcript import Transcript, join_words
 from ui.find_bar import FindBar, find_all
+from ui.transcript_speakers import TranscriptSpeakers
 from ui.transcript_document import TranscriptDocument
 from ui.transcript_text import TranscriptText
 from ui.word_editor import WordCorrection, WordEditor
@@ -40,11 +41,12 @@ PLACEHOLDER = ("<h3>No transcript open</h3><p>Finished transcriptions open here.
                "Click a word to select it, double-click it to correct it.</p>")
 
 
-class TranscriptView(QWidget):
+class TranscriptView(TranscriptSpeakers, QWidget):
     word_activated = Signal(int)  # a word id, when the user clicks a word (the player seeks there)
     export_requested = Signal(str)  # one of pipeline.export.FORMATS; the window asks where to save
     project_changed = Signal(object)  # the Project, after the user edited it (autosave)
     editor_requested = Signal()  # open the shown project in the editor window (cut, preview, export)
+    speaker_renamed = Signal(object, str, str)  # the Project, old name, new name (autosave)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +63,7 @@ class TranscriptView(QWidget):
         self.text.word_pressed.connect(self._word_pressed)
         self.text.word_double_clicked.connect(lambda k: self.edit_word(self._td.word_ids[k]) if self._td else None)
         self.text.row_clicked.connect(self._row_clicked)
+        self.text.row_menu_requested.connect(self._row_menu)
         self.text.move_requested.connect(self._move)
         self.text.edit_requested.connect(lambda: self.edit_word())
         self.text.copy_requested.connect(self.copy_selection)
@@ -83,6 +86,7 @@ class TranscriptView(QWidget):
         self.act_editor = QAction("Edit / Cut…", self, toolTip="Open the editor: play the media, cut words "
                                   "from it, fix captions, export the trimmed result (Ctrl+E)")
         self.act_editor.triggered.connect(self.editor_requested)
+        self.act_rename_speaker = self._rename_speaker_action()
 
         self.export_menu = QMenu("Export", self)
         for fmt in FORMATS:
@@ -173,6 +177,7 @@ class TranscriptView(QWidget):
             w.setEnabled(td is not None)
         if td is None:
             self.find_bar.close_bar()
+        self._update_speaker_action()
         self._search(self.find_bar.query() if self.find_bar.isVisible() else "", scroll=not keep)
         self._update_info()
 
@@ -224,6 +229,7 @@ class TranscriptView(QWidget):
         self.text.current_row = -1
         self.text.gutter.update()
         self._refresh_highlights()
+        self._update_speaker_action()
 
     def _set_selection(self, anchor: int, focus: int, scroll: bool = True) -> None:
         assert self._td is not None
@@ -237,6 +243,7 @@ class TranscriptView(QWidget):
         if scroll:
             self.text.scroll_to_position(self._td.starts[focus])
         self._refresh_highlights()
+        self._update_speaker_action()
 
     def _word_pressed(self, k: int, extend: bool) -> None:
         if self._td is None:
@@ -366,7 +373,8 @@ class TranscriptView(QWidget):
         self.act_copy.setEnabled(bool(self.selected_text()))
         self.act_correct.setEnabled(self._focus is not None)
         menu = QMenu(self)
-        for a in (self.act_copy, self.act_copy_all, None, self.act_correct, None, self.act_find):
+        speaker = [self.act_rename_speaker] if self.current_speaker() else []
+        for a in (self.act_copy, self.act_copy_all, None, self.act_correct, *speaker, None, self.act_find):
             menu.addSeparator() if a is None else menu.addAction(a)
         menu.exec(self.text.viewport().mapToGlobal(pos))
         self.act_copy.setEnabled(self._td is not None)
