@@ -9,6 +9,7 @@ ratio against a baseline measured in the same run:
   render  - trimmed export of a 10-minute 720p file with 20 cuts vs one plain ffmpeg re-encode
   timeline - the editor's timeline with 10k words: open, repaint, playhead steps vs an empty repaint
   dictation - end of speech to text ready, p50/p90 over 20+ utterances, audio_ctx on vs off
+  diarization - pyannote real-time factor, its defaults vs Hark's tuning; speaker merge on 10k words
 """
 from __future__ import annotations
 
@@ -191,7 +192,7 @@ def bench_memory(threads: int) -> None:
     print(f"  ratio (hark peak - model) / 200 MiB budget: {(peak_mb - bare_mb) / 200:5.3f}  (goal <= 1)")
 
 
-BENCHES = ("engine", "decode", "memory", "render", "timeline", "dictation")
+BENCHES = ("engine", "decode", "memory", "render", "timeline", "dictation", "diarization")
 
 
 def main() -> None:
@@ -222,6 +223,10 @@ def main() -> None:
         from bench.dictation_bench import run as bench_dictation
 
         bench_dictation(args.runs)
+    if "diarization" in which:
+        from bench.diarization_bench import run as bench_diarization
+
+        bench_diarization(args.runs, args.threads)
 
 
 if __name__ == "__main__":
