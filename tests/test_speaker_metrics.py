@@ -15,10 +15,9 @@ from pipeline.speaker_metrics import best_assignment, word_speaker_error
 from pipeline.speaker_turns import Turn, format_rttm, parse_rttm, read_rttm
 from pipeline.transcribe import transcribe_file
 from pipeline.transcript import Transcript, Word
-from tests.conftest import DATA
+from tests.conftest import DATA, PYANNOTE_SAMPLE, PYANNOTE_SAMPLE_RTTM
 
-# An AMI meeting excerpt: 2 speakers, overlapping turns. (pyannote's sample.wav would be the
-# obvious clip, but PocketSphinx's endpointer keeps only 1 word of its 30 s.)
+# An AMI meeting excerpt: 2 speakers, overlapping turns.
 CLIP_WAV = DATA / "pyannote" / "ami-debug" / "dev00.wav"
 CLIP_RTTM = DATA / "pyannote" / "ami-debug" / "debug.development.rttm"
 NAMES = {"MEE009", "MEE012"}
@@ -126,3 +125,20 @@ def test_real_exports_carry_names_and_follow_a_rename(sample: Transcript, refere
     assert all("MEE0" not in out for out in outputs)
     assert "Ana: " in outputs[0] and "<v Bo>" in outputs[1] and "\n\nBo: " in "\n\n" + outputs[2]
     assert word_speaker_error(r, reference).rate == word_speaker_error(d, reference).rate
+
+
+def test_pyannote_sample_words_take_their_reference_speakers() -> None:
+    """pyannote's own two-speaker clip: real words from the offline engine, merged with the reference turns."""
+    t = transcribe_file(PYANNOTE_SAMPLE, SphinxEngine(), TranscribeOptions(language="en"))
+    ref = read_rttm(PYANNOTE_SAMPLE_RTTM)
+    d = diarize_transcript(t, ref)
+    assert len(d.words) >= 40
+    own = word_speaker_error(d, ref)
+    assert own.mapping == {"speaker90": "speaker90", "speaker91": "speaker91"}
+    assert own.rate <= 0.1, own
+    assert set(transcript_speakers(d)) == {"speaker90", "speaker91"}
+    by_id = {x.id: x for x in d.words}
+    for c in d.captions:  # one speaker per caption, and a new caption at every change of speaker
+        assert {by_id[i].speaker for i in c.word_ids} == {c.speaker}
+    changes = sum(1 for a, b in zip(d.words, d.words[1:]) if a.speaker != b.speaker)
+    assert changes >= 4 and len(d.captions) > changes
