@@ -7,7 +7,14 @@ import threading
 from pathlib import Path
 
 from pipeline.captions import CaptionRules
-from pipeline.diarization import DiarizationOptions, Diarizer, downloaded_pipeline_dir, resolve_pipeline_dir
+from pipeline.diarization import (
+    DEFAULT_PRESET,
+    SPEED_PRESETS,
+    DiarizationOptions,
+    Diarizer,
+    downloaded_pipeline_dir,
+    resolve_pipeline_dir,
+)
 from pipeline.model_store import ModelStore
 from pipeline.transcript import Transcript
 
@@ -29,22 +36,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--speakers", type=_speaker_count, metavar="N", help="exactly N speakers, when known")
     g.add_argument("--min-speakers", type=_speaker_count, metavar="N", help="at least N speakers")
     g.add_argument("--max-speakers", type=_speaker_count, metavar="N", help="at most N speakers")
+    g.add_argument("--speaker-speed", choices=tuple(SPEED_PRESETS), default=DEFAULT_PRESET,
+                   help="fast, balanced (default) or accurate (pyannote's own setting, ~4x slower than "
+                        "balanced): how densely speakers are sampled")
     g.add_argument("--diarization-model", metavar="DIR",
                    help="pyannote pipeline folder (config.yaml with $model/ paths); default: "
                         "$HARK_DIARIZATION_MODEL or the one from 'hark models download diarization'")
 
 
 def check_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    asked = args.speakers or args.min_speakers or args.max_speakers or args.diarization_model
+    asked = (args.speakers or args.min_speakers or args.max_speakers or args.diarization_model
+             or args.speaker_speed != DEFAULT_PRESET)
     if asked and not args.diarize:
-        p.error("--speakers, --min-speakers, --max-speakers and --diarization-model need --diarize")
+        p.error("--speakers, --min-speakers, --max-speakers, --speaker-speed and --diarization-model need --diarize")
     if args.min_speakers and args.max_speakers and args.min_speakers > args.max_speakers:
         p.error("--min-speakers is more than --max-speakers")
 
 
 def options_from(args: argparse.Namespace, threads: int | None) -> DiarizationOptions:
-    return DiarizationOptions(num_speakers=args.speakers, min_speakers=args.min_speakers,
-                              max_speakers=args.max_speakers, threads=threads)
+    return DiarizationOptions.for_preset(args.speaker_speed, num_speakers=args.speakers,
+                                         min_speakers=args.min_speakers, max_speakers=args.max_speakers,
+                                         threads=threads)
 
 
 def load_diarizer(args: argparse.Namespace, store: ModelStore, threads: int | None) -> Diarizer:

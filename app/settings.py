@@ -17,7 +17,7 @@ from PySide6.QtCore import QSettings
 
 from app.paths import default_projects_dir
 from pipeline.captions import CaptionRules
-from pipeline.diarization import DiarizationOptions
+from pipeline.diarization import DEFAULT_PRESET, SPEED_PRESETS, DiarizationOptions
 from pipeline.engine_setup import ENGINES
 from pipeline.engines.base import TranscribeOptions, default_threads
 from pipeline.export import FORMATS
@@ -66,6 +66,7 @@ class AppSettings:
     diarize: bool = False  # identify speakers after transcribing (needs the diarize extra and a pipeline)
     diarization_model: str | None = None  # pipeline folder; None: $HARK_DIARIZATION_MODEL or the downloaded one
     num_speakers: int = 0  # exactly this many speakers; 0: diarization decides
+    speaker_speed: str = DEFAULT_PRESET  # fast / balanced / accurate (pipeline.diarization.SPEED_PRESETS)
     # dictation
     dictation_enabled: bool = True  # keep the microphone ready and listen for the hotkey
     dictation_hotkey: str = "<ctrl>+<alt>+space"  # pynput syntax
@@ -205,6 +206,7 @@ _READERS: dict[str, Any] = {
     "diarize": _bool,
     "diarization_model": _text,
     "num_speakers": lambda v: _int(v, *SPEAKERS_RANGE),
+    "speaker_speed": _choice(tuple(SPEED_PRESETS)),
     "dictation_enabled": _bool,
     "dictation_hotkey": _hotkey,
     "dictation_mode": _choice(DICTATION_MODES),
@@ -264,4 +266,4 @@ def to_caption_rules(s: AppSettings) -> CaptionRules:
 
 
 def to_diarization_options(s: AppSettings) -> DiarizationOptions:
-    return DiarizationOptions(num_speakers=s.num_speakers or None, threads=s.threads)
+    return DiarizationOptions.for_preset(s.speaker_speed, num_speakers=s.num_speakers or None, threads=s.threads)

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMenu
 
 from app.controller import Controller
 from app.job_speakers import WARNING_PREFIX
-from app.settings import AppSettings, load_settings, save_settings
+from app.settings import AppSettings, load_settings, save_settings, to_diarization_options
 from pipeline import project as projects
 from pipeline.captions import build_captions
 from pipeline.export import export
@@ -119,11 +119,13 @@ def test_speaker_settings_round_trip_and_dialog(qtbot, tmp_path: Path) -> None: 
     from PySide6.QtCore import QSettings
 
     qs = QSettings(str(tmp_path / "hark.ini"), QSettings.Format.IniFormat)
-    s = AppSettings(diarize=True, diarization_model="/models/community-1", num_speakers=3)
+    s = AppSettings(diarize=True, diarization_model="/models/community-1", num_speakers=3, speaker_speed="fast")
     save_settings(s, qs)
     assert load_settings(qs) == s
     qs.setValue("preferences/num_speakers", "-4")  # hand-edited garbage: that field falls back alone
     assert load_settings(qs) == dataclasses.replace(s, num_speakers=0)
+    qs.setValue("preferences/speaker_speed", "warp")
+    assert load_settings(qs).speaker_speed == "balanced"
 
     dlg = SettingsDialog(AppSettings(), [])
     qtbot.addWidget(dlg)
@@ -135,8 +137,11 @@ def test_speaker_settings_round_trip_and_dialog(qtbot, tmp_path: Path) -> None: 
     box.folder_edit.setText(str(tmp_path / "nowhere"))
     assert "not found" in box.hint_label.text() and not box.hint_label.isHidden()
     box.speakers_spin.setValue(2)
-    assert dlg.settings() == dataclasses.replace(AppSettings(), diarize=True,
+    assert box.speed_combo.currentData() == "balanced" and box.speed_combo.isEnabled()
+    box.speed_combo.setCurrentIndex(box.speed_combo.findData("accurate"))
+    assert dlg.settings() == dataclasses.replace(AppSettings(), diarize=True, speaker_speed="accurate",
                                                  diarization_model=str(tmp_path / "nowhere"), num_speakers=2)
+    assert to_diarization_options(dlg.settings()).segmentation_step == 0.1
 
     # Without torch/pyannote: greyed out, with the one line that says how to add them.
     off = SpeakerSettingsBox(available=False)
@@ -152,8 +157,8 @@ def test_queue_identifies_speakers_and_cancels_mid_diarization(  # type: ignore[
     media = tmp_path / "media"
     media.mkdir()
     sample = copy_shared(PYANNOTE_SAMPLE, media)
-    excerpt = media / "excerpt.wav"  # 12 s of the same talk, for the cancelled job
-    ffmpeg("-i", str(sample), "-t", "12", str(excerpt))
+    excerpt = media / "excerpt.wav"  # the same talk again, for the cancelled job
+    ffmpeg("-i", str(sample), "-t", "25", str(excerpt))
     c = make_controller(diarize=True, diarization_model=str(random_diarization_pipeline))
     seen: list[float] = []
     c.runner.progress.connect(lambda _id, f: seen.append(f))
@@ -183,8 +188,8 @@ def test_queue_identifies_speakers_and_cancels_mid_diarization(  # type: ignore[
     diarizer = c.runner._speakers._diarizer
     c.add_paths([str(excerpt)])
     second = c.queue.jobs[1]
-    qtbot.waitUntil(lambda: second.status is JobStatus.RUNNING and second.progress > 0.5, timeout=120_000)
-    assert "Identifying speakers" in c.window.status_label.text()
+    qtbot.waitUntil(lambda: second.status is JobStatus.RUNNING and "Identifying speakers" in
+                    c.window.status_label.text(), timeout=120_000)
     c.cancel_job(second.id)
     qtbot.waitUntil(lambda: second.status is JobStatus.CANCELLED, timeout=60_000)
     assert not c.runner.busy() and second.outputs == [] and second.project is None

@@ -29,7 +29,7 @@ def test_transcribe_with_speakers_offline(tmp_path: Path, random_diarization_pip
     """The issue's done-when command, with --speakers 2 so that the speaker changes mid-file."""
     src = copy_shared(PYANNOTE_SAMPLE, tmp_path)
     out = tmp_path / "out"
-    rc = main(["transcribe", str(src), "--engine", "sphinx", "--diarize", "--speakers", "2",
+    rc = main(["transcribe", str(src), "--engine", "sphinx", "--diarize", "--speakers", "2", "--speaker-speed", "fast",
                "--diarization-model", str(random_diarization_pipeline), "--format", "srt,json",
                "--out", str(out), "-q"])
     assert rc == 0, capsys.readouterr().err
@@ -43,17 +43,30 @@ def test_transcribe_with_speakers_offline(tmp_path: Path, random_diarization_pip
         ids = set(c.word_ids)
         assert {w.speaker for w in t.words if w.id in ids} == {c.speaker}
     assert t.provenance.options["diarization"]["num_speakers"] == 2
+    assert t.provenance.options["diarization"]["segmentation_step"] == 0.5
     srt = (out / "sample.srt").read_text()
     blocks = [b for b in srt.strip().split("\n\n") if b]
     assert len(blocks) == len(t.captions)
     assert all(re.search(r"^SPEAKER_0[01]: ", b.splitlines()[2]) for b in blocks)
 
 
-def test_diarize_options_need_diarize(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("extra", [["--speakers", "2"], ["--speaker-speed", "fast"], ["--diarization-model", "x"]])
+def test_diarize_options_need_diarize(extra: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:
-        main(["transcribe", str(PYANNOTE_SAMPLE), "--speakers", "2"])
+        main(["transcribe", str(PYANNOTE_SAMPLE), *extra])
     assert e.value.code == 2
     assert "need --diarize" in capsys.readouterr().err
+
+
+def test_speed_presets() -> None:
+    from pipeline.diarization import DiarizationOptions
+
+    assert DiarizationOptions().segmentation_step == 0.3
+    assert DiarizationOptions.for_preset("accurate", num_speakers=2) == DiarizationOptions(
+        segmentation_step=0.1, num_speakers=2)
+    assert DiarizationOptions.for_preset("fast").segmentation_step == 0.5
+    with pytest.raises(ValueError, match="unknown speed preset 'slow'"):
+        DiarizationOptions.for_preset("slow")
 
 
 def test_a_missing_pipeline_fails_before_transcribing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
