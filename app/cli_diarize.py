@@ -29,10 +29,12 @@ def _speaker_count(text: str) -> int:
     return v
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
+def add_arguments(p: argparse.ArgumentParser, *, switch: bool = True) -> None:
+    """The speaker options; `switch` adds --diarize itself (eval always diarizes)."""
     g = p.add_argument_group("speakers (needs the diarize extra: torch + pyannote.audio)")
-    g.add_argument("--diarize", action="store_true",
-                   help="label every word with its speaker (pyannote.audio, offline, CPU)")
+    if switch:
+        g.add_argument("--diarize", action="store_true",
+                       help="label every word with its speaker (pyannote.audio, offline, CPU)")
     g.add_argument("--speakers", type=_speaker_count, metavar="N", help="exactly N speakers, when known")
     g.add_argument("--min-speakers", type=_speaker_count, metavar="N", help="at least N speakers")
     g.add_argument("--max-speakers", type=_speaker_count, metavar="N", help="at most N speakers")

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from audio.errors import MediaError
 from audio.probe import check_path, probe
+from pipeline.engine_setup import ENGINES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,17 +30,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     d.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio or video files; the RTTM file id is each "
                    "file's name without extension (or the RTTM's only file)")
     d.add_argument("--rttm", required=True, type=Path, help="reference speaker turns")
-    d.add_argument("--uem", type=Path, help="scored regions (default: from the first to the last turn)")
+    d.add_argument("--uem", type=Path, help="scored regions (default: from the first turn to the last, "
+                   "of the reference or the diarization)")
     d.add_argument("--collar", type=float, default=0.0, help="seconds forgiven around reference boundaries "
                    "(default 0, as pyannote reports)")
     d.add_argument("--skip-overlap", action="store_true", help="do not score overlapped speech")
-    d.add_argument("--engine", default="sphinx", help="engine for the words (default: sphinx, the offline one)")
+    d.add_argument("--engine", choices=ENGINES, default="sphinx",
+                   help="engine for the words (default: sphinx, the offline one)")
     d.add_argument("--model", help="whisper model, with --engine whisper")
     d.add_argument("--no-words", action="store_true", help="DER only: do not transcribe")
     d.add_argument("--json", action="store_true", help="one JSON object per file instead of text")
     from app.cli_diarize import add_arguments
 
-    add_arguments(d)
+    add_arguments(d, switch=False)
     d.set_defaults(func=cmd_eval_diarization, parser=d, diarize=True)
 
 
