@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 import threading
@@ -331,6 +332,17 @@ def cmd_models_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cancelled_exit(process_entry: bool) -> int:
+    """EXIT_CANCELLED. After a cancel inside pyannote, PyTorch's native teardown at interpreter exit
+    aborts the process ("terminate called without an active exception", SIGABRT); everything is
+    written by now, so a process that is ending anyway skips that teardown."""
+    if process_entry and "torch" in sys.modules:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_CANCELLED)
+    return EXIT_CANCELLED
+
+
 COMMANDS = ("transcribe", "models", "cut", "dictate", "eval")
 
 
@@ -340,6 +352,7 @@ def wants_gui(argv: Sequence[str]) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    process_entry = argv is None  # the `hark` command itself, not a caller in this process
     argv = list(sys.argv[1:] if argv is None else argv)
     if wants_gui(argv):
         from app.gui import main as gui_main
@@ -355,12 +368,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(args.func(args))
-    except Cancelled:
+    except (Cancelled, KeyboardInterrupt):
         print("hark: cancelled", file=sys.stderr)
-        return EXIT_CANCELLED
-    except KeyboardInterrupt:
-        print("hark: cancelled", file=sys.stderr)
-        return EXIT_CANCELLED
+        return _cancelled_exit(process_entry)
     except ModelError as e:
         print(f"hark: error: {e}", file=sys.stderr)
         return EXIT_MODEL

@@ -133,3 +133,45 @@ def test_eval_needs_turns_for_the_file(tmp_path: Path, random_diarization_pipeli
                "--diarization-model", str(random_diarization_pipeline)])
     assert rc == 1
     assert "no turns for file id 'other'" in capsys.readouterr().err
+
+
+def test_ctrl_c_in_the_speaker_step_exits_130(tmp_path: Path, random_diarization_pipeline: Path) -> None:
+    """On a terminal (tqdm bars on), Ctrl+C while pyannote runs: 'cancelled', exit 130, no abort at exit."""
+    import os
+    import pty
+    import signal
+    import sys
+    import time
+
+    src = copy_shared(PYANNOTE_SAMPLE, tmp_path)
+    cmd = [sys.executable, "-m", "app", "transcribe", str(src), "--engine", "sphinx", "--diarize",
+           "--speaker-speed", "accurate", "--diarization-model", str(random_diarization_pipeline),
+           "--out", str(tmp_path / "out")]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the hark command on a terminal
+        os.chdir(Path(__file__).parents[1])
+        os.execv(cmd[0], cmd)
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 110, 0, 0))  # a terminal has a width: bars show
+    out, sent, deadline = b"", False, time.monotonic() + 240
+    while time.monotonic() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if not sent and b"(speakers)" in out:
+            time.sleep(1.0)
+            os.kill(pid, signal.SIGINT)
+            sent = True
+    _, status = os.waitpid(pid, 0)
+    text = out.decode(errors="replace")
+    assert sent, text[-2000:]
+    assert os.waitstatus_to_exitcode(status) == 130, text[-2000:]
+    assert "hark: cancelled" in text and "terminate called" not in text
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
