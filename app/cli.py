@@ -13,7 +13,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from audio.errors import Cancelled, HarkError, MediaError
 from audio.formats import expand_inputs
@@ -51,8 +51,16 @@ def _positive_int(text: str) -> int:
     return v
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """A usage mistake prints one line that names the help to read, not the whole usage block.
+    Subcommands' parsers are of the same class (argparse makes them with type(parent))."""
+
+    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = OneLineErrors(
         prog="hark",
         usage="hark [FILE ...]  |  hark [-v] COMMAND ...",
         description="Offline dictation, transcription with word-level timestamps (whisper.cpp), captions, and "
@@ -61,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 failure, 2 usage, 3 bad input, 4 model problem, 130 cancelled.",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", prog="hark")
 
     t = sub.add_parser("transcribe", help="transcribe audio or video files to SRT/VTT/TXT/JSON",
                        description="Transcribe audio or video files (or folders of them) to captions and text.")

@@ -51,6 +51,8 @@ def check_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> Non
              or args.speaker_speed != DEFAULT_PRESET)
     if asked and not args.diarize:
         p.error("--speakers, --min-speakers, --max-speakers, --speaker-speed and --diarization-model need --diarize")
+    if args.speakers and (args.min_speakers or args.max_speakers):
+        p.error("--speakers gives the exact number; leave out --min-speakers and --max-speakers")
     if args.min_speakers and args.max_speakers and args.min_speakers > args.max_speakers:
         p.error("--min-speakers is more than --max-speakers")
 
@@ -61,17 +63,46 @@ def options_from(args: argparse.Namespace, threads: int | None) -> DiarizationOp
                                          threads=threads)
 
 
-def load_diarizer(args: argparse.Namespace, store: ModelStore, threads: int | None) -> Diarizer:
-    """Resolve and load the pipeline before any file is transcribed, so a missing model fails fast."""
-    folder = resolve_pipeline_dir(args.diarization_model, None, downloaded_pipeline_dir(store.root))
-    return Diarizer(folder, options_from(args, threads))
+def pipeline_folder(args: argparse.Namespace, store: ModelStore) -> Path:
+    """The pipeline folder, found before any file is transcribed so that a missing model fails fast:
+    --diarization-model, $HARK_DIARIZATION_MODEL, the app's Settings, then the downloaded one."""
+    return resolve_pipeline_dir(args.diarization_model, _configured_folder(), downloaded_pipeline_dir(store.root))
 
 
-def label_speakers(src: Path, transcript: Transcript, diarizer: Diarizer, rules: CaptionRules, quiet: bool,
+def _configured_folder() -> str | None:
+    """The folder chosen in the app's Settings → Speakers, so the command line and the app agree."""
+    try:
+        from app.settings import default_qsettings, load_settings
+
+        return load_settings(default_qsettings()).diarization_model
+    except Exception:  # noqa: BLE001 - unreadable settings must not stop the command line
+        return None
+
+
+class LazyDiarizer:
+    """Loads the pipeline (PyTorch: several seconds) when the first file needs it, so that a bad
+    input fails at once."""
+
+    def __init__(self, folder: Path, options: DiarizationOptions) -> None:
+        self.folder, self.options = folder, options
+        self._loaded: Diarizer | None = None
+
+    def get(self) -> Diarizer:
+        if self._loaded is None:
+            self._loaded = Diarizer(self.folder, self.options)
+        return self._loaded
+
+
+def load_diarizer(args: argparse.Namespace, store: ModelStore, threads: int | None) -> LazyDiarizer:
+    return LazyDiarizer(pipeline_folder(args, store), options_from(args, threads))
+
+
+def label_speakers(src: Path, transcript: Transcript, lazy: LazyDiarizer, rules: CaptionRules, quiet: bool,
                    cancel: threading.Event) -> Transcript:
     from app.cli import _progress_bar, run_cancellable
     from pipeline.diarize_media import add_speakers, diarize_media
 
+    diarizer = lazy.get()
     bar = _progress_bar(f"{src.name} (speakers)", quiet)
 
     def tick(f: float) -> None:

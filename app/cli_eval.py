@@ -70,11 +70,15 @@ def _reference(rttm: Path, src: Path) -> list:  # type: ignore[type-arg]
         by_file = parse_rttm_by_file(rttm.read_text(encoding="utf-8"), str(rttm))
     except OSError as e:
         raise MediaError(rttm, e.strerror or str(e)) from None
+    except RttmError as e:  # bad input, like a missing file: exit 3
+        raise MediaError(rttm, f"line {e.line}: {e.reason}" if e.line else e.reason) from None
+    except UnicodeDecodeError:
+        raise MediaError(rttm, "not a text file (RTTM)") from None
     if src.stem in by_file:
         return by_file[src.stem]
     if len(by_file) == 1:
         return next(iter(by_file.values()))
-    raise RttmError(str(rttm), None, f"no turns for file id {src.stem!r} (it has {', '.join(sorted(by_file))})")
+    raise MediaError(rttm, f"no turns for file id {src.stem!r} (it has {', '.join(sorted(by_file))})")
 
 
 def cmd_eval_diarization(args: argparse.Namespace) -> int:
@@ -96,7 +100,7 @@ def cmd_eval_diarization(args: argparse.Namespace) -> int:
     refs = {src: _reference(args.rttm, src) for src in inputs}
     store = ModelStore()
     threads = default_threads()
-    diarizer = load_diarizer(args, store, threads)
+    diarizer = load_diarizer(args, store, threads).get()
     loaded = vad = None
     if not args.no_words:
         from pipeline.engine_setup import load_engine, load_vad
@@ -136,7 +140,7 @@ def cmd_eval_diarization(args: argparse.Namespace) -> int:
 
 def _print(s: FileScore, as_json: bool) -> None:
     if as_json:
-        print(json.dumps(asdict(s)))
+        print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(s).items()}))
         return
     rtf = s.diarize_seconds / s.duration if s.duration else 0.0
     print(f"{s.file}: DER {100 * s.der:.1f}% (missed {s.missed:.2f} s, false alarm {s.false_alarm:.2f} s, "

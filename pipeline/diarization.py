@@ -227,6 +227,8 @@ class Diarizer:
             # clusters, both handled by pyannote; nothing for a user to act on.
             warnings.filterwarnings("ignore", message=r"std\(\): degrees of freedom")
             warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"numpy\..*")
+            # A clip too short for the asked number of speakers: pyannote returns fewer, as we do.
+            warnings.filterwarnings("ignore", message=r"\s*The detected number of speakers")
             out = self._pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE, "uri": "hark"},
                                  num_speakers=o.num_speakers, min_speakers=o.min_speakers,
                                  max_speakers=o.max_speakers, hook=hook)

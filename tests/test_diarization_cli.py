@@ -50,12 +50,21 @@ def test_transcribe_with_speakers_offline(tmp_path: Path, random_diarization_pip
     assert all(re.search(r"^SPEAKER_0[01]: ", b.splitlines()[2]) for b in blocks)
 
 
-@pytest.mark.parametrize("extra", [["--speakers", "2"], ["--speaker-speed", "fast"], ["--diarization-model", "x"]])
-def test_diarize_options_need_diarize(extra: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("extra, message", [
+    (["--speakers", "2"], "need --diarize"),
+    (["--speaker-speed", "fast"], "need --diarize"),
+    (["--diarization-model", "x"], "need --diarize"),
+    (["--diarize", "--speakers", "2", "--min-speakers", "3"], "--speakers gives the exact number"),
+    (["--diarize", "--min-speakers", "3", "--max-speakers", "2"], "--min-speakers is more than --max-speakers"),
+    (["--diarize", "--speakers", "0"], "argument --speakers: must be within 1..50"),
+])
+def test_speaker_option_mistakes_are_one_line(extra: list[str], message: str,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as e:
         main(["transcribe", str(PYANNOTE_SAMPLE), *extra])
     assert e.value.code == 2
-    assert "need --diarize" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert message in err and err.startswith("hark transcribe: error: ") and err.count("\n") == 1, err
 
 
 def test_speed_presets() -> None:
@@ -113,7 +122,8 @@ def test_eval_diarization_scores_the_shared_clips(random_diarization_pipeline: P
     row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert row["speakers_ref"] == 2 and row["speakers_hyp"] >= 1
     assert row["scored"] == pytest.approx(24.35, abs=0.5)  # reference speech inside the scored extent
-    assert row["der"] == pytest.approx((row["missed"] + row["false_alarm"] + row["confusion"]) / row["scored"])
+    assert row["der"] == pytest.approx((row["missed"] + row["false_alarm"] + row["confusion"]) / row["scored"],
+                                       abs=1e-3)  # printed to 4 decimals
     assert row["words"] > 40 and 0.0 <= row["word_speaker_error"] <= 1.0
 
     rc = main(["eval", "diarization", str(AMI / "dev00.wav"), str(AMI / "dev01.wav"),
@@ -131,8 +141,14 @@ def test_eval_needs_turns_for_the_file(tmp_path: Path, random_diarization_pipeli
     renamed = src.rename(tmp_path / "other.wav")
     rc = main(["eval", "diarization", str(renamed), "--rttm", str(AMI / "debug.development.rttm"),
                "--diarization-model", str(random_diarization_pipeline)])
-    assert rc == 1
+    assert rc == 3
     assert "no turns for file id 'other'" in capsys.readouterr().err
+    bad = tmp_path / "bad.rttm"
+    bad.write_text("SPEAKER other 1 zero 1.0 <NA> <NA> A <NA> <NA>\n")
+    rc = main(["eval", "diarization", str(renamed), "--rttm", str(bad), "--no-words",
+               "--diarization-model", str(random_diarization_pipeline)])
+    err = capsys.readouterr().err
+    assert rc == 3 and f"{bad}: line 1: " in err and err.count("\n") == 1
 
 
 def test_ctrl_c_in_the_speaker_step_exits_130(tmp_path: Path, random_diarization_pipeline: Path) -> None:

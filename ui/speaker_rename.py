@@ -24,8 +24,9 @@ def ask_speaker_name(parent: QWidget, old: str, others: list[str]) -> str | None
     dlg.setWindowTitle("Rename Speaker")
     dlg.setInputMode(QInputDialog.InputMode.TextInput)
     dlg.setTextEchoMode(QLineEdit.EchoMode.Normal)
-    merge = f"\nUse another speaker's name ({', '.join(others[:4])}) to merge the two." if others else ""
-    dlg.setLabelText(f"New name for {old}, on every word and caption:{merge}")
+    amp = lambda t: t.replace("&", "&&")  # noqa: E731 - the label reads "&" as a shortcut marker
+    merge = f"\nUse another speaker's name ({', '.join(map(amp, others[:4]))}) to merge the two." if others else ""
+    dlg.setLabelText(f"New name for {amp(old)}, on every word and caption:{merge}")
     dlg.setTextValue(old)
     dlg.setOkButtonText("Rename")
     dlg.resize(max(dlg.sizeHint().width(), 380), dlg.sizeHint().height())
