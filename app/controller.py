@@ -83,6 +83,7 @@ class Controller(QObject):
         r = self.runner
         r.started.connect(self._job_started)
         r.progress.connect(self._job_progress)
+        r.stage.connect(self._job_stage)
         r.finished.connect(self._job_finished)
         r.failed.connect(self._job_failed)
         r.cancelled.connect(self._job_cancelled)
@@ -169,6 +170,10 @@ class Controller(QObject):
     def _job_started(self, job_id: str) -> None:
         self.window.show_status(f"Transcribing {self.queue.get(job_id).name}…")
 
+    def _job_stage(self, job_id: str, stage: str) -> None:
+        self.queue.get(job_id).stage = stage
+        self._changed(job_id)
+
     def _job_progress(self, job_id: str, fraction: float) -> None:
         job = self.queue.get(job_id)
         elapsed = time.time() - (job.started or time.time())
@@ -212,6 +217,7 @@ class Controller(QObject):
             self.queue.retry(job_id)
         else:
             self.queue.cancel(job_id)
+            self.window.show_status(f"Cancelled: {self.queue.get(job_id).name}")
         self._changed(job_id)
         self.start_next()
 
@@ -220,7 +226,7 @@ class Controller(QObject):
         running = self.queue.running()
         waiting = counts[JobStatus.QUEUED]
         if running is not None:
-            text = f"Transcribing {running.name} · {round(running.progress * 100)}%"
+            text = f"{running.stage or 'Transcribing'} {running.name} · {round(running.progress * 100)}%"
             if waiting:
                 text += f" · {waiting} waiting"
         else:

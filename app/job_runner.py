@@ -62,6 +62,7 @@ class JobRunner(QObject):
     finished = Signal(str, object)  # job id, JobResult
     failed = Signal(str, str)  # job id, one-line reason
     cancelled = Signal(str)  # job id
+    stage = Signal(str, str)  # job id, what it does now ("Identifying speakers")
     notice = Signal(str)  # something the user should know (e.g. "using the offline engine")
     probed = Signal(str, object, object)  # job id, duration or None, error message or None
 
@@ -198,6 +199,7 @@ class JobRunner(QObject):
                 raise Cancelled()
             warnings = list(transcript.warnings)
             if s.diarize and transcript.words:
+                self._post("stage", job_id, "Identifying speakers")
                 self._post("notice", f"Identifying speakers in {Path(path).name}…")
                 transcript, problem = self._speakers.run(path, transcript, s,
                                                          lambda f: tick(share + (1 - share) * f), cancel)

@@ -49,6 +49,7 @@ class Job:
     started: float | None = None
     finished: float | None = None
     eta: float | None = None  # seconds left, while running (not saved)
+    stage: str | None = None  # what a running job is doing, e.g. "Identifying speakers" (not saved)
 
     @property
     def name(self) -> str:
@@ -100,7 +101,7 @@ class JobQueue:
     def start(self, job_id: str) -> Job:
         job = self.get(job_id)
         job.status, job.progress, job.error, job.eta = JobStatus.RUNNING, 0.0, None, None
-        job.started, job.finished = time.time(), None
+        job.started, job.finished, job.stage = time.time(), None, None
         return job
 
     def set_progress(self, job_id: str, progress: float, eta: float | None) -> Job:
@@ -158,6 +159,7 @@ def _job_to_dict(j: Job) -> dict[str, Any]:
     d = asdict(j)
     d["status"] = j.status.value
     d.pop("eta")
+    d.pop("stage")
     return d
 
 

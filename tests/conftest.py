@@ -22,6 +22,11 @@ PYANNOTE_SAMPLE_RTTM = DATA / "pyannote" / "sample.rttm"
 def pytest_configure(config: pytest.Config) -> None:
     if not DATA.is_dir():
         raise pytest.UsageError(f"shared test data not found at {SHARED}; set HARK_SHARED")
+    # The app's settings (QSettings) of whoever runs the tests must not leak in: the command line
+    # reads the Settings' diarization folder, for one. Set before Qt reads it, once per session.
+    import tempfile
+
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="hark-test-config-")
 
 
 @pytest.fixture(autouse=True)

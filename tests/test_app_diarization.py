@@ -28,6 +28,7 @@ from pipeline.project import Project
 from pipeline.speaker_merge import transcript_speakers
 from pipeline.transcript import MediaRef, Provenance, Transcript, Word
 from tests.conftest import DATA, PYANNOTE_SAMPLE, copy_shared, ffmpeg
+from ui.queue_model import status_text
 from ui.settings_dialog import SettingsDialog
 from ui.speaker_settings import UNAVAILABLE, SpeakerSettingsBox
 
@@ -190,8 +191,10 @@ def test_queue_identifies_speakers_and_cancels_mid_diarization(  # type: ignore[
     second = c.queue.jobs[1]
     qtbot.waitUntil(lambda: second.status is JobStatus.RUNNING and "Identifying speakers" in
                     c.window.status_label.text(), timeout=120_000)
+    assert status_text(second).startswith("Identifying speakers")  # the row says what it does, too
     c.cancel_job(second.id)
     qtbot.waitUntil(lambda: second.status is JobStatus.CANCELLED, timeout=60_000)
+    assert c.window.status_label.text() == "Cancelled: excerpt.wav"
     assert not c.runner.busy() and second.outputs == [] and second.project is None
     assert [f.name for f in (tmp_path / "projects").glob("*.hark")] == [Path(job.project).name]  # type: ignore[arg-type]
     assert not list((tmp_path / "out").glob("excerpt*"))

@@ -24,7 +24,8 @@ def status_text(job: Job) -> str:
     if job.status is JobStatus.FAILED and job.error:
         return f"Failed: {job.error}"
     if job.status is JobStatus.RUNNING:
-        return f"Transcribing · {clock(job.eta)} left" if job.eta is not None else "Transcribing"
+        doing = job.stage or "Transcribing"
+        return f"{doing} · {clock(job.eta)} left" if job.eta is not None else doing
     if job.status is JobStatus.DONE and job.warnings:
         return f"Done · {job.warnings[0]}"
     return job.status.label
