@@ -28,34 +28,42 @@ def _ends(text: str, marks: tuple[str, ...]) -> bool:
     return text.rstrip("\"')]»”’").endswith(marks)
 
 
-def wrap_lines(words: list[str], rules: CaptionRules, sep: str = " ") -> list[str] | None:
+def wrap_lines(words: list[str], rules: CaptionRules, sep: str = " ", reserve: int = 0) -> list[str] | None:
     """Split words into at most max_lines balanced lines; None if they cannot fit.
 
-    A single word longer than a line is allowed on its own (nothing better exists).
+    `reserve` characters of the first line are taken by what exports put before it (the
+    speaker's "NAME: "). A single word longer than a line is allowed on its own.
     """
     if not words:
         return []
     whole = sep.join(words)
-    if len(whole) <= rules.max_line_chars or len(words) == 1:
+    if len(whole) + reserve <= rules.max_line_chars or len(words) == 1:
         return [whole]
     if rules.max_lines < 2:
         return None
     best: tuple[float, list[str]] | None = None
     for i in range(1, len(words)):
         first, rest = sep.join(words[:i]), words[i:]
-        if len(first) > rules.max_line_chars:
+        if len(first) + reserve > rules.max_line_chars and i > 1:
             break
         tail = wrap_lines(rest, CaptionRules(rules.max_line_chars, rules.max_lines - 1), sep)
         if tail is None:
             continue
         lines = [first, *tail]
-        # Balanced lines read best; a break after punctuation is worth a few characters.
-        score = max(len(ln) for ln in lines) - min(len(ln) for ln in lines)
+        # Balanced lines read best (as shown, the speaker's name included); a break after
+        # punctuation is worth a few characters.
+        shown = [len(first) + reserve, *map(len, tail)]
+        score = max(shown) - min(shown)
         if _ends(words[i - 1], SENTENCE_END + CLAUSE_END):
             score -= 8
         if best is None or score < best[0]:
             best = (score, lines)
     return best[1] if best else None
+
+
+def speaker_reserve(speaker: str | None) -> int:
+    """Characters the exports put before a caption's first line: SRT's "NAME: "."""
+    return len(speaker) + 2 if speaker else 0
 
 
 def build_captions(words: list[Word], rules: CaptionRules = CaptionRules(), language: str | None = None) -> list[Caption]:
@@ -64,7 +72,7 @@ def build_captions(words: list[Word], rules: CaptionRules = CaptionRules(), lang
     group: list[Word] = []
 
     def fits(ws: list[Word]) -> bool:
-        return wrap_lines([w.text for w in ws], rules, sep) is not None
+        return wrap_lines([w.text for w in ws], rules, sep, speaker_reserve(ws[0].speaker)) is not None
 
     for w in words:
         if not w.text:
@@ -90,7 +98,8 @@ def build_captions(words: list[Word], rules: CaptionRules = CaptionRules(), lang
             start=g[0].start,
             end=max(x.end for x in g),
             word_ids=[x.id for x in g],
-            lines=wrap_lines([x.text for x in g], rules, sep) or [sep.join(x.text for x in g)],
+            lines=(wrap_lines([x.text for x in g], rules, sep, speaker_reserve(g[0].speaker))
+                   or [sep.join(x.text for x in g)]),
             speaker=g[0].speaker,
         )
         for g in groups

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.captions import CaptionRules, build_captions, wrap_lines
+from pipeline.captions import CaptionRules, build_captions, speaker_reserve, wrap_lines
 from pipeline.transcript import Caption, Word
 
 EPS = 1e-9
@@ -48,9 +48,10 @@ def check_invariants(words: list[Word], caps: list[Caption], rules: CaptionRules
 
         # Lines: at most max_lines, each within the width unless it is one over-long word alone.
         assert 1 <= len(c.lines) <= rules.max_lines
-        for line in c.lines:
+        for k, line in enumerate(c.lines):
             assert line, "empty line"
-            assert len(line) <= rules.max_line_chars or line in texts, (line, c.lines)
+            shown = len(line) + (speaker_reserve(c.speaker) if k == 0 else 0)  # SRT puts "NAME: " first
+            assert shown <= rules.max_line_chars or line in texts, (line, c.lines)
         # The lines hold exactly the caption's words, in order, joined the language's way.
         assert sep.join(c.lines) == sep.join(texts)
 
@@ -98,7 +99,7 @@ def check_invariants(words: list[Word], caps: list[Caption], rules: CaptionRules
             or b.start - a.end > rules.pause_split
             or b.end - first.start > rules.max_duration
             or a.text.rstrip("\"')]»”’").endswith(SENTENCE_MARKS + ("…", "。", "？", "！"))
-            or wrap_lines([by_id[i].text for i in c.word_ids] + [b.text], rules, sep) is None
+            or wrap_lines([by_id[i].text for i in c.word_ids] + [b.text], rules, sep, speaker_reserve(c.speaker)) is None
             # a clause tail moved forward: the next caption plus the word that forced it did not fit
             or a.text.rstrip("\"')]»”’").endswith((",", ";", ":", "—", "–", "、", "，", "；"))
         )

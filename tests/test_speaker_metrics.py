@@ -142,3 +142,7 @@ def test_pyannote_sample_words_take_their_reference_speakers() -> None:
         assert {by_id[i].speaker for i in c.word_ids} == {c.speaker}
     changes = sum(1 for a, b in zip(d.words, d.words[1:]) if a.speaker != b.speaker)
     assert changes >= 4 and len(d.captions) > changes
+    # The speaker's name counts towards the line length: "speaker90: " takes 11 of the 42.
+    srt_lines = [ln for block in export.to_srt(d).split("\n\n") for ln in block.splitlines()[2:]]
+    assert srt_lines and max(map(len, srt_lines)) <= 42, max(srt_lines, key=len)
+    assert any(ln.startswith("speaker9") and len(ln) > 32 for ln in srt_lines)  # the room is used
