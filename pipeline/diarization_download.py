@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import threading
 import urllib.error
 import urllib.parse
@@ -133,9 +134,10 @@ def _http_error(e: urllib.error.HTTPError, url: str) -> ModelError:
 
 def _no_connection(e: urllib.error.URLError, url: str) -> ModelError:
     host = urllib.parse.urlsplit(url).hostname
+    why = "its name could not be looked up" if isinstance(e.reason, socket.gaierror) else str(e.reason)
     return ModelError(
-        f"cannot download {WHAT}: no connection to {host} ({e.reason}). It is downloaded once, then works "
-        "offline; on a computer without internet, copy a pipeline folder and choose it in Settings "
+        f"cannot download {WHAT}: no connection to {host} ({why}). It is downloaded once, then works "
+        "offline; on a computer without internet, copy a pipeline folder and choose it in Settings → Speakers "
         "(or pass --diarization-model DIR)")
 
 

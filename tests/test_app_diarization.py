@@ -133,6 +133,7 @@ def test_speaker_settings_round_trip_and_dialog(qtbot, tmp_path: Path) -> None: 
     box = dlg.speaker_box
     assert dlg.tabs.tabText(1) == "Speakers" and dlg.tabs.isTabVisible(1)
     assert box.enabled_check.isEnabled() and not box.folder_edit.isEnabled()  # off: nothing else to set
+    assert box.folder_edit.placeholderText().startswith("None yet: download it in Tools → Models")
     box.enabled_check.setChecked(True)
     assert box.folder_edit.isEnabled() and box.speakers_spin.text() == "Auto"
     box.folder_edit.setText(str(tmp_path / "nowhere"))

@@ -197,6 +197,7 @@ class DiarizationModelBox(QGroupBox):
         self.changed.emit()
 
     def _on_failed(self, _name: str, message: str) -> None:
+        message = message.replace(" (or pass --diarization-model DIR)", "")  # the command line's option
         self._say(message[:1].upper() + message[1:])
         self._end()
 

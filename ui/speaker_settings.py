@@ -18,7 +18,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipeline.diarization import DEFAULT_PRESET, ENV_MODEL, SPEED_PRESETS, check_pipeline_dir, diarization_available
+from pipeline.diarization import (
+    DEFAULT_PRESET,
+    ENV_MODEL,
+    SPEED_PRESETS,
+    check_pipeline_dir,
+    diarization_available,
+    downloaded_pipeline_dir,
+)
+from pipeline.model_store import default_models_dir
 from pipeline.errors import ModelError
 
 FIELDS = ("diarize", "diarization_model", "num_speakers")
@@ -38,7 +46,9 @@ class SpeakerSettingsBox(QGroupBox):
                                       "with its speaker (SPEAKER_00, …; rename them in the transcript). "
                                       "Takes about as long again as transcribing.")
         self.folder_edit = QLineEdit(self)
-        self.folder_edit.setPlaceholderText("The downloaded one")
+        downloaded = downloaded_pipeline_dir(default_models_dir())
+        self.folder_edit.setPlaceholderText("The downloaded one" if (downloaded / "config.yaml").is_file()
+                                            else "None yet: download it in Tools → Models, or choose a folder")
         self.folder_edit.setClearButtonEnabled(True)
         self.folder_edit.setToolTip(f"A pyannote speaker-diarization pipeline folder (with config.yaml). Empty: "
                                     f"${ENV_MODEL} if set, else the one downloaded in Tools → Models.")
