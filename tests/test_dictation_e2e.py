@@ -85,9 +85,10 @@ class HarkApp:
 
 
 def heard_jfk(text: str | None) -> bool:
-    """PocketSphinx's hearing of JFK through a virtual microphone varies; these always come through."""
+    """PocketSphinx's hearing of JFK through a virtual microphone varies ("my fellow americans" once came
+    out as "I am live element"); "you" and one of "americans" / "country" always come through."""
     words = (text or "").lower().split()
-    return any(w.startswith("america") for w in words) and "you" in words
+    return "you" in words and any(w.startswith(("america", "country")) for w in words)
 
 
 def xdo(display: str, *args: str) -> None:
