@@ -26,7 +26,7 @@ from pipeline.engine_setup import ENGINES, load_engine, load_vad
 from pipeline.engines.base import TranscribeOptions, default_threads
 from pipeline.errors import ModelError
 from pipeline.export import FORMATS, export, free_stem
-from pipeline.model_store import ModelStore
+from pipeline.models.store import ModelStore
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
 log = logging.getLogger("hark")
@@ -112,9 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     mp = msub.add_parser("path", help="where models are stored, or the file of one model")
     mp.add_argument("name", nargs="?", metavar="NAME", help="a catalog name, or diarization (its folder)")
     mp.set_defaults(func=cmd_models_path)
-    mr = msub.add_parser("remove", help="delete downloaded models")
-    mr.add_argument("names", nargs="+", metavar="NAME", help="catalog names, or diarization")
+    mr = msub.add_parser("remove", help="delete downloaded or imported models")
+    mr.add_argument("names", nargs="+", metavar="NAME", help="catalog or imported names, or diarization")
     mr.set_defaults(func=cmd_models_remove)
+    from app.cli_models_import import add_parser as add_import_parser
+
+    add_import_parser(msub)
 
     from app.cli_cut import add_parser as add_cut_parser
     from app.cli_dictate import add_parser as add_dictate_parser
@@ -281,6 +284,11 @@ def cmd_models_list(args: argparse.Namespace) -> int:
         about = re.sub(r"\s*\([\d.]+ [KMG]i?B\)$", "", m.description)  # the SIZE column says it already
         print(f"  {m.name:<22} {_human(m.size):>9}  {mark:<9}  {about}")
     print(diarization_model.list_row(store.root, _human))
+    imported = store.imported()
+    if imported:
+        print("imported (hark models import):")
+        for im in imported:
+            print(f"  {im.name:<22} {_human(im.size):>9}  {'yes':<9}  {im.description}")
     if not args.all:
         print("  (quantized variants: hark models list --all)")
     return EXIT_OK
@@ -291,6 +299,7 @@ def _entry(store: ModelStore, name: str):  # type: ignore[no-untyped-def]
     if entry is None:
         raise ModelError(f"unknown model {name!r} (see: hark models list --all)")
     return entry
+
 
 
 def cmd_models_download(args: argparse.Namespace) -> int:
@@ -325,6 +334,9 @@ def cmd_models_path(args: argparse.Namespace) -> int:
     if diarization_model.is_name(args.name):
         print(diarization_model.path(store.root))
         return EXIT_OK
+    if store.find(args.name) is None and any(m.name == args.name for m in store.imported()):
+        print(store.resolve(args.name).path)
+        return EXIT_OK
     print(store.resolve(args.name, _entry(store, args.name).kind).path)
     return EXIT_OK
 
@@ -334,6 +346,9 @@ def cmd_models_remove(args: argparse.Namespace) -> int:
     for name in args.names:
         if diarization_model.is_name(name):
             print(f"{name}: {'removed' if diarization_model.remove(store.root) else 'was not installed'}")
+            continue
+        if store.find(name) is None and store.remove_imported(name):
+            print(f"{name}: removed")
             continue
         entry = _entry(store, name)
         print(f"{name}: {'removed' if store.remove(entry) else 'was not installed'}")

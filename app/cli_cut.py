@@ -8,7 +8,7 @@ from pathlib import Path
 from audio.errors import HarkError, MediaError
 from pipeline import project as projects
 from pipeline import transcript_json
-from pipeline.model_store import ModelStore
+from pipeline.models.store import ModelStore
 
 # Kept here (not imported) so that `hark --help` does not load the renderer.
 CAPTION_CHOICES = ("srt", "vtt", "burn", "none")

@@ -15,7 +15,7 @@ from pipeline.diarization import (
     downloaded_pipeline_dir,
     resolve_pipeline_dir,
 )
-from pipeline.model_store import ModelStore
+from pipeline.models.store import ModelStore
 from pipeline.transcript import Transcript
 
 

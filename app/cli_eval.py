@@ -89,7 +89,7 @@ def cmd_eval_diarization(args: argparse.Namespace) -> int:
     from pipeline.diarization_eval import diarization_error, read_uem
     from pipeline.diarize_media import add_speakers, diarize_media
     from pipeline.engines.base import TranscribeOptions, default_threads
-    from pipeline.model_store import ModelStore
+    from pipeline.models.store import ModelStore
     from pipeline.speaker_metrics import word_speaker_error
     from pipeline.speaker_turns import speakers
 

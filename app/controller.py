@@ -24,7 +24,7 @@ from pipeline import project as projects
 from pipeline.atomic_write import write_text_atomic
 from pipeline.export import export
 from pipeline.jobs import JobStatus, estimate_eta, load_queue, save_queue
-from pipeline.model_store import ModelStore
+from pipeline.models.store import ModelStore
 from pipeline.project import Project
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ from app.settings import AppSettings
 from app.text_join import join_dictation
 from audio.errors import HarkError
 from pipeline import dictation_state as ds
-from pipeline.model_store import ModelStore
+from pipeline.models.store import ModelStore
 from pipeline.utterance_journal import UtteranceJournal
 from ui.dictation_overlay import DictationOverlay, OverlayState
 

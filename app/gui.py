@@ -39,7 +39,7 @@ def main(files: list[str] | None = None) -> int:
 
     from app.controller import Controller
     from app.settings import default_qsettings, load_settings
-    from pipeline.model_store import ModelStore
+    from pipeline.models.store import ModelStore
     from ui.crash_dialog import CrashDialog
     from ui.tray import TrayIcon
 

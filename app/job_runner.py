@@ -30,7 +30,7 @@ from audio.probe import probe
 from pipeline.engine_setup import LoadedEngine, load_engine, load_vad
 from pipeline.errors import ModelError
 from pipeline.export import export, free_stem
-from pipeline.model_store import ModelStore
+from pipeline.models.store import ModelStore
 from pipeline.project import Project, project_name_for
 from pipeline.project import save as save_project
 

@@ -19,7 +19,7 @@ from audio.errors import Cancelled, HarkError
 from pipeline.diarization import Diarizer, resolve_pipeline_dir
 from pipeline.diarization import downloaded_pipeline_dir as pipeline_download_dir
 from pipeline.diarize_media import add_speakers, diarize_media
-from pipeline.model_store import ModelStore
+from pipeline.models.store import ModelStore
 from pipeline.transcript import Transcript
 
 log = logging.getLogger(__name__)

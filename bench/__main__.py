@@ -45,7 +45,7 @@ def medians(fns: list[Callable[[], object]], runs: int) -> list[float]:
 
 
 def random_model(kind: str) -> Path:
-    from pipeline.ggml_file import write_random_model
+    from pipeline.models.ggml_file import write_random_model
 
     path = OUT / f"random-{kind}.en.bin"
     if not path.exists():

@@ -32,7 +32,7 @@ def main(out_dir: str) -> int:
     from app.gui import RESOURCES
     from app.settings import AppSettings
     from pipeline.jobs import JobStatus
-    from pipeline.model_store import ModelStore
+    from pipeline.models.store import ModelStore
 
     QCoreApplication.setApplicationName("Hark")
     app = QApplication.instance() or QApplication(["hark"])

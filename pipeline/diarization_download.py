@@ -32,7 +32,7 @@ from pathlib import Path
 from pipeline.diarization import check_pipeline_dir, downloaded_pipeline_dir
 from pipeline.errors import ModelError
 from pipeline.http_fetch import DiskFullError, DownloadProgress, ensure_free_space, fetch_with_retries, open_url, origin
-from pipeline.model_store import sha256_file
+from pipeline.models.store import sha256_file
 
 log = logging.getLogger(__name__)
 

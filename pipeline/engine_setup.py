@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from audio.vad import SileroVad, VadModelError
 from pipeline.engines.base import Engine
 from pipeline.errors import ModelError
-from pipeline.model_store import ModelStore
+from pipeline.models.store import ModelStore
 
 log = logging.getLogger(__name__)
 ENGINES = ("auto", "whisper", "sphinx")

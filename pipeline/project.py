@@ -13,7 +13,7 @@ from typing import Any
 
 from pipeline import transcript_json
 from pipeline.atomic_write import write_text_atomic
-from pipeline.model_store import sha256_file
+from pipeline.models.store import sha256_file
 from pipeline.transcript import Transcript
 from pipeline.transcript_json import TranscriptFormatError
 

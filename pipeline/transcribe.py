@@ -19,7 +19,7 @@ from pipeline.captions import CaptionRules, build_captions
 from pipeline.chunking import SILENT_PEAK, AudioChunk, Chunker
 from pipeline.engines.base import Engine, TranscribeOptions
 from pipeline.engines.word_grouping import make_monotonic
-from pipeline.model_store import sha256_file
+from pipeline.models.store import sha256_file
 from pipeline.transcript import MediaRef, Provenance, Transcript, Word
 
 ProgressFn = Callable[[float], None]

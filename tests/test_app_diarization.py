@@ -23,7 +23,7 @@ from pipeline import project as projects
 from pipeline.captions import build_captions
 from pipeline.export import export
 from pipeline.jobs import JobStatus
-from pipeline.model_store import ModelStore, sha256_file
+from pipeline.models.store import ModelStore, sha256_file
 from pipeline.project import Project
 from pipeline.speaker_merge import transcript_speakers
 from pipeline.transcript import MediaRef, Provenance, Transcript, Word

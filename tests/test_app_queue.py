@@ -15,7 +15,7 @@ from app.controller import Controller
 from app.settings import AppSettings
 from pipeline import project as projects
 from pipeline.jobs import JobStatus, load_queue
-from pipeline.model_store import ModelStore
+from pipeline.models.store import ModelStore
 from tests.conftest import DATA, JFK_WAV, copy_shared
 
 APEX = DATA / "mfa" / "mfa_apex.flac"  # 3.1 s of speech

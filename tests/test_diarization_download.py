@@ -444,7 +444,7 @@ def test_cli_help_mentions_diarization(capsys: pytest.CaptureFixture[str]) -> No
 # --- the model manager ----------------------------------------------------------------------------
 @pytest.fixture
 def box(hub: Hub, qtbot, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    from pipeline.model_store import ModelStore
+    from pipeline.models.store import ModelStore
     from ui.model_manager import ModelManagerDialog
 
     monkeypatch.setenv(dd.ENV_ENDPOINT, hub.server.base)

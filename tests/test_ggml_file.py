@@ -1,4 +1,4 @@
-"""Tests for pipeline.ggml_file: whisper.cpp ggml header reader and random-model writer."""
+"""Tests for pipeline.models.ggml_file: whisper.cpp ggml header reader and random-model writer."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import ggml_file as gf
-from pipeline.ggml_file import GgmlFormatError, model_kind, read_header, tensor_specs, write_random_model
+from pipeline.models import ggml_file as gf
+from pipeline.models.ggml_file import GgmlFormatError, model_kind, read_header, tensor_specs, write_random_model
 
 SHARED = Path(os.environ.get("HARK_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 FOR_TESTS = SHARED / "models" / "whisper.cpp-for-tests"

@@ -18,8 +18,8 @@ import pytest
 from app.cli import main
 from audio.errors import Cancelled
 from pipeline.errors import ModelError
-from pipeline.model_catalog import CATALOG, KIND_VAD, KIND_WHISPER, CatalogModel
-from pipeline.model_store import ModelStore, ResolvedModel, default_models_dir, sha256_file
+from pipeline.models.catalog import CATALOG, KIND_VAD, KIND_WHISPER, CatalogModel
+from pipeline.models.store import ModelStore, ResolvedModel, default_models_dir, sha256_file
 from tests.conftest import SILERO
 from tests.http_server import FileServer, refused_url, server  # noqa: F401  (fixtures)
 

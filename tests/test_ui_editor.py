@@ -537,7 +537,7 @@ def test_main_window_opens_the_editor_and_both_show_the_same_edits(qtbot, clip, 
 
     from app.controller import Controller
     from app.settings import AppSettings
-    from pipeline.model_store import ModelStore
+    from pipeline.models.store import ModelStore
 
     monkeypatch.setenv("HARK_DATA_DIR", str(tmp_path / "data"))
     media = tmp_path / "media" / "talk.mp4"

@@ -20,8 +20,8 @@ from PySide6.QtCore import QLocale, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 
-from pipeline.model_catalog import KIND_VAD, KIND_WHISPER, CatalogModel
-from pipeline.model_store import ModelStore
+from pipeline.models.catalog import KIND_VAD, KIND_WHISPER, CatalogModel
+from pipeline.models.store import ModelStore
 from tests.conftest import FOR_TESTS_TINY_EN
 from tests.http_server import FileServer, refused_url, server  # noqa: F401  (fixtures)
 from ui.download_worker import DownloadWorker, Progress, human_duration, human_size, short_reason

@@ -1,5 +1,5 @@
 """whisper.cpp through pywhispercpp: the vocabulary-only test model, and a model of the
-real tiny.en shapes with random weights (made by pipeline.ggml_file) for full decodes."""
+real tiny.en shapes with random weights (made by pipeline.models.ggml_file) for full decodes."""
 from __future__ import annotations
 
 import threading
@@ -118,7 +118,7 @@ def test_every_call_starts_from_fresh_parameters(random_engine: WhisperCppEngine
 
 
 def test_f32_model_is_refused_before_it_can_crash_the_process(tmp_path: Path) -> None:
-    from pipeline.ggml_file import write_random_model
+    from pipeline.models.ggml_file import write_random_model
 
     f32 = write_random_model(FOR_TESTS_TINY_EN, tmp_path / "f32.bin", kind="tiny", ftype=0)
     with pytest.raises(ModelError, match="f32"):

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 from audio.errors import Cancelled
 from pipeline import diarization_download as dd
 from pipeline.errors import ModelError
-from pipeline.model_catalog import CatalogModel
-from pipeline.model_store import ModelStore
+from pipeline.models.catalog import CatalogModel
+from pipeline.models.store import ModelStore
 from ui.download_worker import DownloadWorker, Progress, human_size
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from audio.errors import Cancelled
 from pipeline.errors import ModelError
-from pipeline.model_catalog import CatalogModel
-from pipeline.model_store import ModelStore
+from pipeline.models.catalog import CatalogModel
+from pipeline.models.store import ModelStore
 
 log = logging.getLogger(__name__)
 

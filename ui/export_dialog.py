@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from audio.errors import Cancelled, HarkError
-from pipeline.model_store import ModelStore
+from pipeline.models.store import ModelStore
 from pipeline.transcript import Transcript
 from pipeline.trim_export import TrimExportOptions, TrimExportResult, default_output, export_trimmed
 from ui.media_preview import clock

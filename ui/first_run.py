@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipeline.model_catalog import KIND_WHISPER, CatalogModel
-from pipeline.model_store import ModelStore
+from pipeline.models.catalog import KIND_WHISPER, CatalogModel
+from pipeline.models.store import ModelStore
 from ui.download_worker import Downloads, Progress, ask_to_stop, human_size, short_reason
 from ui.model_table import is_quantized
 

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pipeline.ggml_file import GgmlFormatError, problems, read_header
-from pipeline.model_catalog import KIND_WHISPER, CatalogModel
-from pipeline.model_store import ModelStore
+from pipeline.models.ggml_file import GgmlFormatError, problems, read_header
+from pipeline.models.catalog import KIND_WHISPER, CatalogModel
+from pipeline.models.store import ModelStore
 from ui.diarization_model_box import DiarizationModelBox
 from ui.download_worker import Downloads, Progress, ask_to_stop, human_size, short_reason
 from ui.model_table import (

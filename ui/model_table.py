@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
 )
 
-from pipeline.model_catalog import KIND_WHISPER, CatalogModel
-from pipeline.model_store import ModelStore
+from pipeline.models.catalog import KIND_WHISPER, CatalogModel
+from pipeline.models.store import ModelStore
 from ui.download_worker import Progress, human_size
 
 COL_NAME, COL_SIZE, COL_STATUS, COL_DESCRIPTION = range(4)

@@ -26,7 +26,7 @@ from pipeline.diarization import (
     diarization_available,
     downloaded_pipeline_dir,
 )
-from pipeline.model_store import default_models_dir
+from pipeline.models.store import default_models_dir
 from pipeline.errors import ModelError
 
 FIELDS = ("diarize", "diarization_model", "num_speakers")

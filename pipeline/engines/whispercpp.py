@@ -22,7 +22,7 @@ from audio.errors import Cancelled
 from pipeline.engines.base import EngineResult, EngineWord, ProgressFn, TranscribeOptions
 from pipeline.engines.word_grouping import Token, group_tokens, make_monotonic
 from pipeline.errors import EngineError, ModelError
-from pipeline.ggml_file import GgmlFormatError, model_kind, problems, read_header
+from pipeline.models.ggml_file import GgmlFormatError, model_kind, problems, read_header
 from pipeline.transcript import NO_SPACE_LANGUAGES
 
 log = logging.getLogger(__name__)

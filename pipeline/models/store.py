@@ -3,7 +3,9 @@
 Models are cached in the user data dir (HARK_MODELS_DIR overrides it).
 Downloads resume after an interruption (HTTP Range), are verified against the
 catalog's sha256, and appear under their final name only when complete
-(atomic rename), so a half-written model is never loaded.
+(atomic rename), so a half-written model is never loaded. Models the user
+imported (``pipeline.models.model_import``) live in ``imported/`` and are
+found by their names like catalog models.
 """
 from __future__ import annotations
 
@@ -21,9 +23,11 @@ from audio.errors import Cancelled
 from pipeline.errors import ModelError
 from pipeline.http_fetch import BLOCK as _BLOCK
 from pipeline.http_fetch import DownloadProgress, fetch_with_retries
-from pipeline.model_catalog import CATALOG, KIND_VAD, KIND_WHISPER, CatalogModel
+from pipeline.models.catalog import CATALOG, KIND_VAD, KIND_WHISPER, CatalogModel
+from pipeline.models.imported import ImportedModel, find_imported, list_imported, remove_imported
 
-# Used when no model is named: the first of these that is installed.
+# Used when no model is named: the first of these that is installed. An imported model ranks by its
+# kind (an imported small.en as small.en), after a downloaded model of the same kind.
 DEFAULT_PREFERENCE = ("base.en", "base", "small.en", "small", "tiny.en", "tiny", "large-v3-turbo", "large-v3-turbo-q5_0")
 
 
@@ -35,11 +39,14 @@ def default_models_dir() -> Path:
 @dataclass(frozen=True)
 class ResolvedModel:
     path: Path
-    name: str  # catalog name, or the file name for a user's file
+    name: str  # catalog or imported name, or the file name for a user's file
     entry: CatalogModel | None  # None for a file outside the catalog
+    imported: ImportedModel | None = None
 
     @property
     def sha256(self) -> str | None:
+        if self.imported is not None:
+            return self.imported.sha256
         return self.entry.sha256 if self.entry else None
 
 
@@ -70,20 +77,43 @@ class ModelStore:
     def url_for(self, entry: CatalogModel) -> str:
         return f"{self.mirror.rstrip('/')}/{entry.filename}" if self.mirror else entry.url
 
+    def imported(self) -> list[ImportedModel]:
+        return list_imported(self.root)
+
+    def whisper_files(self) -> list[Path]:
+        """Every whisper model file in the store: downloaded, then imported."""
+        return ([self.path_for(m) for m in self.catalog if m.kind == KIND_WHISPER and self.is_installed(m)]
+                + [m.path(self.root) for m in self.imported()])
+
+    def _default(self, kind: str) -> ResolvedModel | None:
+        def rank(label: str) -> int:  # outside the preference: the smallest model comes first
+            return DEFAULT_PREFERENCE.index(label) if label in DEFAULT_PREFERENCE else len(DEFAULT_PREFERENCE)
+
+        # ties: downloaded before imported, full precision before quantised, then the smaller
+        found: list[tuple[tuple[int, int, int, int], ResolvedModel]] = []
+        for m in self.catalog:
+            if m.kind == kind and self.is_installed(m):
+                found.append(((rank(m.name), 0, 0, m.size), ResolvedModel(self.path_for(m), m.name, m)))
+        if kind == KIND_WHISPER:
+            for im in self.imported():
+                key = (rank(im.kind), 1, int(im.ftype not in ("f16", "f32")), im.size)
+                found.append((key, ResolvedModel(im.path(self.root), im.name, None, im)))
+        return min(found, key=lambda f: f[0])[1] if found else None
+
     def resolve(self, name_or_path: str | None, kind: str = KIND_WHISPER) -> ResolvedModel:
-        """A catalog name or a file path -> an existing model file, or a ModelError saying what to do."""
+        """A catalog or imported name, or a file path -> an existing model file, or a ModelError saying
+        what to do."""
         if not name_or_path:
-            for name in DEFAULT_PREFERENCE:
-                entry = self.find(name)
-                if entry and entry.kind == kind and self.is_installed(entry):
-                    return ResolvedModel(self.path_for(entry), entry.name, entry)
-            installed = [m for m in self.catalog if m.kind == kind and self.is_installed(m)]
-            if installed:
-                m = min(installed, key=lambda e: e.size)
-                return ResolvedModel(self.path_for(m), m.name, m)
+            best = self._default(kind)
+            if best is not None:
+                return best
             hint = "base.en" if kind == KIND_WHISPER else "silero-vad"
             raise ModelError(f"no {kind} model is installed; run: hark models download {hint}")
         entry = self.find(name_or_path)
+        if entry is None and kind == KIND_WHISPER:
+            im = find_imported(self.root, name_or_path)
+            if im is not None:
+                return ResolvedModel(im.path(self.root), im.name, None, im)
         if entry is not None:
             if entry.kind != kind:
                 raise ModelError(f"{entry.name} is a {entry.kind} model, not a {kind} model")
@@ -96,7 +126,8 @@ class ModelStore:
             return ResolvedModel(p.resolve(), by_file.name if by_file else p.name, by_file)
         if os.sep in name_or_path or name_or_path.endswith((".bin", ".onnx")):
             raise ModelError(f"model file not found: {p}")
-        known = ", ".join(m.name for m in self.catalog if m.kind == kind and "-q" not in m.name)
+        known = ", ".join([m.name for m in self.catalog if m.kind == kind and "-q" not in m.name]
+                          + ([m.name for m in self.imported()] if kind == KIND_WHISPER else []))
         raise ModelError(f"unknown model {name_or_path!r}; known models: {known} (see: hark models list)")
 
     def vad_path(self) -> Path | None:
@@ -108,6 +139,9 @@ class ModelStore:
         return self.path_for(entry) if entry and self.is_installed(entry) else None
 
     # --- changes ------------------------------------------------------------
+    def remove_imported(self, name: str) -> bool:
+        return remove_imported(self.root, name)
+
     def remove(self, entry: CatalogModel) -> bool:
         removed = False
         for p in (self.path_for(entry), self._part(entry)):

@@ -56,6 +56,16 @@ GGML_TYPES: dict[int, tuple[str, int, int]] = {
 }
 TYPE_F32 = 0
 TYPE_F16 = 1
+TYPE_Q5_0 = 6
+TYPE_Q8_0 = 8
+
+# hparams.ftype (ggml's "mostly X" file types) -> the tensor type of the weight matrices.
+# ftype ids are not tensor-type ids: q8_0 files are ftype 7 but hold type-8 tensors.
+FTYPE_WEIGHT_TYPE: dict[int, int] = {
+    0: 0, 1: 1, 2: 2, 3: 3, 7: 8, 8: 6, 9: 7, 10: 10, 11: 11, 12: 12, 13: 13, 14: 14,
+}
+FTYPE_F32, FTYPE_F16, FTYPE_Q8_0, FTYPE_Q5_0 = 0, 1, 7, 8
+QNT_VERSION = 2  # ggml's current quantisation version, written as ftype + 1000 * 2
 
 # Sanity bounds so a garbage file fails cleanly instead of allocating gigabytes.
 _MAX_DIM = 1 << 20
@@ -144,7 +154,8 @@ class TensorSpec:
 
     @property
     def nbytes(self) -> int:
-        return self.n_elements * GGML_TYPES[self.ttype][2]
+        _, block, size = GGML_TYPES[self.ttype]
+        return self.n_elements // block * size
 
 
 # Real whisper shapes (openai/whisper ModelDimensions) by size name.
@@ -220,7 +231,7 @@ def read_header(path: str | os.PathLike[str], *, scan_tensors: bool = True) -> G
         hp = HParams(*r.i32s(11, "hyper-parameters"))
         if any(v <= 0 or v > _MAX_DIM for v in hp.as_tuple()[:10]):
             raise GgmlFormatError(f"{p.name}: implausible hyper-parameters {hp}")
-        if hp.weight_ftype not in (0, 1, 2, 3, 6, 7, 8, 10, 11, 12, 13, 14):
+        if hp.weight_ftype not in FTYPE_WEIGHT_TYPE:
             raise GgmlFormatError(f"{p.name}: unknown ftype {hp.ftype}")
 
         n_mel, n_fft = r.i32s(2, "mel filter size")
@@ -336,14 +347,16 @@ def format_header(h: GgmlHeader) -> str:
 def tensor_specs(hp: HParams, ftype: int | None = None) -> list[TensorSpec]:
     """Every tensor whisper.cpp creates for these hparams, in ggml dim order.
 
-    ftype 1: matrices and conv kernels f16; ftype 0: everything f32. Biases,
+    ftype 1: matrices and conv kernels f16; ftype 0: everything f32; a quantised
+    ftype (q8_0, q5_0, ...): matrices of that type, conv kernels f16. Biases,
     layer norms, positional embeddings and the conv biases (shape [1, n_state])
     are always f32, as the loader declares them.
     """
     ft = hp.weight_ftype if ftype is None else ftype
-    if ft not in (0, 1):
-        raise ValueError(f"only ftype 0 (f32) and 1 (f16) can be synthesised, not {ft}")
-    wt = TYPE_F16 if ft == 1 else TYPE_F32  # matrices (wtype) and conv kernels (vtype)
+    if ft not in FTYPE_WEIGHT_TYPE:
+        raise ValueError(f"unknown ggml ftype {ft}")
+    wt = FTYPE_WEIGHT_TYPE[ft]  # matrices (whisper.cpp's wtype)
+    vt = TYPE_F32 if ft == 0 else TYPE_F16  # conv kernels (its vtype)
     f32 = TYPE_F32
     specs: list[TensorSpec] = []
 
@@ -371,9 +384,9 @@ def tensor_specs(hp: HParams, ftype: int | None = None) -> list[TensorSpec]:
 
     na = hp.n_audio_state
     add("encoder.positional_embedding", (na, hp.n_audio_ctx), f32)
-    add("encoder.conv1.weight", (3, hp.n_mels, na), wt)
+    add("encoder.conv1.weight", (3, hp.n_mels, na), vt)
     add("encoder.conv1.bias", (1, na), f32)
-    add("encoder.conv2.weight", (3, na, na), wt)
+    add("encoder.conv2.weight", (3, na, na), vt)
     add("encoder.conv2.bias", (1, na), f32)
     for i in range(hp.n_audio_layer):
         block(f"encoder.blocks.{i}", na)
@@ -476,7 +489,7 @@ def write_random_model(template_path: str | os.PathLike[str], out_path: str | os
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m pipeline.ggml_file",
+    ap = argparse.ArgumentParser(prog="python -m pipeline.models.ggml_file",
                                  description="Inspect or synthesise whisper.cpp ggml model files.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     rnd = sub.add_parser("random", help="write a random-weight model from a template header")
