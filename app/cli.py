@@ -137,21 +137,28 @@ def run_cancellable(work: Callable[[threading.Event], T], cancel: threading.Even
     Python on the main thread, which is why the work is not run here.
     """
     box: dict[str, object] = {}
+    done = threading.Event()
 
     def target() -> None:
         try:
             box["value"] = work(cancel)
         except BaseException as e:  # handed to the main thread
             box["error"] = e
+        finally:
+            done.set()
 
+    # Waited on through an Event, not Thread.join: on Python 3.11 a Ctrl+C that lands inside
+    # join() marks the thread as stopped while it still runs (CPython gh-90882), so the work
+    # would be abandoned mid-write instead of cleaning up.
     th = threading.Thread(target=target, name="hark-job", daemon=True)
     th.start()
     try:
-        while th.is_alive():
-            th.join(0.1)
+        while not done.wait(0.1):
+            pass
     except KeyboardInterrupt:
         cancel.set()
-        th.join()
+        while not done.wait(0.1):
+            pass
         raise Cancelled() from None
     if "error" in box:
         raise box["error"]  # type: ignore[misc]

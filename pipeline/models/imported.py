@@ -91,7 +91,7 @@ def list_imported(root: Path) -> list[ImportedModel]:
         p = m.path(root)
         if p.is_file() and p.stat().st_size == m.size:
             out.append(m)
-    return out
+    return sorted(out, key=lambda m: m.name)
 
 
 def find_imported(root: Path, name: str) -> ImportedModel | None:

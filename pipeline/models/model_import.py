@@ -155,7 +155,7 @@ def default_name(where: Located, source: ModelSource, ftype: str) -> str:
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-._")[:56] or kind
     if name.startswith("ggml-"):
         name = name[5:]
-    if ftype != "f16" and not name.endswith(ftype):
+    if source.format != "ggml" and ftype != "f16" and ftype not in name:  # a ggml file's name says it already
         name = f"{name}-{ftype}"
     if name in _RESERVED:
         name = f"{name}-imported"

@@ -41,7 +41,8 @@ def quantize_q8_0(x: np.ndarray) -> bytes:
     d = (np.abs(b).max(axis=1) / _F32(127)).astype(_F32)
     scaled = (b * _inverse(d)[:, None]).astype(np.float64)  # float32 product, rounded exactly below
     out = np.empty(len(b), dtype=Q8_0)
-    out["d"] = d.astype(np.float16)
+    with np.errstate(over="ignore"):  # a scale past float16's range becomes inf, as in ggml
+        out["d"] = d.astype(np.float16)
     out["qs"] = np.where(scaled >= 0, np.floor(scaled + 0.5), np.ceil(scaled - 0.5))  # C's roundf
     return out.tobytes()
 
@@ -57,7 +58,8 @@ def quantize_q5_0(x: np.ndarray) -> bytes:
     q = np.minimum(31, shifted.astype(np.int8)).astype(np.uint32)  # the cast truncates, as C's (int8_t)
     half = QK // 2
     out = np.empty(len(b), dtype=Q5_0)
-    out["d"] = d.astype(np.float16)
+    with np.errstate(over="ignore"):
+        out["d"] = d.astype(np.float16)
     out["qs"] = (q[:, :half] & 0x0F) | ((q[:, half:] & 0x0F) << 4)
     bits = (q >> 4) & 1
     out["qh"] = (bits << np.arange(QK, dtype=np.uint32)).sum(axis=1, dtype=np.uint32)
