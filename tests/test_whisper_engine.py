@@ -7,14 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audio.decode import decode_audio
 from audio.errors import Cancelled
 from audio.vad import SileroVad
 from pipeline import transcript_json
-from pipeline.engines.base import TranscribeOptions
+from pipeline.engines.base import EngineWord, TranscribeOptions
 from pipeline.engines.whispercpp import WhisperCppEngine
-from pipeline.engines.word_grouping import Token, group_tokens, make_monotonic
+from pipeline.engines.word_grouping import MIN_WORD, Token, group_tokens, make_monotonic
 from pipeline.errors import EngineError, ModelError
 from pipeline.transcribe import transcribe_file
 from tests.conftest import FOR_TESTS_TINY, FOR_TESTS_TINY_EN, JFK_MP3, JFK_WAV, SILERO
@@ -161,4 +163,33 @@ def test_languages_without_spaces_split_per_token() -> None:
 def test_make_monotonic_clamps_into_the_media() -> None:
     words = group_tokens([tok(" a", 0.5, 0.4), tok(" b", 0.3, 0.6), tok(" c", 2.0, 9.0)])
     make_monotonic(words, duration=3.0)
-    assert [(w.start, w.end) for w in words] == [(0.5, 0.5), (0.5, 0.6), (2.0, 3.0)]
+    # "a" ended before it began: it takes the head of "b" (at most half) instead of lasting no time
+    assert [(round(w.start, 6), round(w.end, 6)) for w in words] == [(0.5, 0.55), (0.55, 0.6), (2.0, 3.0)]
+
+
+def test_the_last_word_of_a_segment_never_lasts_no_time() -> None:
+    """whisper's DTW time of a segment's last token can be at or past the segment's end: "you" in jfk.wav
+    came out as 8.02-8.02 (and 7.848-7.848 at the end of a VAD region)."""
+    words = group_tokens([tok(" for", 7.26, 7.848), tok(" you", 7.848, 7.848), tok(" ask", 8.66, 8.96)])
+    make_monotonic(words, duration=11.0)
+    assert [(w.text, round(w.start, 3), round(w.end, 3)) for w in words] == \
+        [("for", 7.26, 7.848), ("you", 7.848, 7.898), ("ask", 8.66, 8.96)]
+    end = group_tokens([tok(" a", 1.0, 2.0), tok(" b", 2.0, 2.0)])
+    make_monotonic(end, duration=2.0)  # at the very end of the media: from the word before
+    assert [(round(w.start, 3), round(w.end, 3)) for w in end] == [(1.0, 1.95), (1.95, 2.0)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 30), st.floats(0, 2)), max_size=40), st.floats(1, 40))
+def test_settled_times_are_sorted_inside_the_media_and_never_empty_where_there_is_room(
+        spans: list[tuple[float, float]], duration: float) -> None:
+    words = [EngineWord(text=f"w{i}", start=a, end=a + d, probability=1.0) for i, (a, d) in enumerate(spans)]
+    make_monotonic(words, duration)
+    starts = [w.start for w in words]
+    assert starts == sorted(starts)
+    assert all(0 <= w.start <= w.end <= duration for w in words)
+    for i, w in enumerate(words):
+        before = words[i - 1].start if i else -1.0
+        after = words[i + 1].start if i + 1 < len(words) else duration
+        if w.start - before >= 2 * MIN_WORD and after - w.start >= 2 * MIN_WORD and w.start + MIN_WORD <= duration:
+            assert w.end - w.start >= MIN_WORD - 1e-9, (i, [(x.start, x.end) for x in words])

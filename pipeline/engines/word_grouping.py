@@ -68,12 +68,42 @@ def group_tokens(tokens: list[Token], *, no_space: bool = False) -> list[EngineW
     return words
 
 
+MIN_WORD = 0.05  # seconds: the least a word lasts once its times are settled
+
+
 def make_monotonic(words: list[EngineWord], duration: float) -> list[EngineWord]:
-    """Clamp times into [0, duration], starts never going back, ends never before starts."""
+    """Clamp times into [0, duration], starts never going back, ends never before starts; then no word
+    lasts less than MIN_WORD where the room allows."""
     prev = 0.0
     for w in words:
         start = min(max(w.start, prev, 0.0), duration)
         end = min(max(w.end, start), duration)
         w.start, w.end = start, end
         prev = start
+    return give_words_length(words, duration)
+
+
+def give_words_length(words: list[EngineWord], duration: float, min_len: float = MIN_WORD) -> list[EngineWord]:
+    """A word of (near) zero length, e.g. whisper's last token of a segment or a word clamped to the end
+    of a VAD region, grows into the gap after it, else into the head of the next word, else into the
+    tail of the word before (never more than half of a neighbour, never overlapping one). Starts stay
+    sorted. Real word boundaries come from alignment; this only keeps every word cuttable."""
+    for i, w in enumerate(words):
+        if i and w.start < words[i - 1].start:  # the word before moved into a stack of equal starts
+            w.start = words[i - 1].start
+        w.end = max(w.end, w.start)
+        if w.end - w.start >= min_len:
+            continue
+        nxt = words[i + 1] if i + 1 < len(words) else None
+        w.end = max(w.end, min(w.start + min_len, max(nxt.start, w.start) if nxt else duration))
+        if nxt is not None and w.end - w.start < min_len:  # the head of the next word, at most half of it
+            w.end = max(w.end, min(w.start + min_len, nxt.start + max(0.0, nxt.end - nxt.start) / 2))
+            nxt.start = max(nxt.start, w.end)
+            nxt.end = max(nxt.end, nxt.start)
+        short = min_len - (w.end - w.start)
+        if short > 0 and i > 0:
+            prev = words[i - 1]
+            # never more than half of what the word before spans up to this one's start
+            w.start = max(w.start - short, prev.start + (w.start - prev.start) / 2)
+            prev.end = min(prev.end, w.start)
     return words
