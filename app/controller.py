@@ -11,11 +11,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer, QUrl
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import paths
+from app.engine_choice import engine_label
 from app.job_runner import JobResult, JobRunner, describe_os_error
 from app.settings import AppSettings, save_settings
 from audio.errors import HarkError
@@ -29,6 +30,7 @@ from pipeline.project import Project
 
 if TYPE_CHECKING:
     from app.editor_controller import EditorController
+    from ui.model_manager import ModelManagerDialog
 from ui.main_window import PROJECT_FILTER, MainWindow
 from ui.queue_model import QueueModel
 from ui.speaker_rename import undo_label
@@ -397,44 +399,48 @@ class Controller(QObject):
 
     # --- dialogs -----------------------------------------------------------------------------
     def show_models(self) -> None:
+        self.models_dialog().exec()
+        self.models_changed()
+
+    def models_dialog(self) -> ModelManagerDialog:
+        """Tools → Models, wired to the settings (not shown yet)."""
         from ui.model_manager import ModelManagerDialog
 
-        dlg = ModelManagerDialog(self.store, self.window)
+        dlg = ModelManagerDialog(self.store, self.window, model=self.settings.model, engine=self.settings.engine)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dlg.model_chosen.connect(self._model_chosen)
-        dlg.exec()
-        self._update_engine_label()  # a download or removal may change what "best installed" means
+        dlg.models_changed.connect(self.models_changed)
+        return dlg
+
+    def models_changed(self) -> None:
+        """A model was downloaded, imported or removed: what "best installed" means may have changed.
+        The next job finds out by itself (JobRunner keys its engine on the model file)."""
+        self._update_engine_label()
+        if self.dictation is not None:
+            self.dictation.reload_engine()
 
     def _model_chosen(self, name: str) -> None:
         self.settings.model = name
         if self.settings.engine == "sphinx":
             self.settings.engine = "auto"
         self._save_settings()
-        self.window.show_status(f"Model: {name}")
+        self.window.show_status(f"Model: {Path(name).name}")
+
+    def installed_models(self) -> list[str]:
+        """The names the Settings dialog offers: downloaded whisper models, then imported ones."""
+        downloaded = [m.name for m in self.store.catalog if m.kind == "whisper" and self.store.is_installed(m)]
+        return downloaded + [m.name for m in self.store.imported()]
 
     def show_settings(self) -> None:
         from ui.settings_dialog import SettingsDialog
 
-        installed = [m.name for m in self.store.catalog if m.kind == "whisper" and self.store.is_installed(m)]
-        dlg = SettingsDialog(self.settings, installed, self.window)
+        dlg = SettingsDialog(self.settings, self.installed_models(), self.window)
         if dlg.exec():
             self.settings = dlg.settings()
             self._save_settings()
 
     def _update_engine_label(self) -> None:
-        s = self.settings
-        if s.engine == "sphinx":
-            text = "Offline English engine"
-        else:
-            try:
-                model = self.store.resolve(s.model).name
-            except HarkError:
-                model = None
-            if model is None:
-                text = "No whisper model · offline English engine" if s.engine == "auto" else "No whisper model"
-            else:
-                text = f"whisper.cpp · {Path(model).name}"
-        lang = "English" if s.engine == "sphinx" else (s.language or "auto-detect")
-        self.window.show_engine(f"{text} · language: {lang}")
+        self.window.show_engine(engine_label(self.settings, self.store))
 
     def _save_settings(self) -> None:
         self._update_engine_label()
@@ -443,14 +449,16 @@ class Controller(QObject):
         if self.qsettings is not None:
             save_settings(self.settings, self.qsettings)  # type: ignore[arg-type]
 
+    def needs_first_run(self) -> bool:
+        """No model chosen, none installed (downloaded or imported), and the welcome not shown before."""
+        if self.settings.engine == "sphinx" or self.settings.model or self.store.whisper_files():
+            return False
+        qs = self.qsettings
+        return qs is None or str(qs.value("first_run_done", "")) != "true"  # type: ignore[attr-defined]
+
     def maybe_first_run(self) -> None:
         """With no whisper model and no choice made yet, offer one (or the offline engine) once."""
-        if self.settings.engine == "sphinx" or self.settings.model:
-            return
-        if any(m.kind == "whisper" and self.store.is_installed(m) for m in self.store.catalog):
-            return
-        qs = self.qsettings
-        if qs is not None and str(qs.value("first_run_done", "")) == "true":  # type: ignore[attr-defined]
+        if not self.needs_first_run():
             return
         from ui.first_run import FirstRunDialog
 
@@ -459,13 +467,13 @@ class Controller(QObject):
         choice = dlg.choice()
         if choice is not None:
             kind, name = choice
-            if kind == "download" and name:
+            if kind in ("download", "imported") and name:
                 self.settings.model, self.settings.engine = name, "auto"
             elif kind == "offline":
                 self.settings.engine = "sphinx"
             self._save_settings()
-        if qs is not None:
-            qs.setValue("first_run_done", "true")  # type: ignore[attr-defined]
+        if self.qsettings is not None:
+            self.qsettings.setValue("first_run_done", "true")  # type: ignore[attr-defined]
 
     # --- quitting ----------------------------------------------------------------------------
     def confirm_close(self) -> bool:

@@ -4,19 +4,27 @@ The pure state machine (pipeline/dictation_state.py) decides; this class
 performs its actions and feeds back what happened. Audio is written to the
 journal before it is decoded, so a crash loses nothing: pending utterances are
 transcribed at the next start and land in the history.
+
+The engine follows the settings and the models folder without a restart: a new
+one loads beside the old (dictation goes on meanwhile), and is swapped in on the
+dictation worker, so never while an utterance is being decoded; the old one is
+closed after that.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import subprocess
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.dictation_worker import LatestOnly, SerialWorker
+from app.engine_choice import EngineKey, engine_key
 from app.settings import AppSettings
 from app.text_join import join_dictation
 from audio.errors import HarkError
@@ -24,6 +32,9 @@ from pipeline import dictation_state as ds
 from pipeline.models.store import ModelStore
 from pipeline.utterance_journal import UtteranceJournal
 from ui.dictation_overlay import DictationOverlay, OverlayState
+
+if TYPE_CHECKING:
+    from pipeline.dictation_decoder import DictationDecoder
 
 log = logging.getLogger(__name__)
 PARTIAL_EVERY_MS = 1000
@@ -61,7 +72,7 @@ class DictationController(QObject):
         self.journal = UtteranceJournal(data_dir)
         self.overlay = DictationOverlay()
         self.capture = None  # audio.capture.MicCapture, opened by enable()
-        self.decoder = None  # pipeline.dictation_decoder.DictationDecoder, loaded on the worker
+        self.decoder: DictationDecoder | None = None  # loaded in the background
         self.injector = None
         self.hotkey = None
         self.endpointer = None
@@ -71,6 +82,13 @@ class DictationController(QObject):
         self._keys_free = threading.Event()
         self._keys_free.set()
         self._worker = SerialWorker("hark-dictation")
+        self._loads: SerialWorker | None = None  # loads engines one after another, beside the decoding
+        self._engine_key: tuple[EngineKey, int] | None = None  # what chose the engine loaded or loading
+        self._generation = 0  # bumped by each load asked for: an older one is not swapped in
+        self._prepared = False  # VAD, endpointer and injector: once, by the first load
+        self._stopping = False
+        self._vad = None
+        self._load_error: str | None = None
         self._partials = LatestOnly()
         self._journal_ids: dict[int, str] = {}
         self._audio: dict[int, np.ndarray] = {}
@@ -103,7 +121,7 @@ class DictationController(QObject):
         if self.capture is None:
             return  # nothing to dictate with: do not hold a model in memory for it
         self._start_hotkey()
-        self._worker.submit(self._load)
+        self.start_engine()
 
     def _start_hotkey(self) -> None:
         from app.hotkeys import GlobalHotkey, HotkeyError
@@ -117,37 +135,99 @@ class DictationController(QObject):
             self.status.emit(f"Dictation hotkey unavailable: {e}")
             self.hotkey = None
 
-    def _load(self) -> None:
+    def start_engine(self) -> None:
+        """Load the engine the settings choose, in the background (enable() does, once the microphone is open)."""
+        self._request_engine()
+
+    def reload_engine(self) -> bool:
+        """The settings or the models folder changed: if they now choose another engine or model, load it in
+        the background and swap it in. Nothing happens before dictation has started its engine."""
+        return self._engine_key is not None and self._request_engine()
+
+    def _request_engine(self) -> bool:
+        key = (engine_key(self.settings, self.store), self.settings.threads)
+        if key == self._engine_key:
+            return False
+        self._engine_key = key
+        self._generation += 1
+        if self._loads is None:
+            self._loads = SerialWorker("hark-dictation-load")
+        self._loads.submit(lambda s=dataclasses.replace(self.settings), gen=self._generation: self._load(s, gen))
+        return True
+
+    # --- on the load thread -----------------------------------------------------------------------
+    def _load(self, s: AppSettings, generation: int) -> None:
+        if generation != self._generation:
+            return  # a newer choice was made meanwhile: load that one instead
+        if not self._prepared:
+            self._prepare(s)
+        try:
+            decoder = self._make_decoder(s)
+        except Exception as e:  # noqa: BLE001 (shown to the user; dictation keeps the engine it has, if any)
+            log.exception("dictation engine failed to load")
+            self._load_error = str(e)
+            self.status.emit(f"Dictation is off: {e}" if self.decoder is None
+                             else f"Dictation keeps its engine: the new one did not load: {e}")
+            self.ready.set()  # an utterance fails at once with the reason, instead of waiting for an engine
+            return
+        if self._stopping:
+            _close_engine(decoder)
+        elif self.decoder is None:  # the first engine: nothing decodes yet, so it goes in at once
+            self._use(decoder)
+            self._worker.submit(self._recover)
+        else:
+            self._worker.submit(lambda: self._swap(decoder, generation))
+
+    def _prepare(self, s: AppSettings) -> None:
         from app.injection.detect import detect_injector
+        from pipeline.engine_setup import load_vad
+
+        self._prepared = True
+        self._vad, _ = load_vad(self.store)
+        if self._vad is not None and self.state.mode is ds.Mode.TOGGLE and s.dictation_silence > 0:
+            from audio.endpoint import Endpointer
+
+            self.endpointer = Endpointer(self._vad, silence_after=s.dictation_silence)
+        try:
+            self.injector = detect_injector("auto")  # the backend; s.dictation_insert is type/paste
+        except (HarkError, RuntimeError, ValueError) as e:
+            self._message.emit(f"Dictated text cannot be typed here: {e}", True)
+
+    def _make_decoder(self, s: AppSettings) -> DictationDecoder:
         from pipeline.dictation_decoder import DictationDecoder
-        from pipeline.engine_setup import load_engine, load_vad
+        from pipeline.engine_setup import load_engine
         from pipeline.engines.base import TranscribeOptions
 
+        loaded = load_engine(s.engine, s.model, self.store, language=s.language, isolate=True,
+                             word_timing=False)  # text only: a faster encoder
+        vocabulary = [v.strip() for v in s.dictation_vocabulary.split(",") if v.strip()]
+        decoder = DictationDecoder(loaded.engine, TranscribeOptions(language=s.language, threads=s.threads),
+                                   vad=self._vad, vocabulary=vocabulary)
         try:
-            s = self.settings
-            loaded = load_engine(s.engine, s.model, self.store, language=s.language, isolate=True,
-                                 word_timing=False)  # text only: a faster encoder
-            vad, _ = load_vad(self.store)
-            vocabulary = [v.strip() for v in s.dictation_vocabulary.split(",") if v.strip()]
-            self.decoder = DictationDecoder(loaded.engine, TranscribeOptions(language=s.language, threads=s.threads),
-                                            vad=vad, vocabulary=vocabulary)
-            self.decoder.warm_up()
-            if vad is not None and self.state.mode is ds.Mode.TOGGLE and s.dictation_silence > 0:
-                from audio.endpoint import Endpointer
+            decoder.warm_up()
+        except BaseException:
+            _close_engine(decoder)
+            raise
+        return decoder
 
-                self.endpointer = Endpointer(vad, silence_after=s.dictation_silence)
-            try:
-                self.injector = detect_injector("auto")  # the backend; s.dictation_insert is type/paste
-            except (HarkError, RuntimeError, ValueError) as e:
-                self._message.emit(f"Dictated text cannot be typed here: {e}", True)
-        except Exception as e:  # noqa: BLE001 (shown to the user; dictation stays off)
-            log.exception("dictation engine failed to load")
-            self.status.emit(f"Dictation is off: {e}")
-            return
+    def _use(self, decoder: DictationDecoder) -> None:
+        self.decoder = decoder
+        self._load_error = None
         self.ready.set()
-        log.info("dictation ready: engine %s, hotkey %s, %s mode", loaded.engine.name,
-                 self.settings.dictation_hotkey if self.hotkey else "none", self.state.mode.value)
-        self._recover()
+        log.info("dictation ready: engine %s, model %s, hotkey %s, %s mode", decoder.engine.name,
+                 decoder.engine.model_name, self.settings.dictation_hotkey if self.hotkey else "none",
+                 self.state.mode.value)
+
+    # --- on the dictation worker (between utterances) ---------------------------------------------
+    def _swap(self, decoder: DictationDecoder, generation: int) -> None:
+        if generation != self._generation:
+            _close_engine(decoder)  # overtaken by a newer choice, which is loading now
+            return
+        old = self.decoder
+        self._use(decoder)
+        self.status.emit(f"Dictation now uses {decoder.engine.model_name}")
+        if old is not None:
+            _close_engine(old)  # waits for a live partial still running on it
 
     def _recover(self) -> None:
         """Utterances recorded before a crash: transcribe them into the history (not typed: the field is gone)."""
@@ -163,7 +243,8 @@ class DictationController(QObject):
             self._message.emit(f"Recovered {len(pending)} dictation(s) from last time: see Dictation History", False)
 
     def apply_settings(self, settings: AppSettings) -> None:
-        """New preferences: mode, hotkey and insertion take effect now; engine and microphone at next start."""
+        """New preferences: mode, hotkey, insertion and vocabulary take effect now, the engine and model as
+        soon as they are loaded (in the background); the microphone at the next start."""
         old, self.settings = self.settings, settings
         mode = ds.Mode.TOGGLE if settings.dictation_mode == "toggle" else ds.Mode.PUSH_TO_TALK
         if mode is not self.state.mode:
@@ -172,13 +253,22 @@ class DictationController(QObject):
             if self.hotkey is not None:
                 self.hotkey.stop()
             self._start_hotkey()
+        if not self.reload_engine() and settings.dictation_vocabulary != old.dictation_vocabulary:
+            words = [v.strip() for v in settings.dictation_vocabulary.split(",") if v.strip()]
+            self._worker.submit(lambda: self.decoder.set_vocabulary(words) if self.decoder is not None else None)
 
     def shutdown(self) -> None:
         if self.hotkey is not None:
             self.hotkey.stop()
         if self.capture is not None:
             self.capture.close()
+        self._stopping = True  # a load still running is not put in use
+        self._generation += 1
+        if self._loads is not None:
+            self._loads.stop(timeout=10)
         self._worker.stop(timeout=10)
+        if self.decoder is not None:
+            _close_engine(self.decoder)
         self.overlay.close()
 
     # --- commands (hark dictate ..., tray) --------------------------------------------------------
@@ -258,7 +348,7 @@ class DictationController(QObject):
     def _decode(self, uid: int) -> None:
         samples = self._audio.pop(uid, np.zeros(0, np.float32))
         if not self.ready.wait(120) or self.decoder is None:
-            self._event.emit(ds.Failed(uid, "the speech engine is not loaded"))
+            self._event.emit(ds.Failed(uid, self._load_error or "the speech engine is not loaded"))
             return
         try:
             text = self.decoder.final(samples).text
@@ -336,6 +426,15 @@ class DictationController(QObject):
         if error:
             log.warning("dictation: %s", text)
         self.overlay.set_state(OverlayState.ERROR if error else OverlayState.INSERTED, text)
+
+
+def _close_engine(decoder: DictationDecoder) -> None:
+    close = getattr(decoder.engine, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:  # noqa: BLE001 (an engine that fails to close must not stop dictation)
+            log.exception("closing a dictation engine failed")
 
 
 def _joined(p: object) -> str:

@@ -27,6 +27,10 @@ class SerialWorker:
     def submit(self, job: Callable[[], Any]) -> None:
         self._jobs.put(job)
 
+    def pending(self) -> int:
+        """Jobs waiting behind the one running (approximate while others submit)."""
+        return self._jobs.qsize()
+
     def stop(self, timeout: float = 5.0) -> None:
         self._jobs.put(None)
         self._thread.join(timeout)

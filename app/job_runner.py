@@ -2,7 +2,8 @@
 
 One job at a time on a worker thread: the engine runs in native code with the
 GIL released, so the GUI stays responsive. The loaded engine is kept and
-reused while the settings that chose it stay the same.
+reused while the settings that chose it, and the model file they resolve to,
+stay the same.
 
 Worker threads never touch Qt: they put events on a plain queue, and a timer
 on the GUI thread turns them into signals. (Emitting Qt signals from Python
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from app.engine_choice import engine_key
 from app.job_speakers import SpeakerStep
 from app.settings import AppSettings, to_caption_rules, to_options
 from audio.errors import Cancelled, HarkError, MediaError
@@ -155,7 +157,9 @@ class JobRunner(QObject):
             self._engine = None
 
     def _engine_for(self, s: AppSettings) -> LoadedEngine:
-        key = (s.engine, s.model, s.language)
+        # Keyed on the model file "best installed" finds now, not only on the settings: a model added
+        # since the last job (while the offline engine ran for want of one) is used by the next.
+        key = engine_key(s, self.store)
         if self._engine is None or key != self._engine_key:
             self._close_engine()  # let the old model go before loading the new one
             self._engine = load_engine(s.engine, s.model, self.store, language=s.language, isolate=True)

@@ -1,4 +1,8 @@
-"""Tools → Models…: download, cancel, remove and choose whisper.cpp models, or use a model file."""
+"""Tools → Models…: download, import, cancel, remove and choose whisper.cpp models, or use a model file.
+
+The model in use (what the current settings resolve to) is marked; choosing
+another, or adding or removing one that "best installed" would pick, moves the mark.
+"""
 from __future__ import annotations
 
 import os
@@ -7,74 +11,52 @@ from pathlib import Path
 from PySide6.QtCore import QItemSelection, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
     QStyle,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from pipeline.models.ggml_file import GgmlFormatError, problems, read_header
+from audio.errors import HarkError
 from pipeline.models.catalog import KIND_WHISPER, CatalogModel
+from pipeline.models.ggml_file import GgmlFormatError, problems, read_header
+from pipeline.models.imported import ImportedModel
+from pipeline.models.model_import import ImportResult
 from pipeline.models.store import ModelStore
 from ui.diarization_model_box import DiarizationModelBox
 from ui.download_worker import Downloads, Progress, ask_to_stop, human_size, short_reason
-from ui.model_table import (
-    COL_DESCRIPTION,
-    COL_NAME,
-    COL_SIZE,
-    COL_STATUS,
-    ModelTableModel,
-    RowState,
-    State,
-    PaddedDelegate,
-    StatusDelegate,
-    status_text,
-)
+from ui.model_import_box import ModelImportBox, describe_import
+from ui.model_table import ModelTableModel, RowState, State, make_table_view, status_text
 
 
 class ModelManagerDialog(QDialog):
-    """Lists the catalog; `model_chosen` carries a catalog name, or the full path of a model file."""
+    """Lists the catalog and the imported models. `model_chosen` carries a catalog or imported name, or the
+    full path of a model file; `models_changed` says one was installed, imported or removed."""
 
     model_chosen = Signal(str)
+    models_changed = Signal()
 
-    def __init__(self, store: ModelStore, parent: QWidget | None = None) -> None:
+    def __init__(self, store: ModelStore, parent: QWidget | None = None, *, model: str | None = None,
+                 engine: str = "auto") -> None:
+        """`model` and `engine`: the current settings, to mark the model they use."""
         super().__init__(parent)
         self.setWindowTitle("Models")
         self.store = store
         self.downloads = Downloads(store, self)
         self._closing_result: int | None = None  # set while stopping downloads before closing
+        self._choice = (model, engine)
 
         self.models = ModelTableModel(store, self)
-        self.table = QTableView(self)
-        self.table.setModel(self.models)
-        self.table.setItemDelegateForColumn(COL_STATUS, StatusDelegate(self.table))
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
-        self.table.verticalHeader().setDefaultSectionSize(28)
-        self.table.setShowGrid(False)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_SIZE, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Stretch)  # failure reasons are long
-        header.setSectionResizeMode(COL_DESCRIPTION, QHeaderView.ResizeMode.ResizeToContents)
-        padded = PaddedDelegate(self.table)
-        self.table.setItemDelegateForColumn(COL_NAME, padded)
-        self.table.setItemDelegateForColumn(COL_DESCRIPTION, padded)
+        self.table = make_table_view(self.models, self)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.models.modelReset.connect(self._update_buttons)  # an import or removal re-lists the rows
         self.table.doubleClicked.connect(self._double_clicked)
 
         self.show_quantized = QCheckBox("Show &quantized variants", self)
@@ -114,7 +96,7 @@ class ModelManagerDialog(QDialog):
         self.download_button.setToolTip("Download the selected model (resumes a cancelled download)")
         self.cancel_button.setToolTip("Stop this download; what was fetched is kept and resumes next time")
         self.remove_button.setToolTip("Delete the selected model from the models folder")
-        self.use_file_button.setToolTip("Choose a whisper.cpp ggml .bin file from anywhere on disk")
+        self.use_file_button.setToolTip("Use a whisper.cpp ggml .bin file where it is, without copying it")
         self.use_button.setToolTip("Transcribe with the selected model from now on")
         self.download_button.clicked.connect(self.download_selected)
         self.cancel_button.clicked.connect(self.cancel_selected)
@@ -142,6 +124,8 @@ class ModelManagerDialog(QDialog):
         layout.addWidget(self.show_quantized)
         layout.addLayout(message_row)
         layout.addLayout(buttons)
+        self.import_box = ModelImportBox(store.root, self)
+        layout.addWidget(self.import_box)
         self.diarization = DiarizationModelBox(store, self)  # a gated folder from Hugging Face, not a table row
         layout.addWidget(self.diarization)
         layout.addLayout(bottom)
@@ -152,8 +136,13 @@ class ModelManagerDialog(QDialog):
         self.downloads.cancelled.connect(self._on_cancelled)
         self.downloads.all_stopped.connect(self._finish_closing)
         self.diarization.stopped.connect(self._finish_closing)
+        self.import_box.imported.connect(self._on_imported)
+        self.import_box.failed.connect(lambda message: self._say(message, error=True))
+        self.import_box.cancelled.connect(lambda: self._say("Import cancelled: nothing was kept."))
+        self.import_box.stopped.connect(self._finish_closing)
         self.models.dataChanged.connect(self._data_changed)
-        self.resize(940, 760)  # every row of the default list without scrolling, and the diarization box
+        self.resize(940, 800)  # every row of the default list without scrolling, and both boxes
+        self._update_in_use()
         self._update_buttons()
 
     # --- queries --------------------------------------------------------------------------------
@@ -166,8 +155,21 @@ class ModelManagerDialog(QDialog):
         return status_text(self.models.state(name))
 
     def selected_entry(self) -> CatalogModel | None:
+        """The selected catalog model (None for an imported one)."""
         rows = self.table.selectionModel().selectedRows()
         return self.models.entry_at(rows[0].row()) if rows else None
+
+    def selected_imported(self) -> ImportedModel | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.models.imported_at(rows[0].row()) if rows else None
+
+    def selected_name(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        return self.models.name_at(rows[0].row()) if rows else None
+
+    def in_use(self) -> str | None:
+        """The name of the marked row: the model the current settings transcribe with."""
+        return self.models.in_use()
 
     def select_model(self, name: str) -> bool:
         row = self.models.row_of(name)
@@ -201,16 +203,16 @@ class ModelManagerDialog(QDialog):
         self.diarization.cancel()
 
     def remove_selected(self) -> None:
+        imported = self.selected_imported()
+        if imported is not None:
+            self._remove_imported(imported)
+            return
         entry = self.selected_entry()
         if entry is None or self.downloads.is_running(entry.name):
             return
         partial = self.models.state(entry.name).state is State.CANCELLED and not self.store.is_installed(entry)
         what = f"the partial download of {entry.name}" if partial else f"{entry.name} ({human_size(entry.size)})"
-        answer = QMessageBox.question(
-            self, "Remove model?",
-            f"Delete {what} from {self.store.root}?\nYou can download it again at any time.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
+        if not self._confirm_remove(what, "You can download it again at any time."):
             return
         try:
             self.store.remove(entry)
@@ -219,13 +221,46 @@ class ModelManagerDialog(QDialog):
             return
         self.models.set_state(entry.name, RowState(State.ABSENT))
         self._say(f"Removed {entry.name}.")
+        self._store_changed()
+
+    def _remove_imported(self, model: ImportedModel) -> None:
+        if not self._confirm_remove(f"{model.name} ({human_size(model.size)})",
+                                    "The file or folder it was imported from is not touched."):
+            return
+        try:
+            self.store.remove_imported(model.name)
+        except OSError as e:
+            self._say(f"Could not remove {model.name}: {e.strerror or e}", error=True)
+            return
+        self._say(f"Removed {model.name}.")
+        self._store_changed()
+
+    def _confirm_remove(self, what: str, note: str) -> bool:
+        answer = QMessageBox.question(
+            self, "Remove model?", f"Delete {what} from {self.store.root}?\n{note}",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
 
     def use_selected(self) -> None:
+        name = self.selected_name()
         entry = self.selected_entry()
-        if entry is None or entry.kind != KIND_WHISPER or not self.store.is_installed(entry):
+        usable = self.selected_imported() is not None or (
+            entry is not None and entry.kind == KIND_WHISPER and self.store.is_installed(entry))
+        if name is None or not usable:
             return
-        self.model_chosen.emit(entry.name)
-        self.accept()
+        self._use(name)
+        self._say(f"Hark now transcribes and dictates with {name}.")
+
+    def _use(self, model: str) -> None:
+        engine = self._choice[1]
+        self._choice = (model, "auto" if engine == "sphinx" else engine)  # choosing a model leaves the offline one
+        self.model_chosen.emit(model)
+        self._update_in_use()
+
+    def set_choice(self, model: str | None, engine: str) -> None:
+        """The settings changed elsewhere: mark the model they use now."""
+        self._choice = (model, engine)
+        self._update_in_use()
 
     def use_model_file(self) -> None:
         start = str(self.store.root) if self.store.root.is_dir() else str(Path.home())
@@ -245,8 +280,8 @@ class ModelManagerDialog(QDialog):
             QMessageBox.warning(self, "Not a usable model",
                                 f"{name} cannot be used as a speech model:\n\n• " + "\n• ".join(issues))
             return
-        self.model_chosen.emit(path)
-        self.accept()
+        self._use(path)
+        self._say(f"Hark now transcribes and dictates with {name}, from {Path(path).parent}.")
 
     def open_folder(self) -> None:
         try:
@@ -258,22 +293,26 @@ class ModelManagerDialog(QDialog):
 
     # --- closing --------------------------------------------------------------------------------
     def done(self, result: int) -> None:
-        """Every way of closing comes here: ask before stopping downloads, then wait for them."""
+        """Every way of closing comes here: ask before stopping downloads, stop an import (it is quick to
+        redo), then wait for their threads to end."""
         if self._closing_result is not None:
             return  # already waiting for the downloads to stop
         running = self.running_downloads()
-        if running:
-            if not ask_to_stop(self, running):
-                return
+        importing = self.import_box.running()
+        if running and not ask_to_stop(self, running):
+            return
+        if running or importing:
             self._closing_result = result
             self.cancel_all()
-            self._say("Stopping the download…" if len(running) == 1 else "Stopping the downloads…")
+            self.import_box.cancel()
+            self._say("Stopping…" if importing else
+                      "Stopping the download…" if len(running) == 1 else "Stopping the downloads…")
             self._update_buttons()
             return
         super().done(result)
 
     def _finish_closing(self) -> None:
-        if self._closing_result is not None and not self.running_downloads():
+        if self._closing_result is not None and not self.running_downloads() and not self.import_box.running():
             result, self._closing_result = self._closing_result, None
             super().done(result)
 
@@ -285,6 +324,13 @@ class ModelManagerDialog(QDialog):
     def _on_succeeded(self, name: str, _path: str) -> None:
         self.models.set_state(name, RowState(State.INSTALLED))
         self._say(f"{name} is installed.")
+        self._store_changed()
+
+    def _on_imported(self, result: ImportResult) -> None:
+        self._store_changed()
+        self.select_model(result.model.name)
+        self.table.scrollTo(self.table.currentIndex())
+        self._say(describe_import(result))
 
     def _on_failed(self, name: str, message: str) -> None:
         self.models.set_state(name, RowState(State.FAILED, reason=short_reason(message), detail=message))
@@ -302,11 +348,31 @@ class ModelManagerDialog(QDialog):
         self.message_icon.setVisible(bool(text) and error)
 
     def _toggle_quantized(self, show: bool) -> None:
-        keep = self.selected_entry()
+        keep = self.selected_name()
         self.models.set_show_quantized(show)
         if keep is not None:
-            self.select_model(keep.name)
+            self.select_model(keep)
         self._update_buttons()
+
+    def _store_changed(self) -> None:
+        """A model arrived or went: re-list the rows (keeping the selection), move the mark, tell the app."""
+        keep = self.selected_name()
+        self.models.refresh_installed()
+        if keep is not None:
+            self.select_model(keep)
+        self._update_in_use()
+        self._update_buttons()
+        self.models_changed.emit()
+
+    def _update_in_use(self) -> None:
+        model, engine = self._choice
+        name = None  # the offline engine: chosen, or what runs with no usable whisper model
+        if engine != "sphinx":
+            try:  # as pipeline.engine_setup.load_engine chooses
+                name = self.store.resolve(model or os.environ.get("HARK_MODEL") or None).name
+            except HarkError:
+                pass
+        self.models.set_in_use(name)
 
     def _selection_changed(self, _sel: QItemSelection, _desel: QItemSelection) -> None:
         self._update_buttons()
@@ -319,17 +385,20 @@ class ModelManagerDialog(QDialog):
             self.use_selected()
 
     def _update_buttons(self) -> None:
-        entry = self.selected_entry()
+        entry, name = self.selected_entry(), self.selected_name()
+        imported = self.selected_imported() is not None
         closing = self._closing_result is not None
-        state = self.models.state(entry.name).state if entry else None
-        installed = entry is not None and state is State.INSTALLED
-        running = entry is not None and self.downloads.is_running(entry.name)
+        state = self.models.state(name).state if name else None
+        installed = state is State.INSTALLED
+        running = name is not None and self.downloads.is_running(name)
         self.download_button.setEnabled(not closing and entry is not None and not installed and not running)
         self.download_button.setText("&Resume" if state is State.CANCELLED else "&Download")
         self.cancel_button.setEnabled(not closing and running and state is State.DOWNLOADING)
         self.remove_button.setEnabled(not closing and not running and state in (State.INSTALLED, State.CANCELLED))
-        self.use_button.setEnabled(not closing and installed and entry is not None and entry.kind == KIND_WHISPER)
+        whisper = imported or (entry is not None and entry.kind == KIND_WHISPER)
+        self.use_button.setEnabled(not closing and installed and whisper)
         self.use_file_button.setEnabled(not closing)
+        self.import_box.set_available(not closing)
 
 
 __all__ = ["ModelManagerDialog"]

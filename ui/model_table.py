@@ -1,4 +1,5 @@
-"""The model manager's table: catalog entries with size, status and a progress bar while downloading."""
+"""The model manager's table: catalog entries with size, status and a progress bar while downloading, the models
+the user imported beside them, and the model in use marked."""
 from __future__ import annotations
 
 import re
@@ -6,16 +7,21 @@ from dataclasses import dataclass
 from enum import Enum
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QIcon, QPainter, QPalette
+from PySide6.QtGui import QFont, QIcon, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QApplication,
+    QHeaderView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionProgressBar,
     QStyleOptionViewItem,
+    QTableView,
+    QWidget,
 )
 
 from pipeline.models.catalog import KIND_WHISPER, CatalogModel
+from pipeline.models.imported import ImportedModel
 from pipeline.models.store import ModelStore
 from ui.download_worker import Progress, human_size
 
@@ -23,6 +29,8 @@ COL_NAME, COL_SIZE, COL_STATUS, COL_DESCRIPTION = range(4)
 HEADERS = ("Model", "Size", "Status", "Description")
 PROGRESS_ROLE = Qt.ItemDataRole.UserRole + 1  # Progress while downloading, else None
 Index = QModelIndex | QPersistentModelIndex
+Row = CatalogModel | ImportedModel  # names never clash: the importer refuses catalog names
+IN_USE = "(in use)"
 
 
 class State(Enum):
@@ -65,42 +73,64 @@ def status_text(row: RowState) -> str:
     return "Not installed"
 
 
-def _about(entry: CatalogModel) -> str:
-    return re.sub(r"\s*\([\d.]+ [KMG]i?B\)$", "", entry.description)  # the Size column says it already
-
-
 class ModelTableModel(QAbstractTableModel):
-    """Rows: the whisper models (quantized ones only on request), then the other kinds (VAD)."""
+    """Rows: the whisper models (quantized ones only on request), the imported ones, then the other kinds (VAD)."""
 
     def __init__(self, store: ModelStore, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
         self._show_quantized = False
         self._states: dict[str, RowState] = {}
-        self._rows: list[CatalogModel] = self._visible()
+        self._imported: list[ImportedModel] = store.imported()
+        self._in_use: str | None = None
+        self._rows: list[Row] = self._visible()
         self.refresh_installed()
 
     # --- rows ---------------------------------------------------------------------------------
-    def _visible(self) -> list[CatalogModel]:
+    def _visible(self) -> list[Row]:
         shown = [m for m in self.store.catalog if self._show_quantized or not is_quantized(m)]
-        return sorted(shown, key=lambda m: m.kind != KIND_WHISPER)  # stable: catalog order within a kind
+        whisper = [m for m in shown if m.kind == KIND_WHISPER]
+        return [*whisper, *self._imported, *(m for m in shown if m.kind != KIND_WHISPER)]
+
+    def _reset_rows(self) -> None:
+        self.beginResetModel()
+        self._rows = self._visible()
+        self.endResetModel()
 
     def set_show_quantized(self, show: bool) -> None:
         if show == self._show_quantized:
             return
-        self.beginResetModel()
         self._show_quantized = show
-        self._rows = self._visible()
-        self.endResetModel()
+        self._reset_rows()
 
     def show_quantized(self) -> bool:
         return self._show_quantized
 
     def entry_at(self, row: int) -> CatalogModel | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        """The catalog entry of `row`; None for an imported model's row."""
+        r = self._rows[row] if 0 <= row < len(self._rows) else None
+        return r if isinstance(r, CatalogModel) else None
+
+    def imported_at(self, row: int) -> ImportedModel | None:
+        r = self._rows[row] if 0 <= row < len(self._rows) else None
+        return r if isinstance(r, ImportedModel) else None
+
+    def name_at(self, row: int) -> str | None:
+        return self._rows[row].name if 0 <= row < len(self._rows) else None
 
     def row_of(self, name: str) -> int | None:
         return next((i for i, m in enumerate(self._rows) if m.name == name), None)
+
+    # --- the model in use ---------------------------------------------------------------------
+    def in_use(self) -> str | None:
+        return self._in_use
+
+    def set_in_use(self, name: str | None) -> None:
+        old, self._in_use = self._in_use, name
+        for n in {old, name} - {None}:
+            row = self.row_of(n)  # type: ignore[arg-type]
+            if row is not None:
+                self.dataChanged.emit(self.index(row, COL_NAME), self.index(row, COL_DESCRIPTION))
 
     # --- state --------------------------------------------------------------------------------
     def state(self, name: str) -> RowState:
@@ -113,7 +143,8 @@ class ModelTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(row, COL_NAME), self.index(row, COL_DESCRIPTION))
 
     def refresh_installed(self) -> None:
-        """Re-read the disk for every row that is not busy or showing an outcome worth keeping."""
+        """Re-read the disk: the imported models, and every catalog row that is not busy or showing an
+        outcome worth keeping."""
         for m in self.store.catalog:
             current = self.state(m.name)
             if current.busy:
@@ -122,7 +153,15 @@ class ModelTableModel(QAbstractTableModel):
                 self._states[m.name] = RowState(State.INSTALLED)
             elif current.state is State.INSTALLED:
                 self._states[m.name] = RowState(State.ABSENT)
-        if self._rows:
+        imported = self.store.imported()
+        for m in self._imported:
+            self._states.pop(m.name, None)
+        for m in imported:
+            self._states[m.name] = RowState(State.INSTALLED)
+        if imported != self._imported:
+            self._imported = imported
+            self._reset_rows()
+        elif self._rows:
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(HEADERS) - 1))
 
     # --- Qt model -----------------------------------------------------------------------------
@@ -141,20 +180,20 @@ class ModelTableModel(QAbstractTableModel):
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        entry = self.entry_at(index.row())
-        if entry is None or not index.isValid():
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
             return None
-        col, row = index.column(), self.state(entry.name)
+        item = self._rows[index.row()]
+        col, row = index.column(), self.state(item.name)
+        in_use = item.name == self._in_use
         if role == Qt.ItemDataRole.DisplayRole:
-            return (entry.name, human_size(entry.size), status_text(row), _about(entry))[col]
+            name = f"{item.name}  {IN_USE}" if in_use else item.name
+            return (name, human_size(item.size), status_text(row), _about(item))[col]
+        if role == Qt.ItemDataRole.FontRole and in_use and col == COL_NAME:
+            font = QFont()
+            font.setBold(True)
+            return font
         if role == Qt.ItemDataRole.ToolTipRole:
-            if col == COL_STATUS and row.state is State.FAILED:
-                return row.detail or row.reason
-            if col == COL_SIZE:
-                return f"{entry.size:,} bytes"
-            if col == COL_DESCRIPTION:
-                return entry.description
-            return None
+            return self._tooltip(item, row, col, in_use)
         if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_SIZE:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.DecorationRole and col == COL_STATUS:
@@ -162,6 +201,26 @@ class ModelTableModel(QAbstractTableModel):
         if role == PROGRESS_ROLE:
             return row.progress if row.state is State.DOWNLOADING else None
         return None
+
+    def _tooltip(self, item: Row, row: RowState, col: int, in_use: bool) -> str | None:
+        if col == COL_NAME and in_use:
+            return "Hark transcribes and dictates with this model"
+        if col == COL_STATUS and row.state is State.FAILED:
+            return row.detail or row.reason
+        if col == COL_SIZE:
+            return f"{item.size:,} bytes"
+        if col == COL_DESCRIPTION:
+            if isinstance(item, ImportedModel):
+                source = item.source.get("path")
+                return f"{item.description}" + (f"\nImported from {source}" if source else "")
+            return item.description
+        return None
+
+
+def _about(item: Row) -> str:
+    if isinstance(item, ImportedModel):
+        return item.description
+    return re.sub(r"\s*\([\d.]+ [KMG]i?B\)$", "", item.description)  # the Size column says it already
 
 
 def _status_icon(state: State) -> QIcon | None:
@@ -216,5 +275,29 @@ class StatusDelegate(QStyledItemDelegate):
                            option.palette, True, text, role)
 
 
-__all__ = ["COL_DESCRIPTION", "COL_NAME", "COL_SIZE", "COL_STATUS", "ModelTableModel", "PROGRESS_ROLE",
-           "PaddedDelegate", "RowState", "State", "StatusDelegate", "is_quantized", "status_text"]
+def make_table_view(models: ModelTableModel, parent: QWidget) -> QTableView:
+    """The Models dialog's table: whole rows selected one at a time, progress bars in the Status column."""
+    table = QTableView(parent)
+    table.setModel(models)
+    table.setItemDelegateForColumn(COL_STATUS, StatusDelegate(table))
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.verticalHeader().hide()
+    table.verticalHeader().setDefaultSectionSize(28)
+    table.setShowGrid(False)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(COL_SIZE, QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeMode.Stretch)  # failure reasons are long
+    header.setSectionResizeMode(COL_DESCRIPTION, QHeaderView.ResizeMode.ResizeToContents)
+    padded = PaddedDelegate(table)
+    table.setItemDelegateForColumn(COL_NAME, padded)
+    table.setItemDelegateForColumn(COL_DESCRIPTION, padded)
+    return table
+
+
+__all__ = ["COL_DESCRIPTION", "COL_NAME", "COL_SIZE", "COL_STATUS", "IN_USE", "ModelTableModel", "PROGRESS_ROLE",
+           "PaddedDelegate", "RowState", "State", "StatusDelegate", "is_quantized", "make_table_view", "status_text"]
