@@ -198,8 +198,7 @@ class DictationController(QObject):
         from pipeline.engine_setup import load_engine
         from pipeline.engines.base import TranscribeOptions
 
-        loaded = load_engine(s.engine, s.model, self.store, language=s.language, isolate=True,
-                             word_timing=False)  # text only: a faster encoder
+        loaded = load_engine(s.engine, s.model, self.store, language=s.language, isolate=True)
         vocabulary = [v.strip() for v in s.dictation_vocabulary.split(",") if v.strip()]
         decoder = DictationDecoder(loaded.engine, TranscribeOptions(language=s.language, threads=s.threads),
                                    vad=self._vad, vocabulary=vocabulary)

@@ -38,6 +38,18 @@ class TimeMap:
         offset = min(max(0.0, t - self.compact_starts[k]), self.lengths[k])
         return self.source_starts[k] + offset
 
+    def speech_after(self, t: float) -> float:
+        """Seconds of kept speech in the compact audio after compact time `t`."""
+        return sum(max(0.0, c + n - max(t, c)) for c, n in zip(self.compact_starts, self.lengths))
+
+    def resume_point(self, t: float, *, snap: float = 1.0) -> float:
+        """Where to start decoding again after the engine stopped at compact time `t`: the next region's
+        start when one begins within `snap` seconds (a clean start on fresh speech), else `t`."""
+        k = bisect.bisect_right(self.compact_starts, t)
+        if k < len(self.compact_starts) and self.compact_starts[k] - t <= snap:
+            return self.compact_starts[k]
+        return t
+
     def span_to_source(self, start: float, end: float) -> tuple[float, float]:
         """A word never spans a silence the VAD removed: its end stays in its start's region."""
         k = self.region_of(start)

@@ -22,12 +22,12 @@ class LoadedEngine:
 
 
 def load_engine(kind: str, model: str | None, store: ModelStore, *, language: str | None = None,
-                isolate: bool = False, word_timing: bool = True) -> LoadedEngine:
+                isolate: bool = False, dtw: bool = False) -> LoadedEngine:
     """kind: auto (whisper if a model is available, else the offline English engine), whisper, sphinx.
 
     isolate: run engines that hold the GIL (PocketSphinx) in a child process, for a GUI.
-    word_timing: DTW word timestamps (captions need them; dictation does not, and without them
-    whisper.cpp keeps flash attention on, a faster encoder).
+    dtw: DTW word times instead of whisper's token timestamps (see WhisperCppEngine: measured worse,
+    and slower, since DTW turns whisper.cpp's flash attention off).
     """
     if kind not in ENGINES:
         raise ValueError(f"unknown engine {kind!r}")
@@ -51,7 +51,7 @@ def load_engine(kind: str, model: str | None, store: ModelStore, *, language: st
         )
     from pipeline.engines.whispercpp import WhisperCppEngine
 
-    engine = WhisperCppEngine(resolved.path, model_name=resolved.name, dtw=word_timing)
+    engine = WhisperCppEngine(resolved.path, model_name=resolved.name, dtw=dtw)
     return LoadedEngine(engine, model_sha256=resolved.sha256)
 
 

@@ -17,13 +17,51 @@ from audio.errors import SilentMediaError
 from audio.vad import SileroVad
 from pipeline.captions import CaptionRules, build_captions
 from pipeline.chunking import SILENT_PEAK, AudioChunk, Chunker
-from pipeline.engines.base import Engine, TranscribeOptions
+from pipeline.engines.base import Engine, EngineWord, TranscribeOptions
 from pipeline.engines.word_grouping import make_monotonic
 from pipeline.models.store import sha256_file
 from pipeline.transcript import MediaRef, Provenance, Transcript, Word
 
 ProgressFn = Callable[[float], None]
 SAMPLE_RATE = 16_000
+RESUME_MIN_SPEECH = 1.0  # s of speech the VAD heard after the engine's last word that make it decode again
+MAX_RESUMES = 4  # per chunk
+
+
+def _overlap(before: list[EngineWord], after: list[EngineWord], most: int = 6) -> int:
+    """How many leading words of `after` repeat the last words of `before` (a resume inside a word
+    that was already heard hears it again)."""
+    def norm(w: EngineWord) -> str:
+        return "".join(ch for ch in w.text.lower() if ch.isalnum())
+
+    tail = [norm(w) for w in before[-most:]]
+    head = [norm(w) for w in after[:most]]
+    return next((n for n in range(min(len(tail), len(head)), 0, -1) if tail[-n:] == head[:n]), 0)
+
+
+def _resume_skipped(chunk: AudioChunk, heard: list[EngineWord], engine: Engine, options: TranscribeOptions,
+                    cancel: threading.Event | None) -> list[tuple[EngineWord, float]]:
+    """Decode again from where the engine stopped while the VAD still hears speech after it.
+
+    whisper sometimes ends a 30 s window early (its end-of-text token after the first sentence) and
+    whisper.cpp then moves on to the next window: the rest of the window's speech would be lost
+    (tiny.en dropped a whole 11 s sentence after a cut this way). Returns words with the compact-time
+    shift to add to their times."""
+    out: list[tuple[EngineWord, float]] = []
+    last = max((w.end for w in heard), default=0.0)
+    total = len(chunk.samples) / SAMPLE_RATE
+    for _ in range(MAX_RESUMES):
+        if chunk.timemap.speech_after(last) < RESUME_MIN_SPEECH:
+            break
+        at = chunk.timemap.resume_point(last)
+        tail = chunk.samples[int(at * SAMPLE_RATE):]
+        more = engine.transcribe(tail, options, cancel=cancel).words
+        more = more[_overlap([*heard, *(w for w, _ in out)], more):]
+        if not more:
+            break
+        out += [(w, at) for w in more]
+        last = min(total, at + max(w.end for w in more))
+    return out
 
 
 def hark_version() -> str:
@@ -64,8 +102,11 @@ def transcribe_file(
                     progress(min(0.999, (chunk.start + f * span) / expected))
 
             result = engine.transcribe(chunk.samples, chunk_options, progress=chunk_progress, cancel=cancel)
-            for ew in result.words:
-                start, end = chunk.timemap.span_to_source(ew.start, ew.end)
+            found = [(ew, 0.0) for ew in result.words]
+            if vad is not None:  # only the VAD can tell speech the engine skipped from silence it rightly left
+                found += _resume_skipped(chunk, result.words, engine, chunk_options, cancel)
+            for ew, shift in found:
+                start, end = chunk.timemap.span_to_source(ew.start + shift, ew.end + shift)
                 words.append(Word(id=len(words), text=ew.text, start=start, end=end, probability=ew.probability))
             if language is None and result.words and result.language:
                 # Detect once, then hold it: a language flipping mid-file helps nobody.

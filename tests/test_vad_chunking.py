@@ -108,3 +108,27 @@ def test_chunker_without_vad_skips_digital_silence() -> None:
     silent = np.zeros(SR * 70, dtype=np.float32)
     chunks = list(chunker.feed(silent)) + list(chunker.finish())
     assert chunks == [] and chunker.peak == 0.0
+
+
+def test_where_decoding_resumes_after_the_engine_stopped_early() -> None:
+    from pipeline.chunking import TimeMap
+
+    tm = TimeMap(compact_starts=(0.0, 5.5, 13.4), source_starts=(0.1, 5.5, 13.4), lengths=(5.2, 7.6, 3.2))
+    assert tm.speech_after(0.0) == pytest.approx(16.0)
+    assert tm.speech_after(4.6) == pytest.approx(0.6 + 7.6 + 3.2)  # heard up to 4.6 s of the first region
+    assert tm.speech_after(20.0) == 0.0
+    assert tm.resume_point(4.6) == 5.5  # a new region begins within a second: start on it
+    assert tm.resume_point(7.0) == 7.0  # mid-region: where the engine stopped
+    assert tm.resume_point(16.7) == 16.7
+
+
+def test_a_resumed_decode_does_not_repeat_words_already_heard() -> None:
+    from pipeline.engines.base import EngineWord
+    from pipeline.transcribe import _overlap
+
+    def ws(text: str) -> list[EngineWord]:
+        return [EngineWord(text=t, start=0.0, end=0.1, probability=1.0) for t in text.split()]
+
+    assert _overlap(ws("on the left."), ws("the left. If the reader")) == 2
+    assert _overlap(ws("on the left."), ws("If the reader")) == 0
+    assert _overlap([], ws("If")) == 0

@@ -46,7 +46,8 @@ def test_for_tests_model_loads_runs_and_returns_nothing(jfk: np.ndarray) -> None
 
 def test_multilingual_for_tests_model_is_recognised() -> None:
     engine = WhisperCppEngine(FOR_TESTS_TINY)
-    assert engine.kind == "tiny" and engine.multilingual and engine.timestamps == "dtw"
+    assert engine.kind == "tiny" and engine.multilingual and engine.timestamps == "token"
+    assert WhisperCppEngine(FOR_TESTS_TINY, dtw=True).timestamps == "dtw"
 
 
 def test_not_a_model_is_a_model_error(tmp_path: Path) -> None:
@@ -67,7 +68,7 @@ def test_english_only_model_refuses_other_languages(jfk: np.ndarray) -> None:
 def test_random_weights_full_decode_gives_timed_words(random_engine: WhisperCppEngine, jfk: np.ndarray) -> None:
     seen: list[float] = []
     result = random_engine.transcribe(jfk, OPTS, progress=seen.append)
-    assert random_engine.timestamps == "dtw"
+    assert random_engine.timestamps == "token"
     assert result.words, "a full decode with random weights still emits tokens"
     starts = [w.start for w in result.words]
     assert starts == sorted(starts)
@@ -130,7 +131,7 @@ def test_f32_model_is_refused_before_it_can_crash_the_process(tmp_path: Path) ->
 def test_pipeline_with_vad_and_random_model(random_engine: WhisperCppEngine, tmp_path: Path) -> None:
     t = transcribe_file(JFK_MP3, random_engine, OPTS, vad=SileroVad(SILERO))
     assert t.provenance.engine == "whisper.cpp" and t.provenance.options["vad"] is True
-    assert t.provenance.options["timestamps"] == "dtw"
+    assert t.provenance.options["timestamps"] == "token"
     assert all(0 <= w.start <= w.end <= t.media.duration for w in t.words)
     assert [w.id for w in t.words] == list(range(len(t.words)))
     path = transcript_json.save(t, tmp_path / "t.json")
