@@ -10,6 +10,9 @@ ratio against a baseline measured in the same run:
   timeline - the editor's timeline with 10k words: open, repaint, playhead steps vs an empty repaint
   dictation - end of speech to text ready, p50/p90 over 20+ utterances, audio_ctx on vs off
   diarization - pyannote real-time factor, its defaults vs Hark's tuning; speaker merge on 10k words
+  dictation-trained - dictation with the trained tiny.en (f16, q8_0): p50/p90 and WER, fast path vs full decode
+  asr     - the trained tiny.en: `hark transcribe` vs faster-whisper (wall, WER, peak RSS), the speed levers,
+            word timing vs TextGrids (asr-process, asr-levers, asr-clips, asr-timing: one part each)
 """
 from __future__ import annotations
 
@@ -192,7 +195,9 @@ def bench_memory(threads: int) -> None:
     print(f"  ratio (hark peak - model) / 200 MiB budget: {(peak_mb - bare_mb) / 200:5.3f}  (goal <= 1)")
 
 
-BENCHES = ("engine", "decode", "memory", "render", "timeline", "dictation", "diarization")
+ASR_PARTS = ("asr-process", "asr-levers", "asr-clips", "asr-timing")
+BENCHES = ("engine", "decode", "memory", "render", "timeline", "dictation", "dictation-trained", "diarization",
+           "asr", *ASR_PARTS)
 
 
 def main() -> None:
@@ -201,7 +206,7 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
-    which = args.which or list(BENCHES)
+    which = args.which or [b for b in BENCHES if b not in ASR_PARTS]
     unknown = sorted(set(which) - set(BENCHES))
     if unknown:
         p.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
@@ -227,6 +232,15 @@ def main() -> None:
         from bench.diarization_bench import run as bench_diarization
 
         bench_diarization(args.runs, args.threads)
+    if "dictation-trained" in which:
+        from bench.dictation_bench import run_trained
+
+        run_trained(args.runs, args.threads)
+    asr_parts = [p.removeprefix("asr-") for p in ASR_PARTS if p in which or "asr" in which]
+    if asr_parts:
+        from bench.asr_bench import run as bench_asr
+
+        bench_asr(args.runs, args.threads, asr_parts)
 
 
 if __name__ == "__main__":

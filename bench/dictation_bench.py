@@ -15,6 +15,19 @@ after the speech (the key comes up a moment after the last word). Engines:
 Each utterance is decoded `runs` times per configuration (alternating); its
 median is kept; p50/p90 are over the utterances. Goal with audio_ctx on:
 p50 <= 250 ms, p90 <= 400 ms.
+
+run_trained (`make bench ARGS=dictation-trained`): the trained tiny.en (the built-in model, imported
+as ggml f16 and q8_0, loaded text-only as the app loads it for dictation: token times, flash
+attention on), these decodes of each utterance:
+  fast       - DictationDecoder as the app runs it: audio_ctx sized to the utterance, one greedy pass
+  fast+fallbk - the same with whisper's temperature fallback on
+  fast, >=15s - the fast path with audio_ctx at least 750 (15 s of encoder) for short utterances
+  full ctx   - the same with whisper's full 30 s context (audio_ctx off), one greedy pass
+  file-style - full context with temperature fallback: what a file transcript decodes
+on the same utterances as above plus every whole English clip of <= 15 s with a reference
+(bench.asr_bench.english_clips). WER of each against the whole clips' references (goal: fast <=
+full + 1 point), and, on the cut utterances (no reference of their own), the words each decode
+changes relative to the file-style one (word edit distance / words of the file-style decode).
 """
 from __future__ import annotations
 
@@ -22,7 +35,7 @@ import logging
 import re
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -210,11 +223,127 @@ def run(runs: int, threads: int | None = None) -> None:
     print(f"  sphinx (offline engine, in process):     {line(sph)}")
 
 
+# --- the trained tiny.en -------------------------------------------------------------------------
+MAX_WHOLE_S = 15.0
+WER_MARGIN = 0.01  # goal: WER(fast) <= WER(full) + 1 point
+
+
+@dataclass
+class Referenced(Utterance):
+    reference: str = ""
+
+
+def whole_clips() -> list[Referenced]:
+    """Every English clip with a reference, whole, when it is short enough to be dictated."""
+    from bench.asr_bench import decode, english_clips
+
+    out = []
+    for c in english_clips():
+        samples = decode(c.path)
+        if len(samples) / SR <= MAX_WHOLE_S:
+            out.append(Referenced(c.path.name, 0.0, samples, c.reference))
+    return out
+
+
+def _decoders(engine: object, vad: SileroVad, threads: int) -> dict[str, DictationDecoder]:
+    from bench.asr_bench import Adjusted
+    from pipeline.dictation_decoder import DictationDecoder
+    from pipeline.engines.base import TranscribeOptions
+
+    from pipeline.dictation_decoder import audio_ctx_for
+
+    opts = TranscribeOptions(language="en", threads=threads)
+
+    def floor_750(seconds: float) -> int:
+        return audio_ctx_for(seconds, floor=750)
+
+    return {
+        "fast": DictationDecoder(engine, opts, vad=vad),  # type: ignore[arg-type]
+        # levers on the fast path: whisper's fallback back on (it re-decodes a run-away result), or an
+        # encoder of at least 15 s (750 positions) however short the utterance
+        "fast+fallbk": DictationDecoder(Adjusted(engine, fallback=True), opts, vad=vad),  # type: ignore[arg-type]
+        "fast, >=15s": DictationDecoder(Adjusted(engine, ctx=floor_750), opts, vad=vad),  # type: ignore[arg-type]
+        "full ctx": DictationDecoder(engine, opts, vad=vad, audio_ctx=False),  # type: ignore[arg-type]
+        # DictationDecoder always turns fallback off; the wrapper turns it back on, with the full context
+        "file-style": DictationDecoder(Adjusted(engine, audio_ctx=0, fallback=True), opts, vad=vad),  # type: ignore[arg-type]
+    }
+
+
+def _decode_all(decoders: dict[str, DictationDecoder], utts: list[Utterance], runs: int
+                ) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
+    """Per decoder: each utterance's median latency (ms) and its text; decoders alternate per run."""
+    ms: dict[str, list[float]] = {k: [] for k in decoders}
+    texts: dict[str, list[str]] = {k: [] for k in decoders}
+    for u in utts:
+        per: dict[str, list[float]] = {k: [] for k in decoders}
+        last: dict[str, str] = {}
+        for _ in range(runs):
+            for name, dec in decoders.items():
+                t = time.perf_counter()
+                last[name] = dec.final(u.samples).text
+                per[name].append((time.perf_counter() - t) * 1000.0)
+        for name in decoders:
+            ms[name].append(statistics.median(per[name]))
+            texts[name].append(last[name])
+    return ms, texts
+
+
+def run_trained(runs: int, threads: int | None = None, quants: Sequence[str] = ("f16", "q8_0")) -> None:
+    from audio.vad import SileroVad
+    from bench.__main__ import SILERO
+    from bench.asr_bench import bench_models, score, total, wer_text
+    from pipeline.engines.base import default_threads
+    from pipeline.engines.whispercpp import WhisperCppEngine
+
+    runs = max(1, runs)
+    threads = threads or default_threads()
+    vad = SileroVad(SILERO)
+    cut, whole = cut_utterances(vad), whole_clips()
+    models = bench_models()
+    lengths = [u.seconds for u in whole]
+    print(f"dictation, trained tiny.en: {len(cut)} utterances cut at pauses (as above) + {len(whole)} whole clips "
+          f"with references ({min(lengths):.1f}-{max(lengths):.1f} s, median {statistics.median(lengths):.1f} s), "
+          f"{threads} threads, median of {runs} per utterance")
+    for q in quants:
+        engine = WhisperCppEngine(models[q], dtw=False)  # as the app loads it for dictation: text only
+        decoders = _decoders(engine, vad, threads)
+        for d in decoders.values():
+            d.warm_up()
+        ms_cut, texts_cut = _decode_all(decoders, list(cut), runs)
+        ms_whole, texts_whole = _decode_all(decoders, list(whole), runs)
+        engine.close()
+        print(f"  {q}:  {'decode':<11} {'cut p50':>8} {'p90':>6} {'whole p50':>10} {'p90':>6}   WER on whole clips"
+              f"  words changed vs file-style (cut)")
+        wers = {}
+        for name in decoders:
+            wers[name] = total(score(u.reference, t) for u, t in zip(whole, texts_whole[name]))
+            change = total(score(full, mine) for full, mine in zip(texts_cut["file-style"], texts_cut[name]))
+            print(f"       {name:<11} {percentile(ms_cut[name], 50):6.0f}ms {percentile(ms_cut[name], 90):4.0f}ms "
+                  f"{percentile(ms_whole[name], 50):8.0f}ms {percentile(ms_whole[name], 90):4.0f}ms   "
+                  f"{wer_text(wers[name]):<24} {'' if name == 'file-style' else f'{100 * (change.wer or 0):4.1f} %'}")
+        loops = [u.source if isinstance(u, Referenced) else f"{u.source}@{u.start:.1f}s" for u, a, b in zip([*cut, *whole], [*texts_cut["fast"], *texts_whole["fast"]],
+                                             [*texts_cut["full ctx"], *texts_whole["full ctx"]])
+                 if len(a.split()) >= max(6, 3 * len(b.split()))]
+        if loops:
+            print(f"       the fast path ran away (>= 3x the words of the full-context decode) on {len(loops)}: "
+                  f"{', '.join(loops)}")
+        full = wers["full ctx"].wer or 0.0
+        for name in ("fast", "fast+fallbk", "fast, >=15s"):
+            fast = wers[name].wer or 0.0
+            goal = "met" if fast <= full + WER_MARGIN else "NOT met"
+            print(f"       goal WER({name}) <= WER(full ctx) + 1 point: {goal} ({100 * fast:.1f} vs {100 * full:.1f} %)")
+
+
 if __name__ == "__main__":
     import argparse
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--trained", nargs="*", choices=("f16", "q8_0"), default=None, metavar="QUANT",
+                    help="the trained tiny.en instead (f16, q8_0; default both)")
     a = ap.parse_args()
-    run(a.runs, a.threads)
+    if a.trained is None:
+        run(a.runs, a.threads)
+    else:
+        run_trained(a.runs, a.threads, a.trained or ("f16", "q8_0"))
