@@ -17,6 +17,13 @@ import numpy as np
 from audio.vad import CHUNK as VAD_FRAME
 from audio.vad import VadParams, VadStream, regions_from_probabilities
 
+# Silero's defaults (0.5 to start, 0.35 to end, 0.2 s padding) call falsetto and much whispered speech
+# silence: on the shared clips with the trained tiny.en they cost 16.6 % WER on a 130 s mix against
+# 10.0 % without VAD, and 39.2 % against 35.7 % over 60 short clips. Lower thresholds and more padding
+# keep it (11.6 % and 37.4 %) and still find nothing in 10 min of room tone, white noise or Big Buck
+# Bunny's music (docs/benchmarks.md). Dictation keeps its own endpointing settings.
+FILE_VAD = VadParams(threshold=0.35, neg_threshold=0.2, pad=0.3)
+
 SAMPLE_RATE = 16_000
 SILENT_PEAK = 10 ** (-60 / 20)  # -60 dBFS: quieter than this is treated as no audio
 
@@ -123,7 +130,7 @@ class Chunker:
         *,
         max_seconds: float = 30.0,
         min_seconds: float = 20.0,
-        params: VadParams = VadParams(),
+        params: VadParams = FILE_VAD,
     ) -> None:
         self.vad = vad
         self.params = params
