@@ -498,17 +498,10 @@ def _tg_ref() -> Any:
 
 
 def signed_errors(hyp: list[Word], ref: list[Word]) -> list[tuple[float, float]]:
-    """hyp - ref for start and end, over the same matched words as tests/textgrid_ref.matched_timing_errors."""
-    import difflib
+    """hyp - ref for start and end, over the matched words (pipeline.alignment.timing_eval.pair_words)."""
+    from pipeline.alignment.timing_eval import pair_words
 
-    norm = _tg_ref().normalise
-    a, b = [norm(w) for w, _, _ in hyp], [norm(w) for w, _, _ in ref]
-    out = []
-    for block in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks():
-        if block.size >= 2:
-            out += [(hyp[block.a + k][1] - ref[block.b + k][1], hyp[block.a + k][2] - ref[block.b + k][2])
-                    for k in range(block.size)]
-    return out
+    return [(p.start_error, p.end_error) for p in pair_words(hyp, ref)]
 
 
 def timing_line(label: str, per_file: list[tuple[list[Word], list[Word]]]) -> str:
