@@ -33,12 +33,15 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    e = sub.add_parser("eval", help="score Hark against references (speech recognition WER, diarization)",
+    e = sub.add_parser("eval", help="score Hark against references (speech recognition WER, word timing, diarization)",
                        description="Evaluate Hark's output against reference annotations: 'asr' scores the "
-                                   "transcripts (WER/CER, against bare whisper.cpp too), 'diarization' the "
-                                   "speaker labels (DER).")
+                                   "transcripts (WER/CER, against bare whisper.cpp too), 'timing' the word "
+                                   "times (against TextGrids), 'diarization' the speaker labels (DER).")
     esub = e.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
     _add_asr_parser(esub)
+    from app.cli_eval_timing import add_parser as add_timing_parser
+
+    add_timing_parser(esub)
     d = esub.add_parser(
         "diarization", help="DER and word-level speaker error against an RTTM",
         description="Diarize each AUDIO with the configured pipeline and score it against the reference "
