@@ -56,9 +56,11 @@ def normalize_ranges(ranges: Iterable[Range], duration: float | None = None) -> 
     """Sorted, merged (touching ones too), clipped to [0, duration], without empty pieces."""
     clipped = []
     for s, e in ranges:
-        s = max(0.0, s)
+        # A range within EPS of the media's start or end reaches it: the sliver left would be too short
+        # to keep, and dropping it from both cuts and keep-ranges would lose time.
+        s = 0.0 if s <= EPS else s
         if duration is not None:
-            e = min(e, duration)
+            e = duration if e >= duration - EPS else e
         if e - s > EPS:
             clipped.append((s, e))
     clipped.sort()

@@ -236,3 +236,13 @@ def check_invariants(t: Transcript) -> None:
     eff = copy.copy(t)
     eff.words = words
     validate(eff)
+
+
+def test_a_cut_ending_a_hair_from_the_media_start_or_end_leaves_no_lost_sliver() -> None:
+    """Found by the property test: a cut from 1 µs to the end dropped the 1 µs keep-range before it as too short
+    to keep, yet the cut did not cover it either, so cut + kept time fell short of the media's length."""
+    t = make([("so", 0.0, 0.5)], duration=1.0)
+    for start, end in [(1e-6, 1.0), (0.0, 1.0 - 1e-6), (5e-7, 1.0 - 5e-7)]:
+        new = ed.cut_time(t, start, end)
+        assert ed.cut_ranges(new) == [(0.0, 1.0)] and ed.keep_ranges(new) == []
+        check_invariants(new)
