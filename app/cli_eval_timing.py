@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 
 from audio.probe import check_path
+from pipeline.alignment.timing_eval import Boundaries, TimedWord, TimingScore, score_timing
 
 METHODS = ("token", "dtw")
 _EPILOG = """\
@@ -94,8 +95,6 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
     if not args.json:
         print(f"model {engines[methods[0]].model_name}, VAD {'off' if vad is None else 'on'}, {args.threads} threads")
         print(_header(_width(inputs)))
-    from pipeline.alignment.timing_eval import TimedWord, score_timing
-
     per_method: dict[str, list[tuple[list[TimedWord], list[TimedWord]]]] = {m: [] for m in methods}
     cancel = threading.Event()
     try:
@@ -114,10 +113,8 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _total(files: list[tuple[list[tuple[str, float, float]], list[tuple[str, float, float]]]]):  # type: ignore[no-untyped-def]
+def _total(files: list[tuple[list[TimedWord], list[TimedWord]]]) -> TimingScore:
     """All files' pairs and boundary counts together."""
-    from pipeline.alignment.timing_eval import Boundaries, TimingScore, score_timing
-
     scores = [score_timing(h, r) for h, r in files]
     b = Boundaries(sum(s.boundaries.hits for s in scores), sum(s.boundaries.hypothesis for s in scores),
                    sum(s.boundaries.reference for s in scores))
@@ -141,7 +138,7 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.0f}%"
 
 
-def _print(name: str, method: str, s, w: int, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _print(name: str, method: str, s: TimingScore, w: int, as_json: bool) -> None:
     if as_json:
         print(json.dumps({
             "file": name, "total": name == "total", "method": method, "matched": s.matched,
