@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--word-timing", choices=("token", "dtw"), default="token",
                    help="whisper's word times: token timestamps (default; unbiased with VAD) or DTW over the "
                         "alignment heads (lags ~0.35 s with tiny.en, and turns flash attention off)")
+    t.add_argument("--no-align", action="store_true",
+                   help="skip forced alignment: word times stay the recogniser's, marked rough (faster; "
+                        "cuts and highlighting are less exact). English is aligned with PocketSphinx")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     add_diarize_arguments(t)
     t.set_defaults(func=cmd_transcribe, parser=t)
@@ -194,6 +197,7 @@ def _output_paths(inputs: list[Path], out: Path | None, formats: list[str], over
 
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
+    from pipeline.alignment.aligner import aligner_for
     from pipeline.transcribe import transcribe_file
 
     check_diarize_arguments(args.parser, args)
@@ -228,6 +232,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             log.warning("%s", notice)
     options = TranscribeOptions(language=language, translate=args.translate, initial_prompt=args.prompt,
                                 threads=args.threads)
+    aligner = None if args.no_align or args.translate else aligner_for(language or "en")
     rules = CaptionRules(max_line_chars=args.max_line_chars, max_lines=args.max_lines)
     stems = _output_paths(inputs, args.out, args.format, args.overwrite)
     cancel = threading.Event()
@@ -242,7 +247,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
                 bar.refresh()
 
             return transcribe_file(src, loaded.engine, options, vad=vad, rules=rules, progress=tick, cancel=ev,
-                                   model_sha256=loaded.model_sha256)
+                                   model_sha256=loaded.model_sha256, aligner=aligner)
 
         try:
             transcript = run_cancellable(job, cancel)

@@ -1,7 +1,7 @@
 """`hark eval timing`: how close Hark's word times come to reference word timings (Praat TextGrids).
 
-Each AUDIO is transcribed once per timing method (whisper's token timestamps, Hark's default, and
-DTW over the alignment heads) with the same model, and the words are scored against the TextGrid's
+Each AUDIO is transcribed once per timing method (forced alignment of the recognised words, Hark's
+default; whisper's own token timestamps; DTW over the alignment heads) with the same model, and the words are scored against the TextGrid's
 word tier by pipeline.alignment.timing_eval: words paired by text, start/end errors, the share
 within 50/100/200 ms at both ends, boundary F1 at a 100 ms collar.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from audio.probe import check_path
 from pipeline.alignment.timing_eval import Boundaries, TimedWord, TimingScore, score_timing
 
-METHODS = ("token", "dtw")
+METHODS = ("aligned", "token", "dtw")
 _EPILOG = """\
 Words are paired by their text (case and punctuation ignored), and only runs of two or more
 consecutive matching words count, so a misrecognised word is left out rather than paired with
@@ -65,6 +65,7 @@ def textgrid_for(audio: Path, given: Path | None) -> Path:
 
 def cmd_eval_timing(args: argparse.Namespace) -> int:
     from app.cli import EXIT_OK, run_cancellable
+    from pipeline.alignment.aligner import aligner_for
     from pipeline.alignment.textgrid_words import read_textgrid_words
     from pipeline.engine_setup import load_engine, load_vad
     from pipeline.engines.base import TranscribeOptions
@@ -92,6 +93,9 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
     options = TranscribeOptions(language=args.language, threads=args.threads)
     engines = {m: WhisperCppEngine(first.model_path, model_name=first.model_name, dtw=m == "dtw") for m in methods}
     first.close()
+    aligner = aligner_for(args.language) if "aligned" in methods else None
+    if "aligned" in methods and aligner is None:
+        raise ModelError(f"no forced aligner for language {args.language!r}; leave out --method aligned")
     if not args.json:
         print(f"model {engines[methods[0]].model_name}, VAD {'off' if vad is None else 'on'}, {args.threads} threads")
         print(_header(_width(inputs)))
@@ -100,8 +104,9 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
     try:
         for src in inputs:
             for m in methods:
-                transcript = run_cancellable(lambda ev, m=m: transcribe_file(src, engines[m], options, vad=vad,
-                                                                            cancel=ev), cancel)
+                transcript = run_cancellable(
+                    lambda ev, m=m: transcribe_file(src, engines[m], options, vad=vad, cancel=ev,
+                                                    aligner=aligner if m == "aligned" else None), cancel)
                 hyp = [(w.text, w.start, w.end) for w in transcript.words]
                 per_method[m].append((hyp, refs[src]))
                 _print(src.name, m, score_timing(hyp, refs[src]), _width(inputs), args.json)

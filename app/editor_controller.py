@@ -102,6 +102,8 @@ class EditorController(QObject):
         self.window = EditorWindow(project.transcript, project.title, media)
         self.saver = ProjectSaver()
         self._peaks: BackgroundTask | None = None
+        self._media = media
+        self._realigns: list[BackgroundTask] = []
         self.export_dialog: ExportDialog | None = None
         self._pump = QTimer(self, interval=POLL_MS)
         self._pump.timeout.connect(self._report_saves)
@@ -122,9 +124,45 @@ class EditorController(QObject):
 
     # --- saving ------------------------------------------------------------------------------
     def _edited(self, t: Transcript, _select: list[int]) -> None:
+        before = self.project.transcript
         self.project.transcript = t
         self.save()
         self.project_changed.emit(self.project)
+        self._realign(before, t)
+
+    # --- re-alignment after a correction -----------------------------------------------------
+    def _realign(self, before: Transcript, t: Transcript) -> None:
+        """Corrected text, so its times follow: align the changed captions again in the background and
+        fold the new times into the same undo step."""
+        from pipeline.alignment.aligner import aligner_for
+        from pipeline.alignment.realign import changed_captions, realign
+
+        if self._media is None or self._closed:
+            return
+        captions = changed_captions(before, t)
+        aligner = aligner_for(t.language) if captions else None
+        if aligner is None:
+            return
+        media = self._media
+
+        def work(progress, cancel):  # type: ignore[no-untyped-def]
+            return realign(media, t, captions, aligner, cancel=cancel)
+
+        task = BackgroundTask(work, self, "hark-realign")
+        task.finished.connect(lambda times: self._realigned(t, times))
+        task.failed.connect(lambda msg: log.warning("re-alignment failed: %s", msg))
+        self._realigns.append(task)
+        task.start()
+
+    def _realigned(self, t: Transcript, times: dict[int, tuple[float, float]]) -> None:
+        from pipeline.editing import apply_alignment
+
+        self._realigns = [x for x in self._realigns if x.running()]
+        if times and not self._closed:
+            self.window.session.amend(t, apply_alignment(t, times))
+
+    def realign_tasks(self) -> list[BackgroundTask]:
+        return list(self._realigns)
 
     def save(self) -> None:
         if self.project.path is not None:
@@ -195,6 +233,8 @@ class EditorController(QObject):
             self.export_dialog.task.wait(10)
         if self._peaks is not None:
             self._peaks.cancel()
+        for task in self._realigns:
+            task.cancel()
         self.save()
         if not self.saver.close():
             log.warning("the project was still being saved when the editor closed")

@@ -44,7 +44,8 @@ def effective_words(t: Transcript) -> list[Word]:
         text = texts.get(w.id, w.text)
         start, end = times.get(w.id, (w.start, w.end))
         if text != w.text or start != w.start or end != w.end:
-            w = dataclasses.replace(w, text=text, start=start, end=end)
+            # times set by hand or by re-alignment are no longer the recogniser's guess
+            w = dataclasses.replace(w, text=text, start=start, end=end, rough=w.rough and w.id not in times)
         out.append(w)
     if t.edits.inserted or t.edits.retimed:
         order = {w.id: i for i, w in enumerate(out)}

@@ -35,7 +35,7 @@ from pipeline.transcript import Correction, Edits, Retime, Transcript, Word
 __all__ = [
     "EditError", "word_texts", "effective_words", "cut_word_ids", "cut_ranges", "keep_ranges", "is_cut_at",
     "correct_word", "cut_words", "restore_words", "cut_time", "restore_time", "retime_word", "insert_word",
-    "find_words", "replace_words", "split_caption", "merge_captions", "retime_caption",
+    "find_words", "replace_words", "split_caption", "merge_captions", "retime_caption", "apply_alignment",
 ]
 
 MIN_WORD = 0.02  # s: the shortest a retimed word may be
@@ -183,6 +183,35 @@ def retime_word(t: Transcript, word_id: int, start: float, end: float) -> Transc
     return dataclasses.replace(out, captions=captions)
 
 
+def apply_alignment(t: Transcript, times: dict[int, tuple[float, float]]) -> Transcript:
+    """Words get the times re-alignment found (recorded as aligned retimes; a hand retime stays), and
+    captions holding them span their words again."""
+    manual = {r.word_id for r in t.edits.retimed if not r.aligned}
+    times = {wid: se for wid, se in times.items() if wid not in manual and se[1] > se[0]}
+    if not times:
+        return t
+    source = {w.id: w for w in t.words}
+    retimed = [r for r in t.edits.retimed if r.word_id not in times]
+    retimed += [Retime(wid, s, e, aligned=True) for wid, (s, e) in times.items()
+                if wid in source and (s, e) != (source[wid].start, source[wid].end)]
+    inserted = [dataclasses.replace(w, start=times[w.id][0], end=times[w.id][1], rough=False) if w.id in times else w
+                for w in t.edits.inserted]
+    out = _with_edits(t, retimed=retimed, inserted=inserted)
+    words = {w.id: w for w in effective_words(out)}
+    captions = list(out.captions)
+    for i, c in enumerate(captions):
+        if not times.keys() & set(c.word_ids):
+            continue
+        mine = [words[wid] for wid in c.word_ids if wid in words]
+        start, end = min(w.start for w in mine), max(w.end for w in mine)
+        if i > 0:
+            start = max(start, captions[i - 1].end)
+        if i + 1 < len(captions):
+            end = min(end, captions[i + 1].start)
+        captions[i] = dataclasses.replace(c, start=start, end=max(end, start))
+    return dataclasses.replace(out, captions=captions)
+
+
 def insert_word(t: Transcript, after_word_id: int | None, text: str,
                 rules: CaptionRules = CaptionRules()) -> tuple[Transcript, int]:
     """Add a word the engine missed after `after_word_id` (None: before the first word).
@@ -209,7 +238,7 @@ def insert_word(t: Transcript, after_word_id: int | None, text: str,
     start, end = (lo, min(hi, lo + want)) if prev else (max(lo, hi - want), hi)
     new_id = max((w.id for w in words), default=-1) + 1
     speaker = (prev or nxt).speaker if (prev or nxt) else None
-    word = Word(id=new_id, text=text, start=start, end=end, probability=None, speaker=speaker)
+    word = Word(id=new_id, text=text, start=start, end=end, probability=None, speaker=speaker, rough=True)
     out = _with_edits(t, inserted=[*t.edits.inserted, word])
     captions = list(out.captions)
     anchor = prev or nxt
@@ -217,7 +246,11 @@ def insert_word(t: Transcript, after_word_id: int | None, text: str,
         if anchor is not None and anchor.id in c.word_ids:
             pos = c.word_ids.index(anchor.id) + (1 if prev else 0)
             ids = [*c.word_ids[:pos], new_id, *c.word_ids[pos:]]
-            captions[i] = dataclasses.replace(c, word_ids=ids, start=min(c.start, start), end=max(c.end, end))
+            # grown to hold the word, but never over a neighbouring caption (one may have been moved by hand)
+            lo = captions[i - 1].end if i > 0 else 0.0
+            hi = captions[i + 1].start if i + 1 < len(captions) else max(c.end, end)
+            new_start = max(lo, min(c.start, start))
+            captions[i] = dataclasses.replace(c, word_ids=ids, start=new_start, end=max(new_start, min(hi, max(c.end, end))))
             break
     out = dataclasses.replace(out, captions=captions)
     return dataclasses.replace(out, captions=rewrap(out, {new_id}, rules)), new_id

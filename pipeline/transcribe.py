@@ -15,6 +15,9 @@ from pathlib import Path
 from audio.decode import AudioStream
 from audio.errors import SilentMediaError
 from audio.vad import SileroVad
+from pipeline.alignment.aligner import Aligner, WordSpan
+from pipeline.alignment.apply import align_engine_words
+from pipeline.alignment.file_align import align_file
 from pipeline.captions import CaptionRules, build_captions
 from pipeline.chunking import SILENT_PEAK, AudioChunk, Chunker
 from pipeline.engines.base import Engine, EngineWord, TranscribeOptions
@@ -81,13 +84,17 @@ def transcribe_file(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     model_sha256: str | None = None,
+    aligner: Aligner | None = None,
 ) -> Transcript:
+    """aligner: forced alignment of each chunk's words (pipeline.alignment); without one, or for a
+    language it lacks, word times are the engine's, trimmed to the audio and marked rough."""
     src = Path(path).expanduser().resolve()
     stream = AudioStream(src, cancel=cancel)
     expected = stream.info.duration or 0.0
     chunker = Chunker(vad.stream() if vad is not None else None)
     words: list[Word] = []
     language = options.language
+    share = 0.9 if aligner is not None else 1.0  # of the progress bar for recognition; the rest aligns
     chunk_options = options
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hash") as pool:
@@ -99,15 +106,19 @@ def transcribe_file(
 
             def chunk_progress(f: float) -> None:
                 if progress is not None and expected > 0:
-                    progress(min(0.999, (chunk.start + f * span) / expected))
+                    progress(min(0.999, share * (chunk.start + f * span) / expected))
 
             result = engine.transcribe(chunk.samples, chunk_options, progress=chunk_progress, cancel=cancel)
             found = [(ew, 0.0) for ew in result.words]
             if vad is not None:  # only the VAD can tell speech the engine skipped from silence it rightly left
                 found += _resume_skipped(chunk, result.words, engine, chunk_options, cancel)
-            for ew, shift in found:
-                start, end = chunk.timemap.span_to_source(ew.start + shift, ew.end + shift)
-                words.append(Word(id=len(words), text=ew.text, start=start, end=end, probability=ew.probability))
+            # the recogniser's times trimmed to the energy; forced alignment comes after, in source time
+            spans = [WordSpan(ew.text, ew.start + shift, ew.end + shift) for ew, shift in found]
+            timed = align_engine_words(chunk.samples, spans, None, cancel=cancel)
+            for (ew, _), t in zip(found, timed):
+                start, end = chunk.timemap.span_to_source(t.start, t.end)
+                words.append(Word(id=len(words), text=ew.text, start=start, end=end, probability=ew.probability,
+                                  rough=t.rough))
             if language is None and result.words and result.language:
                 # Detect once, then hold it: a language flipping mid-file helps nobody.
                 language = result.language
@@ -131,12 +142,20 @@ def transcribe_file(
         sha = digest.result()
 
     duration = stream.samples_read / SAMPLE_RATE
+    aligned = aligner is not None and aligner.supports(language) and bool(words)
+    if aligned:
+        assert aligner is not None
+        timed = align_file(src, [WordSpan(w.text, w.start, w.end) for w in words], aligner, cancel=cancel,
+                           progress=None if progress is None else lambda f: progress(min(0.999, share + (1 - share) * f)))
+        for w, t in zip(words, timed):
+            w.start, w.end, w.rough = t.start, t.end, t.rough
     make_monotonic(words, duration)  # type: ignore[arg-type]
     warnings = list(stream.warnings)
     if not words:
         warnings.append("no speech was recognised")
     record = dict(engine.options_record(options))
     record["vad"] = vad is not None
+    record["alignment"] = aligner.name if aligned and aligner is not None else "none"
     transcript = Transcript(
         media=MediaRef(path=str(src), duration=duration, sha256=sha, size=src.stat().st_size),
         language=language,

@@ -20,6 +20,7 @@ class Word:
     end: float
     probability: float | None = None  # 0..1, None when the engine gives none
     speaker: str | None = None
+    rough: bool = False  # times from the recogniser only: forced alignment could not place this word
 
 
 @dataclass
@@ -70,6 +71,7 @@ class Retime:
     word_id: int  # the word now spans start..end (source seconds) instead of its engine times
     start: float
     end: float
+    aligned: bool = False  # set by re-alignment after a correction, not by hand (hand retimes are never overridden)
 
 
 @dataclass

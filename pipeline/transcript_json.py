@@ -56,21 +56,32 @@ def to_dict(t: Transcript) -> dict[str, Any]:
             "corrections": [{"word": c.word_id, "text": c.text} for c in t.edits.corrections],
             "cuts": [{"start": c.start, "end": c.end} for c in t.edits.cuts],
             "inserted": [_word_dict(w) for w in t.edits.inserted],
-            "retimed": [{"word": r.word_id, "start": r.start, "end": r.end} for r in t.edits.retimed],
+            "retimed": [{"word": r.word_id, "start": r.start, "end": r.end, **({"aligned": True} if r.aligned else {})}
+                        for r in t.edits.retimed],
         },
         "warnings": t.warnings,
     }
 
 
 def _word_dict(w: Word) -> dict[str, Any]:
-    return {"id": w.id, "text": w.text, "start": w.start, "end": w.end, "p": w.probability, "speaker": w.speaker}
+    d = {"id": w.id, "text": w.text, "start": w.start, "end": w.end, "p": w.probability, "speaker": w.speaker}
+    if w.rough:  # only when set: older readers and files without it stay as they were
+        d["rough"] = True
+    return d
 
 
 def _word(w: dict[str, Any], where: str) -> Word:
     p = None if w.get("p") is None else _num(w["p"], f"{where}.p")
     return Word(id=int(_num(w["id"], f"{where}.id")), text=_str(w["text"], f"{where}.text"),
                 start=_num(w["start"], f"{where}.start"), end=_num(w["end"], f"{where}.end"),
-                probability=p, speaker=_str(w.get("speaker"), f"{where}.speaker", optional=True))
+                probability=p, speaker=_str(w.get("speaker"), f"{where}.speaker", optional=True),
+                rough=_flag(w.get("rough", False), f"{where}.rough"))
+
+
+def _flag(v: Any, where: str) -> bool:
+    if not isinstance(v, bool):
+        raise TranscriptFormatError(f"{where} must be true or false, not {v!r}")
+    return v
 
 
 def dumps(t: Transcript, *, indent: int | None = 1) -> str:
@@ -149,7 +160,8 @@ def from_dict(d: dict[str, Any]) -> Transcript:
                 inserted=[_word(_obj(x, "inserted[]"), "edits.inserted[]")
                           for x in _list(e.get("inserted", []), "edits.inserted")],
                 retimed=[Retime(word_id=int(_num(r["word"], "retimed[].word")), start=_num(r["start"], "retimed[].start"),
-                                end=_num(r["end"], "retimed[].end"))
+                                end=_num(r["end"], "retimed[].end"),
+                                aligned=_flag(r.get("aligned", False), "retimed[].aligned"))
                          for r in (_obj(x, "retimed[]") for x in _list(e.get("retimed", []), "edits.retimed"))],
             ),
             created=_str(d.get("created", ""), "created"),

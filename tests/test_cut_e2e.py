@@ -178,3 +178,35 @@ def test_delete_a_sentence_render_and_hear_it_gone_with_the_trained_model(tmp_pa
     assert again == kept, (again, kept)  # every word around the cut, nothing invented at the join
     srt = out.with_suffix(".srt").read_text().lower()
     assert "americans" not in srt and "the left" in srt and "if the reader" in srt
+
+
+def test_cut_one_word_from_real_speech_with_aligned_times_leaves_no_fragment(tmp_path, three_sentences, trained_tiny_en,
+                                                                             monkeypatch, capsys):
+    """Forced alignment's word times are what a cut trusts: delete "vanished" from LibriSpeech's "... the wizard
+    who had vanished behind the curtain ...", `hark cut`, transcribe the result: no fragment of it is heard and
+    every word around it is. (tiny.en mishears some joins whatever the times: cutting "confused" from "a
+    confused complaint" was heard back as "to complain to", so the test cuts a word whose join it hears.)"""
+    from audio.vad import SileroVad
+    from pipeline.alignment.aligner import aligner_for
+    from pipeline.engines.whispercpp import WhisperCppEngine
+
+    monkeypatch.setenv("HARK_VAD_MODEL", str(SILERO))
+    engine = WhisperCppEngine(trained_tiny_en)
+    try:
+        opts = TranscribeOptions(language="en", threads=2)
+        t = transcribe_file(three_sentences, engine, opts, vad=SileroVad(SILERO), aligner=aligner_for("en"))
+        said = plain_words(w.text for w in t.words)
+        k = said.index("vanished")
+        assert said[k - 2:k + 4] == ["who", "had", "vanished", "behind", "the", "curtain"], said
+        assert not t.words[k].rough and not t.words[k - 1].rough and not t.words[k + 1].rough
+        path = projects.save(projects.Project(transcript=ed.cut_words(t, [t.words[k].id])), tmp_path / "one.hark")
+        out = tmp_path / "out" / "trimmed.mp4"
+        out.parent.mkdir()
+        assert main(["cut", str(path), "--out", str(out), "--captions", "srt", "-q"]) == 0, capsys.readouterr().err
+        again = plain_words(w.text for w in transcribe_file(out, engine, opts, vad=SileroVad(SILERO)).words)
+    finally:
+        engine.close()
+    assert not any(w.startswith("van") for w in again), again
+    j = again.index("who")
+    assert again[j:j + 5] == ["who", "had", "behind", "the", "curtain"], again
+    assert again[:j] == said[:k - 2] and again[j + 2:] == said[k + 1:], (again, said)  # nothing else changed

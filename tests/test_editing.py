@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pipeline import editing as ed
 from pipeline import transcript_json
 from pipeline.captions import build_captions
-from pipeline.transcript import MediaRef, Provenance, Transcript, Word, validate
+from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word, validate
 
 
 def make(words: list[tuple[str, float, float]], duration: float | None = None, speakers: list[str | None] | None = None) -> Transcript:
@@ -246,3 +246,14 @@ def test_a_cut_ending_a_hair_from_the_media_start_or_end_leaves_no_lost_sliver()
         new = ed.cut_time(t, start, end)
         assert ed.cut_ranges(new) == [(0.0, 1.0)] and ed.keep_ranges(new) == []
         check_invariants(new)
+
+
+def test_an_inserted_word_never_pushes_its_caption_over_the_next_one() -> None:
+    """Found by the edit-sequence property test: a caption moved earlier by hand, then a word inserted at the
+    end of the caption before it, made the two captions overlap."""
+    words = [Word(0, "a", 0.0, 0.5), Word(1, "b", 1.0, 1.5)]
+    t = Transcript(media=MediaRef("x.wav", 2.0, ""), language="en", provenance=Provenance("e", "1", "m"), words=words,
+                   captions=[Caption(0.0, 0.5, [0], ["a"]), Caption(1.0, 1.5, [1], ["b"])])
+    t = ed.retime_caption(t, 1, 0.5, 1.5)
+    t, _ = ed.insert_word(t, 0, "um")
+    assert all(a.end <= b.start for a, b in zip(t.captions, t.captions[1:])), t.captions

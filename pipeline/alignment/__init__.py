@@ -1,5 +1,9 @@
-"""Word timing: how good a transcript's word times are, and (to come, issue 13) forced alignment.
+"""Word timing: forced alignment of recognised words, and how good a transcript's word times are.
 
-Pure functions over (text, start, end) words, no audio or Qt: `timing_eval` scores word times
-against reference timings such as human TextGrids. Imports only the standard library and numpy.
+`aligner` is what callers see (an `Aligner` protocol and `aligner_for(language)`); `sphinx_aligner`
+is the PocketSphinx implementation, `pronounce` turns written words into dictionary words,
+`apply` fits rough words between aligned ones, `file_align` aligns a whole file in source time
+with flat memory, `realign` re-aligns captions after a correction. `timing_eval` and
+`textgrid_words` score word times against references (human TextGrids, synthesised speech).
+Imports audio/ and pipeline's own modules only; no Qt.
 """

@@ -1,0 +1,51 @@
+"""What a forced aligner is to its callers: words with rough times in, exact times (or None) out.
+
+Callers (the file pipeline, the editor's re-alignment after a correction, `hark eval timing`)
+see only `Aligner` and `align_words`; PocketSphinx is one implementation, and a CTC model for
+other languages would be another, plugged in through `aligner_for`.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class WordSpan:
+    text: str  # as written in the transcript
+    start: float  # rough times, seconds into the samples given
+    end: float
+
+
+@dataclass(frozen=True)
+class AlignedTime:
+    start: float
+    end: float
+
+
+class Aligner(Protocol):
+    name: str
+    version: str
+
+    def supports(self, language: str | None) -> bool: ...
+
+    def align(self, samples: np.ndarray, words: Sequence[WordSpan], *,
+              cancel: threading.Event | None = None) -> list[AlignedTime | None]:
+        """One result per word, in order: its times, or None where the audio could not be matched
+        to the text (the caller keeps rough times for those). Times never go backwards."""
+        ...
+
+
+def aligner_for(language: str | None) -> Aligner | None:
+    """The best aligner installed for `language`, or None (then whisper's own times stand, marked rough)."""
+    from pipeline.alignment.sphinx_aligner import SphinxAligner
+
+    if SphinxAligner.available() and SphinxAligner.supports_language(language):
+        return SphinxAligner()
+    return None
