@@ -29,6 +29,7 @@ from app.job_speakers import SpeakerStep
 from app.settings import AppSettings, to_caption_rules, to_options
 from audio.errors import Cancelled, HarkError, MediaError
 from audio.probe import probe
+from pipeline.alignment.aligner import Aligner, aligner_for
 from pipeline.engine_setup import LoadedEngine, load_engine, load_vad
 from pipeline.errors import ModelError
 from pipeline.export import export, free_stem
@@ -79,6 +80,7 @@ class JobRunner(QObject):
         self._engine: LoadedEngine | None = None
         self._vad: object | None = None
         self._vad_loaded = False
+        self._aligner: Aligner | None = None
         self._speakers = SpeakerStep(store)
         self._probe_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hark-probe")
         self._events: queue.SimpleQueue[tuple[str, tuple[object, ...]]] = queue.SimpleQueue()
@@ -178,6 +180,14 @@ class JobRunner(QObject):
                 self._post("notice", for_gui(note))
         return self._vad
 
+    def _aligner_for(self, s: AppSettings) -> Aligner | None:
+        """Built on the worker thread, once (PocketSphinx's model takes ~0.4 s to load)."""
+        if not s.align_words or s.translate:
+            return None
+        if self._aligner is None:
+            self._aligner = aligner_for(s.language or "en")
+        return self._aligner if self._aligner is not None and self._aligner.supports(s.language or "en") else None
+
     def _work(self, job_id: str, path: str, s: AppSettings, cancel: threading.Event) -> None:
         from pipeline.transcribe import transcribe_file
 
@@ -198,7 +208,8 @@ class JobRunner(QObject):
             vad = self._vad_for(s)
             transcript = transcribe_file(path, loaded.engine, to_options(s), vad=vad,  # type: ignore[arg-type]
                                          rules=to_caption_rules(s), progress=lambda f: tick(f * share),
-                                         cancel=cancel, model_sha256=loaded.model_sha256)
+                                         cancel=cancel, model_sha256=loaded.model_sha256,
+                                         aligner=self._aligner_for(s))
             if cancel.is_set():
                 raise Cancelled()
             warnings = list(transcript.warnings)
@@ -255,6 +266,6 @@ def for_gui(message: str) -> str:
 
 def _settings_record(s: AppSettings) -> dict[str, object]:
     keep = ("engine", "model", "language", "translate", "threads", "max_line_chars", "max_lines", "use_vad",
-            "diarize", "num_speakers")
+            "align_words", "diarize", "num_speakers")
     return {k: getattr(s, k) for k in keep}
 

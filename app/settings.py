@@ -61,6 +61,7 @@ class AppSettings:
     max_lines: int = 2
     highlight_words: bool = False  # WebVTT word timing
     use_vad: bool = True  # skip silence before transcribing
+    align_words: bool = True  # forced alignment of word times (English); off: the recogniser's times, marked rough
     projects_folder: str = field(default_factory=default_projects_folder)
     # speakers
     diarize: bool = False  # identify speakers after transcribing (needs the diarize extra and a pipeline)
@@ -202,6 +203,7 @@ _READERS: dict[str, Any] = {
     "max_lines": lambda v: _int(v, *MAX_LINES_RANGE),
     "highlight_words": _bool,
     "use_vad": _bool,
+    "align_words": _bool,
     "projects_folder": _projects_folder,
     "diarize": _bool,
     "diarization_model": _text,

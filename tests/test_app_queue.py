@@ -93,6 +93,9 @@ def test_dropped_folder_is_transcribed_and_a_bad_file_fails_alone(make_controlle
         assert all(Path(o).is_file() for o in job.outputs)
         p = projects.load(job.project)  # type: ignore[arg-type]
         assert p.transcript.words and p.settings["engine"] == "sphinx"
+        # desktop jobs force-align word times by default, as the CLI does
+        assert p.transcript.provenance.options["alignment"] == "pocketsphinx" and p.settings["align_words"] is True
+        assert not all(w.rough for w in p.transcript.words), [(w.text, w.rough) for w in p.transcript.words]
     # The row shows the reason in words; the first finished transcript is on screen.
     row = c.queue.index(broken.id)
     status = c.model.data(c.model.index(row, 2))

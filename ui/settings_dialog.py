@@ -53,6 +53,7 @@ class EditableSettings(Protocol):
     max_lines: int
     highlight_words: bool
     use_vad: bool
+    align_words: bool
 
 
 ENGINE_LABELS = {
@@ -133,6 +134,10 @@ class SettingsDialog(QDialog):
         self.vad_check = QCheckBox("Skip &silence (voice activity detection)")
         self.vad_check.setToolTip("Leave out silent stretches before transcribing, which is faster and avoids invented text.")
 
+        self.align_check = QCheckBox("Ali&gn word timings to the audio (English)")
+        self.align_check.setToolTip("Forced alignment after recognition: exact word times for cuts and highlighting. "
+                                    "Off is faster; word times are then the recogniser's, marked rough.")
+
         transcription = QGroupBox("Transcription")
         form = QFormLayout(transcription)
         form.addRow("&Engine:", self.engine_combo)
@@ -141,6 +146,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.translate_check)
         form.addRow("CPU t&hreads:", self.threads_spin)
         form.addRow("", self.vad_check)
+        form.addRow("", self.align_check)
 
         # --- output -------------------------------------------------------------
         self.format_checks: dict[str, QCheckBox] = {}
@@ -284,6 +290,7 @@ class SettingsDialog(QDialog):
         self.translate_check.setChecked(s.translate)
         self.threads_spin.setValue(s.threads)
         self.vad_check.setChecked(s.use_vad)
+        self.align_check.setChecked(s.align_words)
         for fmt, box in self.format_checks.items():
             box.setChecked(fmt in s.formats)
         self.folder_edit.setText(s.output_folder or "")
@@ -311,6 +318,7 @@ class SettingsDialog(QDialog):
             "max_lines": self.max_lines_spin.value(),
             "highlight_words": self.highlight_check.isChecked(),
             "use_vad": self.vad_check.isChecked(),
+            "align_words": self.align_check.isChecked(),
         }
         if all(hasattr(self._original, f) for f in DICTATION_FIELDS):
             changes.update(self.dictation_box.changes())
@@ -399,7 +407,7 @@ class SettingsDialog(QDialog):
     def _set_tab_order(self) -> None:
         chain: list[QWidget] = [
             self.engine_combo, self.model_combo, self.language_combo, self.translate_check, self.threads_spin,
-            self.vad_check, *self.format_checks.values(), self.next_to_input_radio, self.folder_radio,
+            self.vad_check, self.align_check, *self.format_checks.values(), self.next_to_input_radio, self.folder_radio,
             self.folder_edit, self.browse_button, self.line_chars_spin, self.max_lines_spin, self.highlight_check,
             self.speaker_box.enabled_check, self.speaker_box.folder_edit, self.speaker_box.browse_button,
             self.speaker_box.speakers_spin,
