@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.job_runner import describe_os_error
 from audio.errors import HarkError
 from pipeline import project as projects
+from pipeline.alignment.aligner import Aligner
 from pipeline.project import Project
 from pipeline.transcript import Transcript
 from ui.editor_window import EditorWindow
@@ -104,6 +105,8 @@ class EditorController(QObject):
         self._peaks: BackgroundTask | None = None
         self._media = media
         self._realigns: list[BackgroundTask] = []
+        self._loaded_aligner: Aligner | None = None
+        self._aligner_lock = threading.Lock()
         self.export_dialog: ExportDialog | None = None
         self._pump = QTimer(self, interval=POLL_MS)
         self._pump.timeout.connect(self._report_saves)
@@ -134,19 +137,18 @@ class EditorController(QObject):
     def _realign(self, before: Transcript, t: Transcript) -> None:
         """Corrected text, so its times follow: align the changed captions again in the background and
         fold the new times into the same undo step."""
-        from pipeline.alignment.aligner import aligner_for
+        from pipeline.alignment.aligner import can_align
         from pipeline.alignment.realign import changed_captions, realign
 
-        if self._media is None or self._closed:
+        if self._media is None or self._closed or not can_align(t.language):
             return
         captions = changed_captions(before, t)
-        aligner = aligner_for(t.language) if captions else None
-        if aligner is None:
+        if not captions:
             return
         media = self._media
 
         def work(progress, cancel):  # type: ignore[no-untyped-def]
-            return realign(media, t, captions, aligner, cancel=cancel)
+            return realign(media, t, captions, self._aligner(t.language), cancel=cancel)
 
         task = BackgroundTask(work, self, "hark-realign")
         task.finished.connect(lambda times: self._realigned(t, times))
@@ -160,6 +162,16 @@ class EditorController(QObject):
         self._realigns = [x for x in self._realigns if x.running()]
         if times and not self._closed:
             self.window.session.amend(t, apply_alignment(t, times))
+
+    def _aligner(self, language: str | None) -> Aligner:
+        """One aligner for this editor, loaded by the first re-alignment's worker thread."""
+        from pipeline.alignment.aligner import aligner_for
+
+        with self._aligner_lock:
+            if self._loaded_aligner is None:
+                self._loaded_aligner = aligner_for(language)
+            assert self._loaded_aligner is not None
+            return self._loaded_aligner
 
     def realign_tasks(self) -> list[BackgroundTask]:
         return list(self._realigns)

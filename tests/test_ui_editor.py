@@ -26,7 +26,7 @@ from pipeline.engines.sphinx import SphinxEngine
 from pipeline.project import Project
 from pipeline.transcribe import transcribe_file
 from pipeline.transcript import MediaRef, Provenance, Transcript, Word
-from tests.conftest import JFK_WAV, ffmpeg
+from tests.conftest import JFK_WAV, copy_shared, ffmpeg
 from ui.editor_document import EditorDocument
 from ui.editor_window import EditorWindow
 from ui.media_preview import cut_at, next_cut
@@ -634,3 +634,39 @@ def test_kill_9_never_loses_a_saved_edit(project_file: Path, tmp_path: Path, del
     t = on_disk(project_file)  # a complete project: atomic writes leave no half file
     first = {w.id for w in editing.effective_words(t)[:4]}
     assert first <= editing.cut_word_ids(t)
+
+
+@pytest.mark.slow
+def test_a_correction_re_aligns_its_caption_in_the_same_undo_step(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                    trained_tiny_en: Path) -> None:
+    """A transcript without alignment (every word rough, as `--no-align` makes it); correcting a word aligns
+    its caption in the background, and one undo takes back the text and the new times together."""
+    from pipeline.engines.whispercpp import WhisperCppEngine
+
+    media = copy_shared(JFK_WAV, tmp_path)
+    engine = WhisperCppEngine(trained_tiny_en)
+    try:
+        t = transcribe_file(media, engine)
+    finally:
+        engine.close()
+    assert all(w.rough for w in t.words)
+    ed = EditorController(projects.load(projects.save(Project(t, {}), tmp_path / "jfk.hark")))
+    qtbot.addWidget(ed.window)
+    w = ed.window
+    k = next(i for i, x in enumerate(t.words) if x.text.strip(",.;").lower() == "country")
+    wid = t.words[k].id
+    undo_steps = w.session.stack.count()
+    w.session.apply("Correct", lambda x: editing.correct_word(x, wid, "nation"))
+    assert ed.realign_tasks()
+    qtbot.waitUntil(lambda: not any(task.running() for task in ed.realign_tasks()), timeout=60_000)
+    qtbot.waitUntil(lambda: wid in {r.word_id for r in w.transcript.edits.retimed}, timeout=5_000)
+    caption = next(c for c in w.transcript.captions if wid in c.word_ids)
+    words = {x.id: x for x in editing.effective_words(w.transcript)}
+    assert not words[wid].rough and editing.word_texts(w.transcript)[wid] == "nation"
+    assert sum(not words[i].rough for i in caption.word_ids) >= 0.8 * len(caption.word_ids)
+    assert w.session.stack.count() == undo_steps + 1  # folded into the correction's step
+    ed.flush()
+    assert wid in {r.word_id for r in on_disk(tmp_path / "jfk.hark").edits.retimed}
+    w.session.stack.undo()
+    assert w.transcript.edits.retimed == [] and all(x.rough for x in editing.effective_words(w.transcript))
+    w.close()

@@ -42,10 +42,16 @@ class Aligner(Protocol):
         ...
 
 
-def aligner_for(language: str | None) -> Aligner | None:
-    """The best aligner installed for `language`, or None (then whisper's own times stand, marked rough)."""
+def can_align(language: str | None) -> bool:
+    """Whether `aligner_for(language)` would give an aligner; cheap (loads no model)."""
     from pipeline.alignment.sphinx_aligner import SphinxAligner
 
-    if SphinxAligner.available() and SphinxAligner.supports_language(language):
-        return SphinxAligner()
-    return None
+    return SphinxAligner.available() and SphinxAligner.supports_language(language)
+
+
+def aligner_for(language: str | None) -> Aligner | None:
+    """The best aligner installed for `language`, or None (then whisper's own times stand, marked rough).
+    Loads its model (~0.4 s): call it off the GUI thread."""
+    from pipeline.alignment.sphinx_aligner import SphinxAligner
+
+    return SphinxAligner() if can_align(language) else None
