@@ -15,7 +15,7 @@ import dataclasses
 import re
 from collections.abc import Iterable
 
-from pipeline.caption_editing import merge_captions, retime_caption, rewrap, split_caption
+from pipeline.caption_editing import between_neighbours, merge_captions, retime_caption, rewrap, split_caption
 from pipeline.captions import CaptionRules
 from pipeline.edit_view import (
     EditError,
@@ -173,13 +173,8 @@ def retime_word(t: Transcript, word_id: int, start: float, end: float) -> Transc
     captions = list(out.captions)
     for i, c in enumerate(captions):
         if word_id in c.word_ids:
-            new_start = start if c.word_ids[0] == word_id else min(c.start, start)
-            new_end = end if c.word_ids[-1] == word_id else max(c.end, end)
-            if i > 0:
-                new_start = max(new_start, captions[i - 1].end)
-            if i + 1 < len(captions):
-                new_end = min(new_end, captions[i + 1].start)
-            captions[i] = dataclasses.replace(c, start=new_start, end=max(new_end, new_start))
+            captions[i] = between_neighbours(captions, i, start if c.word_ids[0] == word_id else min(c.start, start),
+                                             end if c.word_ids[-1] == word_id else max(c.end, end))
     return dataclasses.replace(out, captions=captions)
 
 
@@ -203,12 +198,7 @@ def apply_alignment(t: Transcript, times: dict[int, tuple[float, float]]) -> Tra
         if not times.keys() & set(c.word_ids):
             continue
         mine = [words[wid] for wid in c.word_ids if wid in words]
-        start, end = min(w.start for w in mine), max(w.end for w in mine)
-        if i > 0:
-            start = max(start, captions[i - 1].end)
-        if i + 1 < len(captions):
-            end = min(end, captions[i + 1].start)
-        captions[i] = dataclasses.replace(c, start=start, end=max(end, start))
+        captions[i] = between_neighbours(captions, i, min(w.start for w in mine), max(w.end for w in mine))
     return dataclasses.replace(out, captions=captions)
 
 
@@ -247,10 +237,7 @@ def insert_word(t: Transcript, after_word_id: int | None, text: str,
             pos = c.word_ids.index(anchor.id) + (1 if prev else 0)
             ids = [*c.word_ids[:pos], new_id, *c.word_ids[pos:]]
             # grown to hold the word, but never over a neighbouring caption (one may have been moved by hand)
-            lo = captions[i - 1].end if i > 0 else 0.0
-            hi = captions[i + 1].start if i + 1 < len(captions) else max(c.end, end)
-            new_start = max(lo, min(c.start, start))
-            captions[i] = dataclasses.replace(c, word_ids=ids, start=new_start, end=max(new_start, min(hi, max(c.end, end))))
+            captions[i] = between_neighbours(captions, i, min(c.start, start), max(c.end, end), word_ids=ids)
             break
     out = dataclasses.replace(out, captions=captions)
     return dataclasses.replace(out, captions=rewrap(out, {new_id}, rules)), new_id

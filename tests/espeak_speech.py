@@ -8,13 +8,13 @@ known length give a timing test set with exact truth. Test support, not product 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import wave
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy.signal import resample_poly
+
+from tests import media_gen
 
 RATE = 16_000
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -119,13 +119,7 @@ def write_wav(path: Path, samples: np.ndarray, *, noise_db: float | None = -60.0
     x = samples.astype(np.float64)
     if noise_db is not None:
         x = x + np.random.default_rng(seed).normal(0, 10 ** (noise_db / 20), len(x))
-    pcm = (np.clip(x, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes(pcm.tobytes())
-    return path
+    return media_gen.write_wav(path, np.clip(x, -1, 1), RATE)
 
 
 SENTENCES = [

@@ -146,6 +146,17 @@ def three_sentences(tmp_path_factory) -> Path:
     return out
 
 
+def cut_and_hear_again(tmp_path: Path, t, word_ids: list[int], engine, opts, capsys) -> tuple[Path, list[str]]:  # type: ignore[no-untyped-def]
+    """Cut `word_ids`, render with `hark cut` (and an SRT), transcribe the output: (output, its words)."""
+    from audio.vad import SileroVad
+
+    path = projects.save(projects.Project(transcript=ed.cut_words(t, word_ids)), tmp_path / "edit.hark")
+    out = tmp_path / "out" / "trimmed.mp4"
+    out.parent.mkdir()
+    assert main(["cut", str(path), "--out", str(out), "--captions", "srt", "-q"]) == 0, capsys.readouterr().err
+    return out, plain_words(w.text for w in transcribe_file(out, engine, opts, vad=SileroVad(SILERO)).words)
+
+
 def test_delete_a_sentence_render_and_hear_it_gone_with_the_trained_model(tmp_path, three_sentences, trained_tiny_en,
                                                                           monkeypatch, capsys):
     """Delete JFK's sentence from the middle in the transcript, `hark cut`, transcribe the result again:
@@ -164,13 +175,7 @@ def test_delete_a_sentence_render_and_hear_it_gone_with_the_trained_model(tmp_pa
         last = next(i for i in range(first, len(said)) if said[i - 2:i + 1] == ["for", "your", "country"])
         assert said[first:first + 5] == ["and", "so", "my", "fellow", "americans"], said
         assert said[last + 1:last + 4] == ["if", "the", "reader"], said
-        cut = [w.id for w in t.words[first:last + 1]]
-        path = projects.save(projects.Project(transcript=ed.cut_words(t, cut)), tmp_path / "three.hark")
-        out = tmp_path / "out" / "trimmed.mp4"
-        out.parent.mkdir()
-        assert main(["cut", str(path), "--out", str(out), "--captions", "srt", "-q"]) == 0, capsys.readouterr().err
-
-        again = plain_words(w.text for w in transcribe_file(out, engine, opts, vad=SileroVad(SILERO)).words)
+        out, again = cut_and_hear_again(tmp_path, t, [w.id for w in t.words[first:last + 1]], engine, opts, capsys)
     finally:
         engine.close()
     kept = said[:first] + said[last + 1:]
@@ -199,11 +204,7 @@ def test_cut_one_word_from_real_speech_with_aligned_times_leaves_no_fragment(tmp
         k = said.index("vanished")
         assert said[k - 2:k + 4] == ["who", "had", "vanished", "behind", "the", "curtain"], said
         assert not t.words[k].rough and not t.words[k - 1].rough and not t.words[k + 1].rough
-        path = projects.save(projects.Project(transcript=ed.cut_words(t, [t.words[k].id])), tmp_path / "one.hark")
-        out = tmp_path / "out" / "trimmed.mp4"
-        out.parent.mkdir()
-        assert main(["cut", str(path), "--out", str(out), "--captions", "srt", "-q"]) == 0, capsys.readouterr().err
-        again = plain_words(w.text for w in transcribe_file(out, engine, opts, vad=SileroVad(SILERO)).words)
+        _, again = cut_and_hear_again(tmp_path, t, [t.words[k].id], engine, opts, capsys)
     finally:
         engine.close()
     assert not any(w.startswith("van") for w in again), again
