@@ -91,7 +91,10 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
         if vad is None:
             raise ModelError(f"{notice}; or pass --no-vad")
     options = TranscribeOptions(language=args.language, threads=args.threads)
-    engines = {m: WhisperCppEngine(first.model_path, model_name=first.model_name, dtw=m == "dtw") for m in methods}
+    # aligned and token times come from the same decode settings: one context serves both
+    by_dtw = {dtw: WhisperCppEngine(first.model_path, model_name=first.model_name, dtw=dtw)
+              for dtw in sorted({m == "dtw" for m in methods})}
+    engines = {m: by_dtw[m == "dtw"] for m in methods}
     first.close()
     aligner = aligner_for(args.language) if "aligned" in methods else None
     if "aligned" in methods and aligner is None:
@@ -113,7 +116,7 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
         for m in methods:
             _print("total", m, _total(per_method[m]), _width(inputs), args.json)
     finally:
-        for e in engines.values():
+        for e in by_dtw.values():
             e.close()
     return EXIT_OK
 

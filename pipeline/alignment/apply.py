@@ -79,8 +79,8 @@ def _fit(run: Sequence[WordSpan], lo: float, hi: float, samples: np.ndarray) -> 
         s = max(s, prev)
         e = max(e, s)
         s, e = _trim_quiet(samples, s, e)
-        if e - s < MIN_WORD:
-            e = min(max(hi, s), s + MIN_WORD) if s + MIN_WORD <= hi else e
+        if e - s < MIN_WORD and s + MIN_WORD <= hi:
+            e = s + MIN_WORD
         out.append(Timed(s, max(e, s), True))
         prev = max(prev, e)
     return out

@@ -76,15 +76,11 @@ class SphinxAligner:
         options.update(decoder_options)
         self._decoder = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", **options)
         self._added: set[str] = set()
-        self._cmn = ""
         self._lock = threading.Lock()
 
     # --- one window ---------------------------------------------------------
     def _tokens(self, text: str) -> list[str]:
-        out = []
-        for s in spoken_tokens(text, self._decoder.lookup_word):
-            out.append(self._ensure(s))
-        return out
+        return [self._ensure(s) for s in spoken_tokens(text, self._decoder.lookup_word)]
 
     def _ensure(self, s: Spoken) -> str:
         if s.phones is None:
@@ -97,9 +93,9 @@ class SphinxAligner:
         return name
 
     def _prime(self, pcm: np.ndarray) -> None:
-        """Set the cepstral mean from this recording. PocketSphinx normalises each utterance with the
-        mean left by the one before; the built-in initial mean is far enough from a real recording's
-        that the first window of a file would fail to align."""
+        """Decode a few seconds of this audio before its first window. A fresh decoder's first utterance
+        failed to align where the same window aligned on the second try, and state carried over from
+        another recording made the first windows worse (measured; setting the cepstral mean did not help)."""
         d = self._decoder
         n = min(len(pcm), PRIME_SECONDS * SAMPLE_RATE)
         a = (len(pcm) - n) // 2
@@ -110,7 +106,6 @@ class SphinxAligner:
             d.end_utt()
         except RuntimeError:
             pass
-        self._cmn = d.get_cmn()
 
     def _decode(self, pcm: np.ndarray, t0: float, t1: float, tokens: list[str]) -> list[_Seg] | None:
         a, b = int(t0 * SAMPLE_RATE), int(t1 * SAMPLE_RATE)
@@ -118,8 +113,6 @@ class SphinxAligner:
             return None
         d = self._decoder
         try:
-            if self._cmn:  # each window from the recording's mean, not the last window's
-                d.set_cmn(self._cmn)
             d.set_align_text(" ".join(tokens))
             d.start_utt()
             d.process_raw(pcm[a:b].tobytes(), full_utt=True)
@@ -211,9 +204,9 @@ class SphinxAligner:
             p = placed[k]
             assert p is not None
             out[idx[k]] = AlignedTime(max(p[0], floor), max(p[1], p[0], floor))
-        kept = idx[keep - 1] - i + 1
-        new_anchor = placed[keep - 1][1] if placed[keep - 1] is not None else None  # type: ignore[index]
-        return kept, new_anchor
+        last = placed[keep - 1]
+        assert last is not None  # keep <= reached
+        return idx[keep - 1] - i + 1, last[1]
 
 
 def _chunk_size(words: Sequence[WordSpan], i: int) -> int:
