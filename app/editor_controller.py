@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.job_runner import describe_os_error
 from audio.errors import HarkError
 from pipeline import project as projects
-from pipeline.alignment.aligner import Aligner
+from pipeline.alignment.aligner import LazyAligner
 from pipeline.project import Project
 from pipeline.transcript import Transcript
 from ui.editor_window import EditorWindow
@@ -105,8 +105,7 @@ class EditorController(QObject):
         self._peaks: BackgroundTask | None = None
         self._media = media
         self._realigns: list[BackgroundTask] = []
-        self._loaded_aligner: Aligner | None = None
-        self._aligner_lock = threading.Lock()
+        self._aligner = LazyAligner()  # loaded by the first re-alignment's worker thread
         self.export_dialog: ExportDialog | None = None
         self._pump = QTimer(self, interval=POLL_MS)
         self._pump.timeout.connect(self._report_saves)
@@ -145,10 +144,12 @@ class EditorController(QObject):
         captions = changed_captions(before, t)
         if not captions:
             return
-        media = self._media
+        media, lazy = self._media, self._aligner
 
         def work(progress, cancel):  # type: ignore[no-untyped-def]
-            return realign(media, t, captions, self._aligner(t.language), cancel=cancel)
+            # plain values only: a worker holding the controller could destroy it off the GUI thread
+            aligner = lazy.get(t.language)
+            return realign(media, t, captions, aligner, cancel=cancel) if aligner is not None else {}
 
         task = BackgroundTask(work, self, "hark-realign")
         task.finished.connect(lambda times: self._realigned(t, times))
@@ -162,16 +163,6 @@ class EditorController(QObject):
         self._realigns = [x for x in self._realigns if x.running()]
         if times and not self._closed:
             self.window.session.amend(t, apply_alignment(t, times))
-
-    def _aligner(self, language: str | None) -> Aligner:
-        """One aligner for this editor, loaded by the first re-alignment's worker thread."""
-        from pipeline.alignment.aligner import aligner_for
-
-        with self._aligner_lock:
-            if self._loaded_aligner is None:
-                self._loaded_aligner = aligner_for(language)
-            assert self._loaded_aligner is not None
-            return self._loaded_aligner
 
     def realign_tasks(self) -> list[BackgroundTask]:
         return list(self._realigns)

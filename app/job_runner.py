@@ -29,7 +29,7 @@ from app.job_speakers import SpeakerStep
 from app.settings import AppSettings, to_caption_rules, to_options
 from audio.errors import Cancelled, HarkError, MediaError
 from audio.probe import probe
-from pipeline.alignment.aligner import Aligner, aligner_for
+from pipeline.alignment.aligner import Aligner, LazyAligner
 from pipeline.engine_setup import LoadedEngine, load_engine, load_vad
 from pipeline.errors import ModelError
 from pipeline.export import export, free_stem
@@ -80,7 +80,7 @@ class JobRunner(QObject):
         self._engine: LoadedEngine | None = None
         self._vad: object | None = None
         self._vad_loaded = False
-        self._aligner: Aligner | None = None
+        self._aligners = LazyAligner()
         self._speakers = SpeakerStep(store)
         self._probe_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="hark-probe")
         self._events: queue.SimpleQueue[tuple[str, tuple[object, ...]]] = queue.SimpleQueue()
@@ -181,12 +181,8 @@ class JobRunner(QObject):
         return self._vad
 
     def _aligner_for(self, s: AppSettings) -> Aligner | None:
-        """Built on the worker thread, once (PocketSphinx's model takes ~0.4 s to load)."""
-        if not s.align_words or s.translate:
-            return None
-        if self._aligner is None:
-            self._aligner = aligner_for(s.language or "en")
-        return self._aligner if self._aligner is not None and self._aligner.supports(s.language or "en") else None
+        """Loaded on the worker thread, once (PocketSphinx's model takes ~0.4 s to load)."""
+        return None if not s.align_words or s.translate else self._aligners.get(s.language or "en")
 
     def _work(self, job_id: str, path: str, s: AppSettings, cancel: threading.Event) -> None:
         from pipeline.transcribe import transcribe_file

@@ -670,3 +670,24 @@ def test_a_correction_re_aligns_its_caption_in_the_same_undo_step(qtbot, tmp_pat
     w.session.stack.undo()
     assert w.transcript.edits.retimed == [] and all(x.rough for x in editing.effective_words(w.transcript))
     w.close()
+
+
+def test_background_work_holds_no_qt_object(editor: EditorController) -> None:
+    """A worker thread that holds the last reference to a QObject destroys it off the GUI thread when it ends
+    (a segfault later, seen once in CI after the editor tests): the work of every background task here must
+    capture plain values only."""
+    from PySide6.QtCore import QObject
+
+    k = word_index(editor, lambda x: True)
+    wid = editor.window.td.word_ids[k]
+    editor.window.session.apply("Correct", lambda x: editing.correct_word(x, wid, "nation"))
+    tasks = [*editor.realign_tasks(), editor.peaks_task()]
+    assert len(tasks) == 2 and all(t is not None for t in tasks)
+
+    def captured(fn) -> list[object]:  # type: ignore[no-untyped-def]
+        out = [c.cell_contents for c in (fn.__closure__ or ())]
+        return out + [x for f in out if callable(f) and hasattr(f, "__closure__") for x in captured(f)]
+
+    for task in tasks:
+        held = captured(task._work)  # type: ignore[union-attr]
+        assert not [x for x in held if isinstance(x, QObject) or isinstance(getattr(x, "__self__", None), QObject)], held

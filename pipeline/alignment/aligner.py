@@ -42,6 +42,21 @@ class Aligner(Protocol):
         ...
 
 
+class LazyAligner:
+    """An aligner loaded on first use, from whichever thread uses it first, then shared (the model
+    takes ~0.4 s to load: never on a GUI thread). A plain object, safe to hand to worker threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._aligners: dict[str | None, Aligner | None] = {}
+
+    def get(self, language: str | None) -> Aligner | None:
+        with self._lock:
+            if language not in self._aligners:
+                self._aligners[language] = aligner_for(language)
+            return self._aligners[language]
+
+
 def can_align(language: str | None) -> bool:
     """Whether `aligner_for(language)` would give an aligner; cheap (loads no model)."""
     from pipeline.alignment.sphinx_aligner import SphinxAligner
