@@ -504,3 +504,23 @@ def test_tracks_find_overlapping_blocks_and_bound_edges() -> None:
     assert track.edge_bounds(3, False, 0.05, 10.0) == pytest.approx((2.4, 2.95))
     assert track.edge_bounds(3, True, 0.05, 10.0) == pytest.approx((2.45, 10.0))
     assert cut_array([(5, 6), (1, 3), (2, 4), (7, 7)]).tolist() == [[1, 4], [5, 6]]
+
+
+def test_rough_words_have_a_dashed_outline(tl: TimelineWidget) -> None:
+    """A word forced alignment could not place is drawn with a dashed border, like its dashed underline in the
+    text: its solid-border pixels are far fewer than an aligned word's, its fill the same."""
+    import dataclasses
+
+    words = [dataclasses.replace(w, rough=w.id == 3) for w in make_words(8)]
+    tl.set_content(words, make_captions(words), 0.5 + 8 * PITCH + 1.0, [])
+    img, ln = image(tl), lane(tl, LaneKind.WORDS)
+    border = Colors.from_palette(tl.palette()).word_border.rgb()
+
+    def border_pixels(w: TimelineWord) -> int:
+        return sum(img.pixel(x, y) == border for x in range(round(tl.x_at(w.start)), round(tl.x_at(w.end)) + 1)
+                   for y in range(ln.top, ln.bottom))
+
+    aligned, rough = border_pixels(words[2]), border_pixels(words[3])
+    assert aligned > 0 and rough < 0.75 * aligned, (aligned, rough)
+    assert block_colour(img, tl.x_at(words[2].start), tl.x_at(words[2].end), ln.top, ln.bottom) == \
+        block_colour(img, tl.x_at(words[3].start), tl.x_at(words[3].end), ln.top, ln.bottom)

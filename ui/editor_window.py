@@ -171,7 +171,7 @@ class EditorWindow(EditorSpeakers, QMainWindow):
 
     def _timeline_word(self, w: Word, cut: bool) -> TimelineWord:
         """Frozen dataclasses are slow to make (~10 µs each): an edit reuses those of unchanged words."""
-        key = (w.id, w.start, w.end, w.text, cut, w.speaker)
+        key = (w.id, w.start, w.end, w.text, cut, w.speaker, w.rough)
         made = self._tl_words.get(key)
         if made is None:
             if len(self._tl_words) > 4 * len(self.td.word_ids) + 1000:

@@ -22,6 +22,7 @@ class TimelineWord:
     text: str
     cut: bool
     speaker: str | None
+    rough: bool = False  # times from the recogniser only (forced alignment could not place the word)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class BlockTrack:
     texts: list[str]
     _key_order: np.ndarray  # argsort of keys, to find a block by key without a dict
     typical_len: float  # median block length (s): below a few pixels the painter merges blocks
+    rough: np.ndarray  # bool: rough word times (always False for captions)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -83,15 +85,16 @@ class BlockTrack:
 
 
 def _track(starts: np.ndarray, ends: np.ndarray, keys: np.ndarray, lanes: np.ndarray, cut: np.ndarray,
-           texts: list[str]) -> BlockTrack:
+           texts: list[str], rough: np.ndarray) -> BlockTrack:
     if len(starts) and bool(np.any(np.diff(starts) < 0)):
         order = np.argsort(starts, kind="stable")
-        starts, ends, keys, lanes, cut = starts[order], ends[order], keys[order], lanes[order], cut[order]
+        starts, ends, keys, lanes, cut, rough = (starts[order], ends[order], keys[order], lanes[order], cut[order],
+                                                 rough[order])
         texts = [texts[i] for i in order]
     ends = np.maximum(ends, starts)
     reach = np.maximum.accumulate(ends) if len(ends) else ends
     typical = float(np.median(ends - starts)) if len(starts) else 0.0
-    return BlockTrack(starts, ends, reach, keys, lanes, cut, texts, np.argsort(keys, kind="stable"), typical)
+    return BlockTrack(starts, ends, reach, keys, lanes, cut, texts, np.argsort(keys, kind="stable"), typical, rough)
 
 
 def _column(items: Sequence[object], name: str, dtype: type) -> np.ndarray:
@@ -112,7 +115,7 @@ def word_track(words: Sequence[TimelineWord]) -> tuple[BlockTrack, list[str]]:
         lanes, names = np.zeros(n, dtype=np.int32), ["Words"]
     track = _track(_column(words, "start", np.float64), _column(words, "end", np.float64),
                    _column(words, "id", np.int64), lanes, _column(words, "cut", bool),
-                   list(map(attrgetter("text"), words)))
+                   list(map(attrgetter("text"), words)), _column(words, "rough", bool))
     return track, names
 
 
@@ -120,7 +123,7 @@ def caption_track(captions: Sequence[TimelineCaption]) -> BlockTrack:
     n = len(captions)
     return _track(_column(captions, "start", np.float64), _column(captions, "end", np.float64),
                   _column(captions, "index", np.int64), np.zeros(n, dtype=np.int32), np.zeros(n, dtype=bool),
-                  list(map(attrgetter("text"), captions)))
+                  list(map(attrgetter("text"), captions)), np.zeros(n, dtype=bool))
 
 
 def cut_array(cuts: Sequence[tuple[float, float]]) -> np.ndarray:

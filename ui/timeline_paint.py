@@ -232,7 +232,8 @@ def _paint_block(p: QPainter, f: Frame, fm: QFontMetrics, track: BlockTrack, k: 
     else:
         fill, border, fg = c.word_fill, c.word_border, c.word_text
     box = QRectF(x0 + 0.5, top + 0.5, w, height)
-    p.setPen(QPen(border, 1))
+    # rough word times (not force-aligned): a dashed outline, like the dashed underline in the text
+    p.setPen(QPen(border, 1, Qt.PenStyle.DashLine if track.rough[k] and not selected else Qt.PenStyle.SolidLine))
     p.setBrush(fill)
     p.drawRoundedRect(box, 3, 3)
     if w < _MIN_TEXT_PX:
