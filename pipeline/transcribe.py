@@ -86,8 +86,9 @@ def transcribe_file(
     model_sha256: str | None = None,
     aligner: Aligner | None = None,
 ) -> Transcript:
-    """aligner: forced alignment of each chunk's words (pipeline.alignment); without one, or for a
-    language it lacks, word times are the engine's, trimmed to the audio and marked rough."""
+    """aligner: forced alignment of the recognised words once recognition is done, in source time
+    (pipeline.alignment.file_align, a second decode of the file); without one, or for a language it
+    lacks, word times are the engine's, trimmed to the audio and marked rough."""
     src = Path(path).expanduser().resolve()
     stream = AudioStream(src, cancel=cancel)
     expected = stream.info.duration or 0.0

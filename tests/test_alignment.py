@@ -11,7 +11,7 @@ import pytest
 from pipeline import editing as ed
 from pipeline.alignment.aligner import AlignedTime, WordSpan, aligner_for
 from pipeline.alignment.apply import settle
-from pipeline.alignment.file_align import sections
+from pipeline.alignment.file_align import _Window, sections
 from pipeline.alignment.pronounce import letter_to_sound, spoken_tokens
 from pipeline.alignment.realign import changed_captions, realign
 from pipeline.alignment.timing_eval import score_timing
@@ -58,6 +58,16 @@ def test_sections_split_at_long_pauses_and_stay_short() -> None:
     many = [WordSpan("w", i * 0.5, i * 0.5 + 0.4) for i in range(400)]  # 200 s without a pause
     parts = sections(many)
     assert sum(len(r) for r in parts) == 400 and all(many[r[-1]].end - many[r[0]].start <= 60 for r in parts)
+
+
+def test_the_audio_window_serves_overlapping_sections_in_order_and_drops_what_is_behind() -> None:
+    audio = np.arange(16_000 * 5, dtype=np.float32)
+    window = _Window(iter(np.array_split(audio, 37)))  # uneven blocks
+    got, t0 = window.take(0.5, 2.0)
+    assert t0 == 0.5 and np.array_equal(got, audio[8_000:32_000])
+    got, t0 = window.take(1.5, 9.0)  # overlaps the last one; runs past the end
+    assert t0 == 1.5 and np.array_equal(got, audio[24_000:])
+    assert len(window._buf) == len(audio) - 24_000  # nothing before the section kept
 
 
 def test_rough_words_fit_between_aligned_neighbours_with_length() -> None:

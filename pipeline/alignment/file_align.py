@@ -55,12 +55,17 @@ class _Window:
 
     def take(self, start: float, end: float) -> tuple[np.ndarray, float]:
         a, b = max(0, int(start * SAMPLE_RATE)), int(end * SAMPLE_RATE)
-        while not self._done and self._offset + len(self._buf) < b:
+        have = self._offset + len(self._buf)
+        more: list[np.ndarray] = []
+        while not self._done and have < b:
             block = next(self._blocks, None)
             if block is None:
                 self._done = True
                 break
-            self._buf = np.concatenate([self._buf, block])
+            more.append(block)
+            have += len(block)
+        if more:  # one copy per section, not one per block
+            self._buf = np.concatenate([self._buf, *more])
         if a > self._offset:  # nothing before `a` is needed again: sections come in order
             self._buf = self._buf[a - self._offset:]
             self._offset = a
