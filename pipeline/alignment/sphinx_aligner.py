@@ -8,13 +8,16 @@ of the chunk's last word:
 
 - a complete alignment is kept, except its last word when speech runs on to the window's end
   (its end may be stretched): that word starts the next chunk;
-- a partial alignment (the search ran out of audio or of matching text) keeps the words before
-  the last one it reached;
-- nothing aligned: the window is widened, then the chunk halved, and a single word that still
-  will not align is left to the caller (None) while the words after it go on from the anchor.
+- a partial alignment (the search ran out of audio or of matching text) keeps the words up to
+  its first pause, never the last one it reached;
+- a word placed much further from its rough time than the others in its window was lost: the
+  alignment is cut there;
+- nothing aligned: the chunk is halved, a single word gets a wider window, and a word that still
+  will not align is left to the caller (None) while the words after it go on from its rough time.
 
-Between words the decoder may put silence (kept as gaps) and fillers ("uh", noise), so an
-unspoken "um" does not push the words around it.
+Between words the decoder puts silence (kept as gaps) and the model's noise fillers. A spoken
+"uh" that the transcript leaves out is not modelled: it is absorbed into a neighbouring word or
+silence, one of the two main sources of error left (the other: words the recogniser misheard).
 """
 from __future__ import annotations
 
@@ -138,7 +141,7 @@ class SphinxAligner:
             while i < len(words):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()
-                if not tokens[i]:  # nothing to say ("—"): it sits at the anchor, zero length
+                if not tokens[i]:  # nothing to say ("—"): left to the caller to fit between its neighbours
                     i += 1
                     continue
                 size = _chunk_size(words, i)
