@@ -18,6 +18,9 @@ from pipeline.alignment.timing_eval import Boundaries, TimedWord, TimingScore, s
 
 METHODS = ("aligned", "token", "dtw")
 _EPILOG = """\
+Methods: aligned = whisper's token times, then forced alignment (Hark's default); token = whisper's
+token timestamps alone; dtw = DTW over whisper's alignment heads.
+
 Words are paired by their text (case and punctuation ignored), and only runs of two or more
 consecutive matching words count, so a misrecognised word is left out rather than paired with
 the wrong reference word. Errors are Hark minus reference: a positive start error is late.
