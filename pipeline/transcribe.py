@@ -17,7 +17,7 @@ from audio.errors import SilentMediaError
 from audio.vad import SileroVad
 from pipeline.alignment.aligner import Aligner, WordSpan
 from pipeline.alignment.apply import align_engine_words
-from pipeline.alignment.file_align import align_file
+from pipeline.alignment.file_align import BackgroundAligner, sections
 from pipeline.captions import CaptionRules, build_captions
 from pipeline.chunking import SILENT_PEAK, AudioChunk, Chunker
 from pipeline.engines.base import Engine, EngineWord, TranscribeOptions
@@ -129,25 +129,47 @@ def transcribe_file(
                 )
             chunk_progress(1.0)
 
+        background: BackgroundAligner | None = None
+        sent = 0  # words handed to the aligner
+
+        def hand_over(final: bool) -> None:
+            """Finished sections go to the aligner while recognition goes on (the last one may still grow)."""
+            nonlocal background, sent
+            if aligner is None or sent == len(words) or not aligner.supports(language):
+                return
+            spans = [WordSpan(w.text, w.start, w.end) for w in words[sent:]]
+            parts = sections(spans) if final else sections(spans)[:-1]
+            if parts and background is None:
+                background = BackgroundAligner(src, aligner, cancel)
+            for r in parts:
+                assert background is not None
+                background.add(spans[r.start:r.stop])
+                sent += len(r)
+
         try:
             for block in stream:
                 for chunk in chunker.feed(block):
                     run(chunk)
+                    hand_over(final=False)
             for chunk in chunker.finish():
                 run(chunk)
+            if chunker.peak < SILENT_PEAK:
+                digest.cancel()
+                raise SilentMediaError(src)
+            hand_over(final=True)
+            sha = digest.result()
+        except BaseException:
+            if background is not None:
+                background.abort()
+            raise
         finally:
             stream.close()  # an engine error or a cancel must not leave ffmpeg behind
-        if chunker.peak < SILENT_PEAK:
-            digest.cancel()
-            raise SilentMediaError(src)
-        sha = digest.result()
 
     duration = stream.samples_read / SAMPLE_RATE
-    aligned = aligner is not None and aligner.supports(language) and bool(words)
-    if aligned:
-        assert aligner is not None
-        timed = align_file(src, [WordSpan(w.text, w.start, w.end) for w in words], aligner, cancel=cancel,
-                           progress=None if progress is None else lambda f: progress(min(0.999, share + (1 - share) * f)))
+    aligned = background is not None
+    if background is not None:
+        timed = background.finish(None if progress is None else lambda f: progress(min(0.999, share + (1 - share) * f)))
+        assert len(timed) == len(words)
         for w, t in zip(words, timed):
             w.start, w.end, w.rough = t.start, t.end, t.rough
     make_monotonic(words, duration)  # type: ignore[arg-type]

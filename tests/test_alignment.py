@@ -151,3 +151,47 @@ def test_realign_after_a_correction_moves_the_corrected_words(trained_tiny_en: P
     assert len(times) >= 0.8 * len(ids)
     placed = [w for w in ed.effective_words(new) if w.id in times]
     assert all(not w.rough for w in placed) and all(b.start >= a.end - 1e-6 for a, b in zip(placed, placed[1:]))
+
+
+def _jfk_spans() -> list[WordSpan]:
+    text = "and so my fellow americans ask not what your country can do for you".split()
+    return [WordSpan(w, 0.3 + 0.45 * i, 0.3 + 0.45 * i + 0.4) for i, w in enumerate(text)]
+
+
+def test_background_alignment_returns_a_time_per_word_in_order() -> None:
+    from pipeline.alignment.file_align import BackgroundAligner
+
+    aligner = aligner_for("en")
+    assert aligner is not None
+    spans = _jfk_spans()
+    bg = BackgroundAligner(JFK_WAV, aligner)
+    bg.add(spans[:5])
+    bg.add(spans[5:])
+    seen: list[float] = []
+    out = bg.finish(seen.append)
+    assert len(out) == len(spans) and all(a.end <= b.start + 1e-6 for a, b in zip(out, out[1:]))
+    assert sum(not t.rough for t in out) >= 10 and (not seen or seen[-1] <= 1.0)
+
+
+def test_background_alignment_stops_on_cancel_and_reports_a_missing_file(tmp_path: Path) -> None:
+    import threading
+
+    from audio.errors import Cancelled, MediaError
+    from pipeline.alignment.file_align import BackgroundAligner
+
+    aligner = aligner_for("en")
+    assert aligner is not None
+    cancel = threading.Event()
+    bg = BackgroundAligner(JFK_WAV, aligner, cancel)
+    bg.add(_jfk_spans())
+    cancel.set()
+    with pytest.raises(Cancelled):
+        bg.finish()
+    bg = BackgroundAligner(tmp_path / "gone.wav", aligner)
+    bg.add(_jfk_spans())
+    with pytest.raises(MediaError):
+        bg.finish()
+    bg = BackgroundAligner(JFK_WAV, aligner)
+    bg.add(_jfk_spans())
+    bg.abort()  # the recognition failed: the thread ends, nothing is raised
+    assert not bg._thread.is_alive()
