@@ -238,6 +238,7 @@ class EditorController(QObject):
             self._peaks.cancel()
         for task in self._realigns:
             task.cancel()
+        self._aligner.close()  # does not wait: a re-alignment still running ends with "closed", unseen
         self.save()
         if not self.saver.close():
             log.warning("the project was still being saved when the editor closed")

@@ -149,6 +149,7 @@ class JobRunner(QObject):
         self._pump.stop()
         self._probe_pool.shutdown(wait=False, cancel_futures=True)
         self._close_engine()
+        self._aligners.close()
         self._speakers.close()
 
     def _close_engine(self) -> None:

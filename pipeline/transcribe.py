@@ -132,13 +132,14 @@ def transcribe_file(
         background: BackgroundAligner | None = None
         sent = 0  # words handed to the aligner
 
-        def hand_over(final: bool) -> None:
-            """Finished sections go to the aligner while recognition goes on (the last one may still grow)."""
+        def hand_over() -> None:
+            """A finished chunk's words go to the aligner while recognition goes on: chunks end in pauses
+            the VAD found (or at its longest chunk), so no word of a finished chunk changes after."""
             nonlocal background, sent
             if aligner is None or sent == len(words) or not aligner.supports(language):
                 return
             spans = [WordSpan(w.text, w.start, w.end) for w in words[sent:]]
-            parts = sections(spans) if final else sections(spans)[:-1]
+            parts = sections(spans)
             if parts and background is None:
                 background = BackgroundAligner(src, aligner, cancel)
             for r in parts:
@@ -150,13 +151,13 @@ def transcribe_file(
             for block in stream:
                 for chunk in chunker.feed(block):
                     run(chunk)
-                    hand_over(final=False)
+                    hand_over()
             for chunk in chunker.finish():
                 run(chunk)
+                hand_over()
             if chunker.peak < SILENT_PEAK:
                 digest.cancel()
                 raise SilentMediaError(src)
-            hand_over(final=True)
             sha = digest.result()
         except BaseException:
             if background is not None:

@@ -195,3 +195,18 @@ def test_background_alignment_stops_on_cancel_and_reports_a_missing_file(tmp_pat
     bg.add(_jfk_spans())
     bg.abort()  # the recognition failed: the thread ends, nothing is raised
     assert not bg._thread.is_alive()
+
+
+def test_the_isolated_aligner_gives_the_in_process_times_and_closes() -> None:
+    """The default aligner runs in a child process (PocketSphinx holds Python's lock for a whole window)."""
+    from audio.decode import decode_audio
+    from pipeline.alignment.isolated import IsolatedAligner
+    from pipeline.errors import EngineError
+
+    samples = decode_audio(JFK_WAV).samples
+    isolated, local = aligner_for("en"), aligner_for("en", isolate=False)
+    assert isinstance(isolated, IsolatedAligner) and local is not None and not isinstance(local, IsolatedAligner)
+    assert isolated.align(samples, _jfk_spans()) == local.align(samples, _jfk_spans())
+    isolated.close()
+    with pytest.raises(EngineError, match="closed"):
+        isolated.align(samples, _jfk_spans())

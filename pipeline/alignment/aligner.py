@@ -49,12 +49,25 @@ class LazyAligner:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._aligners: dict[str | None, Aligner | None] = {}
+        self._closed = False
 
     def get(self, language: str | None) -> Aligner | None:
+        """None for a language no aligner knows, and after close()."""
         with self._lock:
+            if self._closed:
+                return None
             if language not in self._aligners:
                 self._aligners[language] = aligner_for(language)
             return self._aligners[language]
+
+    def close(self) -> None:
+        """Stop what was loaded (an isolated aligner's child process)."""
+        with self._lock:
+            loaded, self._aligners, self._closed = list(self._aligners.values()), {}, True
+        for a in loaded:
+            close = getattr(a, "close", None)
+            if close is not None:
+                close()
 
 
 def can_align(language: str | None) -> bool:
@@ -64,9 +77,19 @@ def can_align(language: str | None) -> bool:
     return SphinxAligner.available() and SphinxAligner.supports_language(language)
 
 
-def aligner_for(language: str | None) -> Aligner | None:
+def aligner_for(language: str | None, *, isolate: bool = True) -> Aligner | None:
     """The best aligner installed for `language`, or None (then whisper's own times stand, marked rough).
-    Loads its model (~0.4 s): call it off the GUI thread."""
+
+    isolate: run it in a child process (pipeline.alignment.isolated), so that it neither stalls a GUI
+    nor holds up the recogniser's Python side; False runs it here (loads its model, ~0.4 s)."""
+    import importlib.metadata
+
+    from pipeline.alignment.isolated import IsolatedAligner
     from pipeline.alignment.sphinx_aligner import SphinxAligner
 
-    return SphinxAligner() if can_align(language) else None
+    if not can_align(language):
+        return None
+    if not isolate:
+        return SphinxAligner()
+    return IsolatedAligner(SphinxAligner, SphinxAligner.name, importlib.metadata.version("pocketsphinx"),
+                           SphinxAligner.supports_language)
