@@ -21,6 +21,7 @@ from pathlib import Path
 import ffmpeg
 import numpy as np
 
+from audio import child_process
 from audio.errors import Cancelled, EmptyMediaError, NoAudioStreamError, NotMediaError
 from audio.ffmpeg_tools import FfmpegTools, find_tools
 from audio.probe import MediaInfo, check_path, parse_banner
@@ -102,7 +103,7 @@ class _Decoder:
         self.path = path
         self.info: MediaInfo | None = None
         self.sample_rate = sample_rate
-        self.proc = subprocess.Popen(
+        self.proc = child_process.popen(
             _command(path, tools, sample_rate),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from audio import child_process
 from audio.errors import EmptyMediaError, MediaNotFoundError, NoAudioStreamError, NotMediaError
 from audio.ffmpeg_tools import FfmpegTools, find_tools
 
@@ -56,7 +56,7 @@ def _first_error_line(stderr: str) -> str:
 
 def _probe_ffprobe(p: Path, ffprobe: str) -> MediaInfo:
     cmd = [ffprobe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(p)]
-    run = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    run = child_process.run(cmd, capture_output=True, text=True, errors="replace")
     if run.returncode != 0:
         raise NotMediaError(p, _first_error_line(run.stderr))
     data = json.loads(run.stdout or "{}")
@@ -91,7 +91,7 @@ _CHANNELS = {"mono": 1, "stereo": 2, "2.1": 3, "quad": 4, "5.0": 5, "5.1": 6, "6
 
 def _probe_ffmpeg(p: Path, ffmpeg: str) -> MediaInfo:
     # `ffmpeg -i FILE` with no output exits 1 by design; the banner is what we want.
-    run = subprocess.run(
+    run = child_process.run(
         [ffmpeg, "-hide_banner", "-nostdin", "-i", str(p)], capture_output=True, text=True, errors="replace"
     )
     return parse_banner(p, run.stderr)

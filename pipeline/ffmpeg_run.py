@@ -3,6 +3,7 @@ disk-full errors, filter graphs too long for argv, and the temporary output that
 renamed over the real one only on success."""
 from __future__ import annotations
 
+import atexit
 import collections
 import errno
 import functools
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from audio import child_process
 from audio.ffmpeg_tools import FfmpegTools, find_tools
 from pipeline.atomic_write import FILE_MODE
 from pipeline.render_errors import RenderCancelled, RenderError
@@ -38,8 +40,8 @@ def run_ffmpeg(
 ) -> None:
     """Run ffmpeg; report -progress out_time as 0..1 of `total`; kill it promptly on cancel."""
     try:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, errors="replace")
+        proc = child_process.popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True, errors="replace")
     except OSError as e:
         raise RenderError(f"could not start ffmpeg: {e.strerror or e}") from e
     errors: collections.deque[str] = collections.deque(maxlen=20)
@@ -96,9 +98,11 @@ def run_ffmpeg(
 @functools.cache
 def ffmpeg_features(ffmpeg: str) -> tuple[bool, bool]:
     """(has the subtitles filter i.e. libass, takes -filter_complex_script)."""
-    filters = subprocess.run([ffmpeg, "-hide_banner", "-filters"], capture_output=True, text=True, errors="replace")
+    filters = child_process.run([ffmpeg, "-hide_banner", "-filters"], capture_output=True, text=True,
+                                errors="replace")
     has_subs = re.search(r"^\s*\S+\s+subtitles\s", filters.stdout, re.M) is not None
-    helptext = subprocess.run([ffmpeg, "-hide_banner", "-h", "long"], capture_output=True, text=True, errors="replace")
+    helptext = child_process.run([ffmpeg, "-hide_banner", "-h", "long"], capture_output=True, text=True,
+                                 errors="replace")
     return has_subs, "filter_complex_script" in helptext.stdout
 
 
@@ -129,8 +133,29 @@ def run_with_graph(cmd: list[str], graph: str, *, total: float, progress: Progre
             script.unlink(missing_ok=True)
 
 
+# Temporary outputs not yet renamed or removed. Whoever made one removes it on every way out of
+# its render (finish_output / discard_output); these are what is left when the process exits
+# while a render still runs on a daemon thread (the app quits, a second Ctrl+C): ffmpeg is
+# killed then (child_process) and its part file must not stay behind either.
+_pending: set[Path] = set()
+
+
+@atexit.register
+def _discard_pending() -> None:
+    child_process.kill_children()  # first: a live ffmpeg would go on writing
+    for tmp in list(_pending):
+        discard_output(tmp)
+
+
+def discard_output(tmp: Path) -> None:
+    """Remove a temporary output (from temp_output) that will not become the output."""
+    tmp.unlink(missing_ok=True)
+    _pending.discard(tmp)
+
+
 def temp_output(out: Path) -> Path:
-    """An empty temporary file next to `out`, for ffmpeg to write (finish_output moves it over `out`)."""
+    """An empty temporary file next to `out`, for ffmpeg to write (finish_output moves it over `out`,
+    discard_output removes it)."""
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".part{out.suffix}", dir=out.parent)
@@ -140,6 +165,7 @@ def temp_output(out: Path) -> Path:
         raise RenderError(f"cannot write to {out.parent}: {e.strerror or e}") from e
     os.fchmod(fd, FILE_MODE)  # an export is for sharing: not the owner-only mode mkstemp gives
     os.close(fd)
+    _pending.add(Path(name))
     return Path(name)
 
 
@@ -149,6 +175,7 @@ def finish_output(tmp: Path, out: Path) -> None:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, out)
+        _pending.discard(tmp)
     except OSError as e:
         if e.errno == errno.ENOSPC:
             raise RenderError("the disk is full: free some space and export again") from e

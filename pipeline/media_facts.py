@@ -3,12 +3,12 @@ banner (probe_media), and the video packet table (scan_packets, keyframe_times).
 from __future__ import annotations
 
 import re
-import subprocess
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from audio import child_process
 from audio.errors import NotMediaError
 from audio.ffmpeg_tools import FfmpegTools, find_tools
 from audio.probe import check_path, parse_banner
@@ -48,7 +48,7 @@ def probe_media(path: str | Path, tools: FfmpegTools | None = None) -> MediaFact
     p = Path(path)
     check_path(p)  # MediaNotFoundError, EmptyMediaError, ...
     tools = tools or find_tools()
-    run = subprocess.run([tools.ffmpeg, "-hide_banner", "-nostdin", "-i", str(p)],
+    run = child_process.run([tools.ffmpeg, "-hide_banner", "-nostdin", "-i", str(p)],
                          capture_output=True, text=True, errors="replace")
     info = parse_banner(p, run.stderr)  # NotMediaError when ffmpeg cannot read it
     head = re.split(r"^.*(?:Output #0|Stream mapping:)", run.stderr, maxsplit=1, flags=re.M)[0]

@@ -28,6 +28,7 @@ from pipeline.ffmpeg_run import (
     GRAPH_SLOT,
     SCRIPT_THRESHOLD,
     ProgressFn,
+    discard_output,
     ffmpeg_features,
     finish_output,
     has_libass,
@@ -241,8 +242,8 @@ def render_trimmed(
         if copy_plan is None:
             _encode(job, None, tools, total, report, cancel)
         finish_output(job.tmp, out)
-    except BaseException:
-        job.tmp.unlink(missing_ok=True)
+    except BaseException:  # error, cancel, KeyboardInterrupt, SystemExit
+        discard_output(job.tmp)
         raise
     report(1.0)
     video = "none" if not video_out else ("copied" if copy_plan else "reencoded")
