@@ -51,12 +51,33 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def clamp_threads(n: int) -> int:
+    """At most one thread per CPU: more only thrash (10,000 threads put the load at ~3600)."""
+    cpus = os.cpu_count() or 1
+    if n > cpus:
+        print(f"hark: warning: --threads {n} is more than this machine's {cpus} CPUs; using {cpus} threads",
+              file=sys.stderr)
+        return cpus
+    return n
+
+
+def thread_count(text: str) -> int:
+    """argparse type for --threads: a whole number >= 1, clamped to the CPU count."""
+    return clamp_threads(_positive_int(text))
+
+
 class OneLineErrors(argparse.ArgumentParser):
     """A usage mistake prints one line that names the help to read, not the whole usage block.
     Subcommands' parsers are of the same class (argparse makes them with type(parent))."""
 
+    dash_files: tuple[str, ...] = ()  # arguments that look like options but name existing files
+
     def error(self, message: str) -> NoReturn:  # type: ignore[override]
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        hint = ""
+        if self.dash_files:
+            name = self.dash_files[0]
+            hint = f"; {name} is a file: write ./{name} or put -- before it"
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}{hint} (see '{self.prog} --help')\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,7 +87,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Offline dictation, transcription with word-level timestamps (whisper.cpp), captions, and "
                     "trimming video by editing its text. "
                     "Run with no arguments, or with media files, to open the desktop app.",
-        epilog="Exit codes: 0 ok, 1 failure, 2 usage, 3 bad input, 4 model problem, 130 cancelled.",
+        epilog="Exit codes: 0 ok, 1 failure (e.g. an output that cannot be written), 2 usage (a mistyped "
+               "command or option, an output that exists), 3 bad input (a missing, unreadable, corrupt or silent "
+               "file, a broken project, media that changed), 4 model problem, 130 cancelled (Ctrl+C or SIGTERM). "
+               "Put -- before file names that start with '-'.",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", prog="hark")
@@ -81,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--language", default="auto", help="language code such as en, de, fr; 'auto' detects (default)")
     t.add_argument("--translate", action="store_true", help="translate the speech into English")
     t.add_argument("--prompt", help="initial prompt: names and terms the speech contains")
-    t.add_argument("--threads", type=_positive_int, default=default_threads(),
+    t.add_argument("--threads", type=thread_count, default=default_threads(),
                    help=f"CPU threads for the engine (default {default_threads()})")
     t.add_argument("--format", type=_formats, default=["srt", "vtt", "txt", "json"],
                    help=f"comma-separated output formats from {','.join(FORMATS)} (default: all)")
@@ -201,7 +225,9 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     from pipeline.transcribe import transcribe_file
 
     check_diarize_arguments(args.parser, args)
-    inputs = expand_inputs(args.inputs)
+    if args.out is not None and args.out.exists() and not args.out.is_dir():
+        args.parser.error(f"--out must be a folder, and {args.out} is a file")
+    inputs = _once_each(expand_inputs(args.inputs))
     if not inputs:
         raise MediaError(args.inputs[0], "no media files found")
     failures: list[tuple[Path, HarkError]] = []
@@ -271,9 +297,17 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
         for w in transcript.warnings:
             log.warning("%s: %s", src.name, w)
         stem = stems[src]
-        for fmt in args.format:
-            out = export(transcript, fmt, stem.with_name(f"{stem.name}.{fmt}"), highlight_words=args.highlight_words)
-            log.info("wrote %s", out)
+        try:
+            for fmt in args.format:
+                target = stem.with_name(f"{stem.name}.{fmt}")
+                out = export(transcript, fmt, target, highlight_words=args.highlight_words)
+                log.info("wrote %s", out)
+        except (OSError, HarkError) as e:  # this file's outputs cannot be written: say so, go on with the others
+            err = HarkError(f"{src}: {e}" if isinstance(e, HarkError) else
+                            f"{src}: could not write {e.filename or target}: {e.strerror or e}")
+            print(f"hark: error: {err}", file=sys.stderr)
+            failures.append((src, err))
+            continue
         print(f"{src} -> {', '.join(str(stem.with_name(f'{stem.name}.{f}')) for f in args.format)}")
     if failures:
         if len(inputs) > 1:  # the errors scrolled by among the progress bars: repeat them together
@@ -281,8 +315,24 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             print(f"hark: {done} of {len(inputs)} files transcribed; failed:", file=sys.stderr)
             for src, err in failures:
                 print(f"  {err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        # Bad input alone is 3; anything else (an output that could not be written) is a failure.
+        return EXIT_BAD_INPUT if all(isinstance(e, MediaError) for _, e in failures) else EXIT_FAIL
     return EXIT_OK
+
+
+def _once_each(inputs: list[Path]) -> list[Path]:
+    """The inputs without repeats (the same file named twice, or also inside a folder given)."""
+    seen: dict[Path, Path] = {}
+    for p in inputs:
+        try:
+            key = p.resolve()
+        except OSError:
+            key = p
+        if key in seen:
+            print(f"hark: warning: {p} is given more than once; transcribing it once", file=sys.stderr)
+            continue
+        seen[key] = p
+    return list(seen.values())
 
 
 def _human(n: int) -> str:
@@ -385,8 +435,30 @@ COMMANDS = ("transcribe", "models", "cut", "dictate", "eval")
 
 
 def wants_gui(argv: Sequence[str]) -> bool:
-    """`hark` alone, or `hark FILE...`, opens the desktop app; commands and options stay on the terminal."""
-    return not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-"))
+    """`hark` alone, or `hark FILE...` (the first one there), opens the desktop app; commands and options
+    stay on the terminal, and so does a first word that is neither (see first_word_error)."""
+    return not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-") and os.path.exists(argv[0]))
+
+
+def first_word_error(word: str) -> tuple[int, str]:
+    """The exit code and message for a first argument that is no command and no existing file: a
+    mistyped command, or media that is not there (not a desktop app with a file called "transcibe")."""
+    import difflib
+
+    close = difflib.get_close_matches(word, COMMANDS, n=1, cutoff=0.6)
+    if close:
+        return EXIT_USAGE, f"unknown command '{word}'; did you mean '{close[0]}'? (see 'hark --help')"
+    if os.sep in word or (os.altsep and os.altsep in word) or Path(word).suffix:
+        return EXIT_BAD_INPUT, f"{word}: no such file"
+    return EXIT_USAGE, f"unknown command '{word}'; commands: {', '.join(COMMANDS)} (see 'hark --help')"
+
+
+def _terminate_as_interrupt() -> None:
+    """SIGTERM does what Ctrl+C does: the job is cancelled, its partial files removed, exit 130."""
+    import signal
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: signal.default_int_handler(signal.SIGINT, None))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -396,7 +468,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.gui import main as gui_main
 
         return gui_main(argv)
+    if argv[0] not in COMMANDS and not argv[0].startswith("-"):
+        code, message = first_word_error(argv[0])
+        print(f"hark: error: {message}", file=sys.stderr)
+        return code
+    if process_entry:
+        _terminate_as_interrupt()
     parser = build_parser()
+    until = argv.index("--") if "--" in argv else len(argv)
+    OneLineErrors.dash_files = tuple(a for a in argv[1:until] if a.startswith("-") and len(a) > 1 and os.path.isfile(a))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="hark: %(levelname)s: %(message)s", stream=sys.stderr)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -37,6 +38,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     c.add_argument("--no-snap", action="store_true", help="cut exactly at the word edges, not in the nearest silence")
     c.add_argument("--edl", action="store_true", help="also write the cut list as a CMX 3600 EDL beside the output")
     c.add_argument("--media", type=Path, help="where the project's media is now, if it moved (checked by content)")
+    c.add_argument("--accept-changed-media", action="store_true",
+                   help="render from the media as it is now although its content changed since the project was "
+                        "made (the word times may no longer fit it)")
+    c.add_argument("--force", action="store_true",
+                   help="replace an existing output file and its caption/EDL files (default: refuse)")
     c.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_cut)
 
@@ -44,29 +50,53 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def _load(path: Path) -> projects.Project:
     if not path.exists():
         raise MediaError(path, "no such file")
-    if path.suffix == projects.SUFFIX:
-        return projects.load(path)
-    return projects.Project(transcript=transcript_json.load(path), path=None)
+    try:
+        if path.suffix == projects.SUFFIX:
+            return projects.load(path)
+        return projects.Project(transcript=transcript_json.load(path), path=None)
+    except transcript_json.TranscriptFormatError as e:  # a broken project is bad input, like a broken media file
+        message = str(e)
+        raise MediaError(path, message.removeprefix(f"{path}: ")) from e
+
+
+def _taken_outputs(out: Path, captions: str, edl: bool) -> list[Path]:
+    """The files this cut would write that are there already."""
+    wanted = [out, *([out.with_suffix(f".{captions}")] if captions in ("srt", "vtt") else []),
+              *([out.with_suffix(".edl")] if edl else [])]
+    return [p for p in wanted if p.exists()]
 
 
 def cmd_cut(args: argparse.Namespace) -> int:
     import threading
 
-    from app.cli import EXIT_BAD_INPUT, EXIT_OK, _progress_bar, run_cancellable
+    from app.cli import EXIT_OK, EXIT_USAGE, _progress_bar, run_cancellable
+    from pipeline.media_check import check_media_unchanged
     from pipeline.trim_export import TrimExportOptions, default_output, export_trimmed
 
+    if not 0 <= args.crossfade <= 500:
+        print("hark: error: --crossfade must be between 0 and 500 ms (see 'hark cut --help')", file=sys.stderr)
+        return EXIT_USAGE
     project = _load(args.project)
     t = project.transcript
     if args.media is not None:
-        if not projects.relink_media(project, args.media):
-            raise MediaError(args.media, "is not the media this project was made from (its content differs)")
+        if not projects.relink_media(project, args.media, check_hash=not args.accept_changed_media):
+            raise MediaError(args.media, "is not the media this project was made from (its content differs); "
+                                         "--accept-changed-media uses it all the same")
     elif projects.media_missing(project):
         raise MediaError(project.media_path, "the project's media is not there any more; "
                                              "pass --media PATH to say where it is now")
-    if not 0 <= args.crossfade <= 500:
-        print("hark: error: --crossfade must be between 0 and 500 ms", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    elif not args.accept_changed_media:
+        check_media_unchanged(t.media, hint="pass --media PATH to the original, or --accept-changed-media "
+                                            "to render from this file all the same")
     out = args.out or default_output(project.media_path)
+    if out.exists() and project.media_path.exists() and os.path.samefile(out, project.media_path):
+        print("hark: error: the export would overwrite the source media: choose another --out", file=sys.stderr)
+        return EXIT_USAGE
+    taken = [] if args.force else _taken_outputs(out, args.captions, args.edl)
+    if taken:
+        print(f"hark: error: {', '.join(map(str, taken))} already exists; choose another --out, or pass --force "
+              "to replace it", file=sys.stderr)
+        return EXIT_USAGE
     vad_path = ModelStore().vad_path() if not args.no_snap else None
     options = TrimExportOptions(captions=args.captions, preset=args.quality, mode=args.mode, snap=not args.no_snap,
                                 vad_model=vad_path, crossfade=args.crossfade / 1000, edl=args.edl)

@@ -199,7 +199,7 @@ writes STEM.txt there too). A reference is plain text; all its lines are one tra
 
 
 def _add_asr_parser(esub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from app.cli import _positive_int
+    from app.cli import thread_count
     from pipeline.engines.base import default_threads
 
     a = esub.add_parser(
@@ -215,7 +215,7 @@ def _add_asr_parser(esub: argparse._SubParsersAction) -> None:  # type: ignore[t
                                    "default: $HARK_MODEL or the best installed model")
     a.add_argument("--language", default="en", help="language code of the speech (default en); it also picks "
                                                     "the normaliser: whisper's English one for en, else its basic one")
-    a.add_argument("--threads", type=_positive_int, default=default_threads(),
+    a.add_argument("--threads", type=thread_count, default=default_threads(),
                    help=f"CPU threads, for Hark and the bare engine alike (default {default_threads()})")
     a.add_argument("--vad", action="store_true",
                    help="also score Hark with Silero VAD trimming silence (its 'hark transcribe' default)")

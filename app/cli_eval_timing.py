@@ -35,7 +35,7 @@ AUDIO; without it, STEM.TextGrid beside each AUDIO. The word tier is 'words' (MF
 
 
 def add_parser(esub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from app.cli import _positive_int
+    from app.cli import thread_count
     from pipeline.engines.base import default_threads
 
     t = esub.add_parser(
@@ -52,7 +52,7 @@ def add_parser(esub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
                    help="timing method to score; repeat for several (default: all)")
     t.add_argument("--model", help="whisper model: a catalog or imported name, or a .bin path")
     t.add_argument("--language", default="en", help="language of the speech (default en)")
-    t.add_argument("--threads", type=_positive_int, default=default_threads(),
+    t.add_argument("--threads", type=thread_count, default=default_threads(),
                    help=f"CPU threads (default {default_threads()})")
     t.add_argument("--no-vad", action="store_true", help="do not trim silence (as 'hark transcribe --no-vad')")
     t.add_argument("--json", action="store_true", help="one JSON object per file and method, then the totals")

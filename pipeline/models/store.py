@@ -124,6 +124,9 @@ class ModelStore:
         if p.is_file():
             by_file = next((m for m in self.catalog if m.filename == p.name and m.size == p.stat().st_size), None)
             return ResolvedModel(p.resolve(), by_file.name if by_file else p.name, by_file)
+        if p.is_dir():
+            raise ModelError(f"{p} is a folder, not a model file; to use a CTranslate2 or faster-whisper folder, "
+                             "import it first: hark models import FOLDER")
         if os.sep in name_or_path or name_or_path.endswith((".bin", ".onnx")):
             raise ModelError(f"model file not found: {p}")
         known = ", ".join([m.name for m in self.catalog if m.kind == kind and "-q" not in m.name]
