@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline import transcript_json
+from pipeline import json_guard, transcript_json
 from pipeline.atomic_write import write_text_atomic
 from pipeline.models.store import sha256_file
 from pipeline.transcript import Transcript
@@ -56,33 +56,41 @@ def save(p: Project, path: str | Path | None = None) -> Path:
 
 
 def load(path: str | Path) -> Project:
+    """The project in `path`; ProjectFormatError, one line naming the bad field, for any malformed file."""
     src = Path(path)
     try:
-        text = src.read_text(encoding="utf-8")
+        text = json_guard.read_text(src)
     except FileNotFoundError as e:
         raise ProjectFormatError(f"{src}: no such project") from e
-    except (OSError, UnicodeDecodeError) as e:
+    except json_guard.JsonInputError as e:
+        raise ProjectFormatError(f"{src}: not a Hark project ({e})") from None
+    except OSError as e:
         raise ProjectFormatError(f"{src}: cannot read the project ({e})") from e
     try:
-        data = json.loads(text, parse_constant=_refuse)
+        data = json_guard.parse(text)
     except json.JSONDecodeError as e:
-        raise ProjectFormatError(f"{src}: not a Hark project (invalid JSON: {e})") from e
+        raise ProjectFormatError(f"{src}: not a Hark project (invalid JSON: {e})") from None
+    except json_guard.JsonInputError as e:
+        raise ProjectFormatError(f"{src}: not a Hark project ({e})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ProjectFormatError(f"{src}: not a Hark project")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise ProjectFormatError(f"{src}: bad project version {version!r}")
+        raise ProjectFormatError(f"{src}: bad project version {json_guard.show(version)}")
     if version > VERSION:
-        raise ProjectFormatError(f"{src}: written by a newer Hark (project version {version})")
+        raise ProjectFormatError(f"{src}: written by a newer Hark (project version {json_guard.show(version)})")
     settings = data.get("settings") or {}
     if not isinstance(settings, dict):
-        raise ProjectFormatError(f"{src}: project settings are malformed")
-    transcript = transcript_json.from_dict(data.get("transcript"))  # type: ignore[arg-type]
+        raise ProjectFormatError(f"{src}: project settings are malformed (settings should be an object)")
+    try:
+        json_guard.check_value(settings, "settings")
+    except json_guard.JsonValueError as e:
+        raise ProjectFormatError(f"{src}: project settings are malformed: {e}") from None
+    try:
+        transcript = transcript_json.from_dict(data.get("transcript"))
+    except TranscriptFormatError as e:
+        raise ProjectFormatError(f"{src}: {e}") from None
     return Project(transcript=transcript, settings=settings, path=src)
-
-
-def _refuse(name: str) -> float:
-    raise ProjectFormatError(f"project holds {name}, which is not a number Hark writes")
 
 
 def media_missing(p: Project) -> bool:
