@@ -463,7 +463,10 @@ class Controller(QObject):
         from ui.first_run import FirstRunDialog
 
         dlg = FirstRunDialog(self.store, self.window)
+        QTimer.singleShot(0, dlg, lambda: log.info("first-run dialog open"))  # runs in its loop: it is up
         dlg.exec()
+        if self._quitting:
+            return  # ended by a signal: no choice was made, so the welcome comes again next time
         choice = dlg.choice()
         if choice is not None:
             kind, name = choice
@@ -538,4 +541,6 @@ class Controller(QObject):
             editor.window.close()  # saves its project
         self.save_project()
         self.save_queue()
+        if self.qsettings is not None:
+            self.qsettings.sync()  # type: ignore[attr-defined]  # a signal's exit may never destroy it
         self.runner.shutdown()

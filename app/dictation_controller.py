@@ -96,9 +96,11 @@ class DictationController(QObject):
         self._blocks_lock = threading.Lock()
         self._last_field: tuple[str | None, str] = (None, "")  # (window, the end of what we typed there)
         self._target: dict[int, str | None] = {}
-        self._event.connect(self.handle)
-        self._partial.connect(self.overlay.set_partial)
-        self._message.connect(self._show_message)
+        # What threads report arrives through these (queued: the receiver lives on the GUI thread); once
+        # shut down, it is dropped: a late decode or message would bring the overlay back while Hark quits.
+        self._event.connect(self._from_thread_event)
+        self._partial.connect(self._from_thread_partial)
+        self._message.connect(self._from_thread_message)
         self._meter = QTimer(self, interval=50)
         self._meter.timeout.connect(self._tick_meter)
         self._partial_timer = QTimer(self, interval=PARTIAL_EVERY_MS)
@@ -257,11 +259,13 @@ class DictationController(QObject):
             self._worker.submit(lambda: self.decoder.set_vocabulary(words) if self.decoder is not None else None)
 
     def shutdown(self) -> None:
+        self._stopping = True  # a load still running is not put in use; what threads report is dropped
+        self._meter.stop()
+        self._partial_timer.stop()  # no new partial decodes on an engine about to close
         if self.hotkey is not None:
             self.hotkey.stop()
         if self.capture is not None:
             self.capture.close()
-        self._stopping = True  # a load still running is not put in use
         self._generation += 1
         if self._loads is not None:
             self._loads.stop(timeout=10)
@@ -269,6 +273,18 @@ class DictationController(QObject):
         if self.decoder is not None:
             _close_engine(self.decoder)
         self.overlay.close()
+
+    def _from_thread_event(self, event: object) -> None:
+        if not self._stopping:
+            self.handle(event)
+
+    def _from_thread_partial(self, text: str) -> None:
+        if not self._stopping:
+            self.overlay.set_partial(text)
+
+    def _from_thread_message(self, text: str, error: bool) -> None:
+        if not self._stopping:
+            self._show_message(text, error)
 
     # --- commands (hark dictate ..., tray) --------------------------------------------------------
     def command(self, name: str) -> None:

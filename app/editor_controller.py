@@ -116,6 +116,7 @@ class EditorController(QObject):
         w = self.window
         w.session.changed.connect(self._edited)
         w.can_close = self._closing
+        w.destroyed.connect(self._window_gone)
         w.export_requested.connect(self.export)
         w.open_project_requested.connect(self.open_project_requested)
         w.actions.export.setEnabled(media is not None)
@@ -151,7 +152,7 @@ class EditorController(QObject):
             aligner = lazy.get(t.language)
             return realign(media, t, captions, aligner, cancel=cancel) if aligner is not None else {}
 
-        task = BackgroundTask(work, self, "hark-realign")
+        task = BackgroundTask(work, self, "hark-realign", receiver=self.window)
         task.finished.connect(lambda times: self._realigned(t, times))
         task.failed.connect(lambda msg: log.warning("re-alignment failed: %s", msg))
         self._realigns.append(task)
@@ -209,7 +210,7 @@ class EditorController(QObject):
         def work(progress, cancel):  # type: ignore[no-untyped-def]
             return load_or_compute_peaks(media, cache, sha, PEAKS_PER_SECOND, progress=progress, cancel=cancel)
 
-        task = BackgroundTask(work, self, "hark-peaks")
+        task = BackgroundTask(work, self, "hark-peaks", receiver=self.window)
         task.finished.connect(lambda peaks: self.window.timeline.set_peaks(peaks, PEAKS_PER_SECOND))
         task.failed.connect(lambda msg: self.window.show_status(f"No waveform: {msg}"))
         self._peaks = task
@@ -234,11 +235,7 @@ class EditorController(QObject):
         if self.export_dialog is not None and self.export_dialog.task is not None and self.export_dialog.task.running():
             self.export_dialog.task.cancel()
             self.export_dialog.task.wait(10)
-        if self._peaks is not None:
-            self._peaks.cancel()
-        for task in self._realigns:
-            task.cancel()
-        self._aligner.close()  # does not wait: a re-alignment still running ends with "closed", unseen
+        self._stop_background()
         self.save()
         if not self.saver.close():
             log.warning("the project was still being saved when the editor closed")
@@ -246,6 +243,28 @@ class EditorController(QObject):
         self._pump.stop()
         self.closed.emit(self)
         return True
+
+    def _stop_background(self) -> None:
+        # This controller outlives its window (Qt or a test deletes it after the close): what the work
+        # still reports is dropped, never shown in widgets that may be gone.
+        if self._peaks is not None:
+            self._peaks.abandon()
+        for task in self._realigns:
+            task.abandon()
+        self._aligner.close()  # does not wait: a re-alignment still running ends with an error, unseen
+
+    def _window_gone(self) -> None:
+        """The window was deleted without being closed: stop and save as a close does, touching no widget."""
+        if self._closed:
+            return
+        self._closed = True
+        self._pump.stop()
+        self._stop_background()
+        if self.project.path is not None:
+            self.saver.save(self.project)
+        if not self.saver.close():
+            log.warning("the project was still being saved when the editor window was deleted")
+        self.closed.emit(self)
 
     def show(self) -> None:
         self.window.show()

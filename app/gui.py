@@ -6,9 +6,16 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QCoreApplication
+
+    from app.controller import Controller
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 log = logging.getLogger(__name__)
+WAKE_MS = 200  # how soon a signal is seen while Qt waits for events
 
 
 def main(files: list[str] | None = None) -> int:
@@ -36,6 +43,7 @@ def main(files: list[str] | None = None) -> int:
         return 0
     log_file = setup_logging()
     log.info("Hark starting; log at %s", log_file)
+    on_signal = QuitOnSignal(app)  # before anything can open a dialog
 
     from app.controller import Controller
     from app.settings import default_qsettings, load_settings
@@ -47,6 +55,7 @@ def main(files: list[str] | None = None) -> int:
     app.setWindowIcon(icon)
     qsettings = default_qsettings()
     controller = Controller(load_settings(qsettings), ModelStore(), qsettings, icon)
+    on_signal.controller = controller
     window = controller.window
     install_excepthook(lambda report: CrashDialog(report, window, log_dir=log_file.parent).exec())
 
@@ -60,23 +69,69 @@ def main(files: list[str] | None = None) -> int:
         controller.tray.dictation_history_requested.connect(controller.show_dictation_history)
         controller.tray.show()
 
-    # Ctrl+C in the terminal or a polite kill: quit the way the Quit menu does (queue saved).
-    # Python runs signal handlers only between bytecodes, so a timer wakes it regularly.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: (controller.shutdown() if not controller._quitting else None, app.quit()))
-    wake = QTimer(controller, interval=250)
-    wake.timeout.connect(lambda: None)
-    wake.start()
-
     window.show()
     controller.maybe_first_run()
-    controller.start_dictation()
-    if files:
-        controller.add_paths(files)
-    app.aboutToQuit.connect(lambda: controller.shutdown() if not controller._quitting else None)
-    rc = app.exec()
+    rc = 0
+    if not on_signal.requested:
+        controller.start_dictation()
+        if files:
+            controller.add_paths(files)
+        app.aboutToQuit.connect(lambda: controller.shutdown() if not controller._quitting else None)
+        QTimer.singleShot(0, lambda: log.info("main window ready"))  # the first thing the main loop does
+        rc = app.exec()
+    if on_signal.requested:  # also when it came before the main loop started: nothing else quits then
+        on_signal.quit()
+        rc = 0
     server.close()
     return rc
+
+
+class QuitOnSignal:
+    """SIGTERM (a polite kill) or SIGINT (Ctrl+C in the terminal): save and quit, as the Quit menu does, from
+    whatever event loop runs then, a modal dialog's included, and before the main loop has started (the
+    first-run dialog runs then).
+
+    app.quit() cannot do that: Qt 6 ignores it before app.exec(), which would then start the main loop anyway,
+    and a dialog's exec() would go on. QCoreApplication.exit() ends every running loop, nested ones included,
+    and makes a loop started after it return at once."""
+
+    def __init__(self, app: QCoreApplication) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.app = app
+        self.controller: Controller | None = None  # set once there is something to save
+        self.requested = False
+        self._done = False
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+        # Python runs signal handlers between bytecodes only: while Qt waits for events, a timer wakes it.
+        # A QTimer fires in nested loops (a modal dialog's) too.
+        self._wake = QTimer(app, interval=WAKE_MS)
+        self._wake.timeout.connect(lambda: None)
+        self._wake.start()
+
+    def _on_signal(self, _signum: int, _frame: object) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.requested = True
+        # From the event loop, not midway through the Python code the signal interrupted.
+        QTimer.singleShot(0, self.quit)
+
+    def quit(self) -> None:
+        from PySide6.QtWidgets import QApplication, QDialog
+
+        if self._done:
+            return
+        self._done = True
+        log.info("quitting on a signal")
+        c = self.controller
+        if c is not None and not c._quitting:
+            c.shutdown()  # the queue, open projects and settings are on disk before anything closes
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, QDialog) and w.isVisible():
+                # Qt's own done(), not the dialog's: no "stop the download?" question now.
+                QDialog.done(w, QDialog.DialogCode.Rejected)
+        self.app.exit(0)
 
 
 def _raise(window) -> None:  # type: ignore[no-untyped-def]

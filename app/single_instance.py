@@ -1,4 +1,4 @@
-"""One Hark window per user: a second launch hands its files to the first and exits.
+"""One Hark window per user and set of folders: a second launch hands its files to the first and exits.
 
 The first instance listens on a QLocalServer; a later one connects, sends its
 file list (or a command such as `hark dictate --toggle`) as one JSON line,
@@ -10,20 +10,28 @@ import getpass
 import hashlib
 import json
 import logging
-import os
+from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from app.paths import data_dir
 
 log = logging.getLogger(__name__)
 TIMEOUT_MS = 2000
 
 
 def server_name() -> str:
-    # Per user, and per data folder so tests (HARK_DATA_DIR) never meet a real running Hark.
-    tag = os.environ.get("HARK_DATA_DIR", "")
-    suffix = f"-{hashlib.sha1(tag.encode()).hexdigest()[:10]}" if tag else ""
-    return f"hark-{getpass.getuser()}{suffix}"
+    """One name per set of folders the app keeps its state in: settings (QSettings, under XDG_CONFIG_HOME or
+    ~/.config) and data (the queue, projects: HARK_DATA_DIR, XDG_DATA_HOME or ~/.local/share).
+
+    Keyed on the folders, not on the user name alone: two set-ups of one user (another HOME or XDG dirs, a
+    test's HARK_DATA_DIR) are two Harks that must not hand files to each other, while two launches on the
+    same folders (the only case where two windows would fight over one queue) meet. The socket lives in
+    the temporary folder, so sessions with different XDG_RUNTIME_DIR but the same folders still meet."""
+    config = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    state = "\n".join(str(Path(d).expanduser().resolve()) for d in (config, data_dir()))
+    return f"hark-{getpass.getuser()}-{hashlib.sha1(state.encode()).hexdigest()[:12]}"
 
 
 COMMANDS = ("dictate-toggle", "dictate-start", "dictate-stop", "dictate-cancel", "show-history")

@@ -18,8 +18,13 @@ from tests.conftest import DATA, JFK_WAV
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_what_opens_the_window() -> None:
-    assert wants_gui([]) and wants_gui(["talk.mp4"]) and wants_gui(["a.wav", "b.wav"])
+def test_what_opens_the_window(tmp_path: Path) -> None:
+    talk, a, b = (tmp_path / n for n in ("talk.mp4", "a.wav", "b.wav"))
+    for f in (talk, a, b):
+        f.write_bytes(b"media")
+    assert wants_gui([]) and wants_gui([str(talk)]) and wants_gui([str(a), str(b)]) and wants_gui([str(tmp_path)])
+    # A first word that is neither a command nor a file is answered on the terminal (app.cli.first_word_error)
+    assert not wants_gui([str(tmp_path / "not-there.mp4")]) and not wants_gui(["transcibe", "a.wav"])
     assert not wants_gui(["transcribe", "a.wav"]) and not wants_gui(["models", "list"])
     assert not wants_gui(["--help"]) and not wants_gui(["-v", "transcribe", "x"])
 
@@ -93,3 +98,41 @@ def test_second_launch_hands_its_files_to_the_first_window(tmp_path: Path) -> No
             first.kill()
             first.wait()
         log.close()
+
+
+def _home(root: Path) -> dict[str, str]:
+    """A user's set-up of its own: HOME and the XDG folders inside it, no HARK_DATA_DIR."""
+    return {"HOME": str(root), "XDG_CONFIG_HOME": str(root / ".config"), "XDG_DATA_HOME": str(root / ".local/share"),
+            "XDG_RUNTIME_DIR": str(root / "run")}
+
+
+def test_other_home_and_xdg_dirs_make_another_instance(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HARK_DATA_DIR", raising=False)
+    a, b = _home(tmp_path / "a"), _home(tmp_path / "b")
+    for k, v in b.items():
+        monkeypatch.setenv(k, v)
+    name_b = InstanceServer().name
+    for k, v in a.items():
+        monkeypatch.setenv(k, v)
+    server = InstanceServer()
+    # Checked before listening: with one name per user, this test would take over a real Hark's socket.
+    assert server.name != name_b
+    assert server.listen()
+    got: list[list[str]] = []
+    server.files_received.connect(got.append)
+    code = ("import sys; from PySide6.QtCore import QCoreApplication; app = QCoreApplication([]);"
+            "from app.single_instance import hand_off; sys.exit(0 if hand_off(sys.argv[1:]) else 1)")
+    base = {k: v for k, v in os.environ.items() if k != "HARK_DATA_DIR"}
+    try:
+        # Real, separate processes, while this one's event loop answers: another set-up finds nobody ...
+        other = subprocess.Popen([sys.executable, "-c", code, "/x/b.wav"], cwd=ROOT, env={**base, **b})
+        qtbot.waitUntil(lambda: other.poll() is not None, timeout=10_000)
+        assert other.returncode == 1 and got == []
+        # ... and the same set-up, through another spelling of the same folders, reaches this one.
+        same = {**a, "XDG_CONFIG_HOME": str(tmp_path / "a" / "x" / ".." / ".config")}
+        again = subprocess.Popen([sys.executable, "-c", code, "/x/a.wav"], cwd=ROOT, env={**base, **same})
+        qtbot.waitUntil(lambda: again.poll() is not None, timeout=10_000)
+        assert again.returncode == 0 and got == [["/x/a.wav"]]
+    finally:
+        server.close()

@@ -47,3 +47,31 @@ def test_history_lists_copies_and_offers_insert_again(qtbot, tmp_path):
     assert sig.args == ["first words"]
     h.list.setCurrentRow(0)
     assert not h.insert_button.isEnabled()  # nothing to insert from a failed one
+
+
+def test_what_dictation_threads_report_after_shutdown_is_dropped(qtbot, tmp_path):
+    """A decode, partial or message finishing after the app began to quit must not bring the overlay back
+    (nor reach any widget): results from threads are dropped once the controller is shut down."""
+    import threading
+
+    from app.dictation_controller import DictationController
+    from app.settings import AppSettings
+    from pipeline import dictation_state as ds
+    from pipeline.models.store import ModelStore
+
+    d = DictationController(AppSettings(engine="sphinx"), ModelStore(), tmp_path / "dictation")
+    d.handle(ds.Toggle())  # recording (no microphone here: it cancels itself and says so)
+    qtbot.waitUntil(lambda: d.overlay.isVisible(), timeout=3000)
+    d.overlay.set_state(OverlayState.HIDDEN)
+    d.shutdown()
+
+    def late() -> None:  # as the dictation worker and a live partial would, from their threads
+        d._message.emit("Recovered 1 dictation(s) from last time", False)
+        d._partial.emit("late words")
+        d._event.emit(ds.Failed(1, "the speech engine is not loaded"))
+
+    th = threading.Thread(target=late)
+    th.start()
+    th.join()
+    qtbot.wait(100)  # the queued signals arrive
+    assert not d.overlay.isVisible() and d.overlay.state is OverlayState.HIDDEN

@@ -691,3 +691,49 @@ def test_background_work_holds_no_qt_object(editor: EditorController) -> None:
     for task in tasks:
         held = captured(task._work)  # type: ignore[union-attr]
         assert not [x for x in held if isinstance(x, QObject) or isinstance(getattr(x, "__self__", None), QObject)], held
+
+
+@pytest.mark.parametrize("outcome", ["finished", "failed"])
+@pytest.mark.parametrize("closed", [True, False], ids=["closed", "deleted-unclosed"])
+def test_background_results_arriving_after_the_editor_is_gone_are_dropped(qtbot, project_file: Path,  # type: ignore[no-untyped-def]
+                                                                           monkeypatch, outcome: str, closed: bool) -> None:
+    """The waveform and a re-alignment finishing after the editor window was closed, and even deleted by Qt,
+    never touch it (seen under load: "TimelineWidget already deleted" when the peaks arrived after the test
+    ended). Certain rather than timed: the work waits for the test to let it finish."""
+    import threading
+
+    import numpy as np
+    import shiboken6
+
+    from audio.errors import HarkError
+
+    release, started = threading.Event(), threading.Semaphore(0)
+
+    def held(result: object):  # type: ignore[no-untyped-def]
+        def work(*_a: object, **_k: object) -> object:  # ignores the cancel: it came too late
+            started.release()
+            assert release.wait(30)
+            if outcome == "failed":
+                raise HarkError("the media went away")
+            return result
+        return work
+
+    w0 = projects.load(project_file).transcript.words[3]
+    monkeypatch.setattr("pipeline.waveform.load_or_compute_peaks", held(np.zeros((10, 2), np.float32)))
+    monkeypatch.setattr("pipeline.alignment.realign.realign", held({w0.id: (w0.start, w0.end + 0.1)}))
+    ed = EditorController(projects.load(project_file))
+    monkeypatch.setattr(ed._aligner, "get", lambda _language: object())  # no aligner process for the stand-in
+    ed.show()
+    ed.window.session.apply("Correct", lambda x: editing.correct_word(x, w0.id, "nation"))
+    tasks = [ed.peaks_task(), *ed.realign_tasks()]
+    assert len(tasks) == 2 and started.acquire(timeout=30) and started.acquire(timeout=30)
+    window, timeline = ed.window, ed.window.timeline
+    if closed:
+        window.close()
+    shiboken6.delete(window)  # what qtbot's teardown does to a test's windows (deleteLater)
+    assert not shiboken6.isValid(timeline)
+    release.set()
+    assert all(t is not None and t.wait(10) for t in tasks)
+    for t in tasks:
+        t.deliver()  # what each task's timer does next: it must not reach the deleted widgets
+    qtbot.wait(3 * 50)  # and the timers themselves

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QColor, QDesktopServices, QPalette
 from PySide6.QtWidgets import (
@@ -47,16 +48,22 @@ Work = Callable[[Callable[[float], None], threading.Event], object]
 
 
 class BackgroundTask(QObject):
-    """Runs `work(progress, cancel)` in a thread; reports on the GUI thread. One run per task."""
+    """Runs `work(progress, cancel)` in a thread; reports on the GUI thread. One run per task.
+
+    Work can end after the window it was for: `abandon()` it when that window closes, and name the window as
+    `receiver` (default: the parent), so that nothing is reported once Qt has deleted it, closed or not."""
 
     progress = Signal(float)
     finished = Signal(object)  # what `work` returned
     failed = Signal(str)  # a message for the user
     cancelled = Signal()
 
-    def __init__(self, work: Work, parent: QObject | None = None, name: str = "hark-task") -> None:
+    def __init__(self, work: Work, parent: QObject | None = None, name: str = "hark-task", *,
+                 receiver: QObject | None = None) -> None:
         super().__init__(parent)
         self._work, self._name = work, name
+        self._receiver = receiver if receiver is not None else parent
+        self._abandoned = False
         self.cancel_event = threading.Event()
         self._events: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
         self._latest: float | None = None  # only the newest progress matters: no flood of events
@@ -94,6 +101,13 @@ class BackgroundTask(QObject):
     def cancel(self) -> None:
         self.cancel_event.set()
 
+    def abandon(self) -> None:
+        """Cancel, and report nothing more, whatever the thread still leaves: nobody is listening any more.
+        (A cancel alone is not enough: work that ended just before it still reports `finished`.)"""
+        self._abandoned = True
+        self.cancel_event.set()
+        self._pump.stop()
+
     def wait(self, timeout: float | None = None) -> bool:
         if self._thread is not None:
             self._thread.join(timeout)
@@ -101,6 +115,10 @@ class BackgroundTask(QObject):
 
     def deliver(self) -> None:
         """Emit what the thread left (the timer calls this; tests may too)."""
+        if not self._abandoned and self._receiver is not None and not shiboken6.isValid(self._receiver):
+            self.abandon()  # its window was deleted without being closed
+        if self._abandoned:
+            return
         latest, self._latest = self._latest, None
         if latest is not None:
             self.progress.emit(latest)

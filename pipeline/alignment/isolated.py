@@ -18,12 +18,14 @@ import numpy as np
 from audio.errors import Cancelled
 from pipeline.alignment.aligner import AlignedTime, Aligner, WordSpan
 from pipeline.errors import EngineError
+from pipeline.process_pool import exit_with_parent, stop_now
 
 _worker: Aligner | None = None  # in the child: built once by _init
 
 
 def _init(factory: Callable[[], Aligner]) -> None:
     global _worker
+    exit_with_parent()  # a Hark killed with -9 must not leave its aligner running
     _worker = factory()
 
 
@@ -65,8 +67,9 @@ class IsolatedAligner:
             raise EngineError("the aligner's worker process stopped unexpectedly") from e
 
     def close(self) -> None:
-        """Without waiting: a window being aligned finishes in the child, which then exits."""
+        """Stops the child at once: an `align` still waiting fails with EngineError (its caller was cancelled
+        or closed; Python's exit would otherwise wait for the window being aligned)."""
         with self._lock:
             pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            stop_now(pool)

@@ -20,6 +20,7 @@ import numpy as np
 from audio.errors import Cancelled
 from pipeline.engines.base import EngineResult, EngineWord, ProgressFn, TranscribeOptions
 from pipeline.errors import EngineError
+from pipeline.process_pool import stop_now
 
 SAMPLE_RATE = 16_000
 _ALT_PRONUNCIATION = re.compile(r"\(\d+\)$")
@@ -112,9 +113,11 @@ class SphinxEngine:
         self._frame_rate = int(self._decoder.config["frate"])
 
     def close(self) -> None:
+        """Stops the child at once: a decode still running there was cancelled (quitting, or another engine
+        chosen), and letting it finish kept a quitting app alive for seconds."""
         if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+            pool, self._pool = self._pool, None
+            stop_now(pool)
 
     def _decode_isolated(self, pcm: bytes, offset: float, cancel: threading.Event | None) -> list[EngineWord]:
         assert self._pool is not None
