@@ -251,11 +251,13 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     loaded = load_engine(args.engine, args.model, store, language=language, dtw=args.word_timing == "dtw")
     for notice in loaded.notices:
         log.warning("%s", notice)
-    vad = None
+    vad = check = None
     if not args.no_vad:
         vad, notice = load_vad(store)
         if notice:
             log.warning("%s", notice)
+    else:  # nothing trimmed; the speech detector, where installed, still marks text with no voice under it
+        check, _ = load_vad(store)
     options = TranscribeOptions(language=language, translate=args.translate, initial_prompt=args.prompt,
                                 threads=args.threads)
     aligner = None if args.no_align or args.translate else aligner_for(language or "en")
@@ -273,7 +275,7 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
                 bar.refresh()
 
             return transcribe_file(src, loaded.engine, options, vad=vad, rules=rules, progress=tick, cancel=ev,
-                                   model_sha256=loaded.model_sha256, aligner=aligner)
+                                   model_sha256=loaded.model_sha256, aligner=aligner, voice_check=check)
 
         try:
             transcript = run_cancellable(job, cancel)

@@ -171,13 +171,15 @@ class JobRunner(QObject):
                 self._post("notice", for_gui(n))
         return self._engine
 
-    def _vad_for(self, s: AppSettings) -> object | None:
-        if not s.use_vad:
+    def _vad_for(self, s: AppSettings, *, check_only: bool = False) -> object | None:
+        """The VAD that trims silence; check_only: the same model when trimming is off, only to mark text
+        with no voice under it (pipeline.voice_check)."""
+        if not s.use_vad and not check_only:
             return None
         if not self._vad_loaded:
             self._vad, note = load_vad(self.store)
             self._vad_loaded = self._vad is not None
-            if note:
+            if note and not check_only:
                 self._post("notice", for_gui(note))
         return self._vad
 
@@ -203,10 +205,11 @@ class JobRunner(QObject):
         try:
             loaded = self._engine_for(s)
             vad = self._vad_for(s)
+            check = None if vad is not None else self._vad_for(s, check_only=True)
             transcript = transcribe_file(path, loaded.engine, to_options(s), vad=vad,  # type: ignore[arg-type]
                                          rules=to_caption_rules(s), progress=lambda f: tick(f * share),
                                          cancel=cancel, model_sha256=loaded.model_sha256,
-                                         aligner=self._aligner_for(s))
+                                         aligner=self._aligner_for(s), voice_check=check)  # type: ignore[arg-type]
             if cancel.is_set():
                 raise Cancelled()
             warnings = list(transcript.warnings)

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from audio.decode import AudioStream
 from audio.errors import SilentMediaError
 from audio.vad import SileroVad
@@ -24,6 +26,7 @@ from pipeline.engines.base import Engine, EngineWord, TranscribeOptions
 from pipeline.engines.word_grouping import make_monotonic
 from pipeline.models.store import sha256_file
 from pipeline.transcript import MediaRef, Provenance, Transcript, Word
+from pipeline.voice_check import flag_unvoiced
 
 ProgressFn = Callable[[float], None]
 SAMPLE_RATE = 16_000
@@ -67,6 +70,11 @@ def _resume_skipped(chunk: AudioChunk, heard: list[EngineWord], engine: Engine, 
     return out
 
 
+def _clock(seconds: float) -> str:
+    m, s = divmod(int(seconds), 60)
+    return f"{m}:{s:02d}"
+
+
 def hark_version() -> str:
     try:
         return importlib.metadata.version("hark")
@@ -85,14 +93,20 @@ def transcribe_file(
     cancel: threading.Event | None = None,
     model_sha256: str | None = None,
     aligner: Aligner | None = None,
+    voice_check: SileroVad | None = None,
 ) -> Transcript:
     """aligner: forced alignment of the recognised words once recognition is done, in source time
     (pipeline.alignment.file_align, a second decode of the file); without one, or for a language it
-    lacks, word times are the engine's, trimmed to the audio and marked rough."""
+    lacks, word times are the engine's, trimmed to the audio and marked rough.
+
+    voice_check: with `vad` None (nothing trimmed), a speech detector that only checks: captions with
+    no voice under them are marked suspect (pipeline.voice_check)."""
     src = Path(path).expanduser().resolve()
     stream = AudioStream(src, cancel=cancel)
     expected = stream.info.duration or 0.0
     chunker = Chunker(vad.stream() if vad is not None else None)
+    checker = voice_check.stream() if voice_check is not None and vad is None else None
+    voice: list[np.ndarray] = []  # speech probability per frame, when checking
     words: list[Word] = []
     language = options.language
     share = 0.9 if aligner is not None else 1.0  # of the progress bar for recognition; the rest aligns
@@ -119,7 +133,7 @@ def transcribe_file(
             for (ew, _), t in zip(found, timed):
                 start, end = chunk.timemap.span_to_source(t.start, t.end)
                 words.append(Word(id=len(words), text=ew.text, start=start, end=end, probability=ew.probability,
-                                  rough=t.rough))
+                                  rough=t.rough, suspect=ew.suspect))
             if language is None and result.words and result.language:
                 # Detect once, then hold it: a language flipping mid-file helps nobody.
                 language = result.language
@@ -149,6 +163,8 @@ def transcribe_file(
 
         try:
             for block in stream:
+                if checker is not None:
+                    voice.append(checker.feed(block))
                 for chunk in chunker.feed(block):
                     run(chunk)
                     hand_over()
@@ -177,6 +193,15 @@ def transcribe_file(
     warnings = list(stream.warnings)
     if not words:
         warnings.append("no speech was recognised")
+    captions = build_captions(words, rules, language)
+    if checker is not None:
+        voice.append(checker.flush())
+        flag_unvoiced(words, captions, np.concatenate(voice))
+    suspect = [w for w in words if w.suspect]
+    if suspect:
+        warnings.append(f"{len(suspect)} of {len(words)} words may be invented (no voice under them, or they fail "
+                        f"whisper's own no-speech, repetition or confidence tests), from {_clock(suspect[0].start)}: "
+                        "check them in the editor")
     record = dict(engine.options_record(options))
     record["vad"] = vad is not None
     record["alignment"] = aligner.name if aligned and aligner is not None else "none"
@@ -192,7 +217,7 @@ def transcribe_file(
             hark_version=hark_version(),
         ),
         words=words,
-        captions=build_captions(words, rules, language),
+        captions=captions,
         created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         warnings=warnings,
     )

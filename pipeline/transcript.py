@@ -21,6 +21,7 @@ class Word:
     probability: float | None = None  # 0..1, None when the engine gives none
     speaker: str | None = None
     rough: bool = False  # times from the recogniser only: forced alignment could not place this word
+    suspect: str | None = None  # why the recogniser may have invented this word (its segment failed whisper's tests)
 
 
 @dataclass

@@ -67,6 +67,8 @@ def _word_dict(w: Word) -> dict[str, Any]:
     d = {"id": w.id, "text": w.text, "start": w.start, "end": w.end, "p": w.probability, "speaker": w.speaker}
     if w.rough:  # only when set: older readers and files without it stay as they were
         d["rough"] = True
+    if w.suspect:
+        d["suspect"] = w.suspect
     return d
 
 
@@ -119,7 +121,7 @@ def _transcript(doc: transcript_schema.TranscriptDoc) -> Transcript:
 
 def _word(w: transcript_schema.WordDoc) -> Word:
     return Word(id=w["id"], text=w["text"], start=w["start"], end=w["end"], probability=w.get("p"),
-                speaker=w.get("speaker"), rough=w.get("rough", False))
+                speaker=w.get("speaker"), rough=w.get("rough", False), suspect=w.get("suspect"))
 
 
 def loads(text: str) -> Transcript:

@@ -57,6 +57,7 @@ class WordDoc(TypedDict):
     p: NotRequired[Annotated[float, Field(allow_inf_nan=False)] | None]
     speaker: NotRequired[Short | None]
     rough: NotRequired[bool]
+    suspect: NotRequired[Short | None]
 
 
 @with_config(_CONFIG)

@@ -15,14 +15,15 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from PySide6.QtGui import QFont, QFontMetricsF, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
 
 from pipeline.captions import build_captions
 from pipeline.editing import cut_word_ids, effective_words
 from pipeline.transcript import NO_SPACE_LANGUAGES, Caption, Transcript, Word
 from ui.transcript_document import LOW_CONFIDENCE, WORD_ID, Row, WordLookups, WordStyles, blend, u16len
 
-PLAIN, CORRECTED, INSERTED, UNSURE, ROUGH = range(5)
+PLAIN, CORRECTED, INSERTED, UNSURE, ROUGH, SUSPECT = range(6)
+SUSPECT_COLOR = QColor(217, 130, 0)  # amber: check this, as opposed to the red of an error
 
 
 class EditorStyles(WordStyles):
@@ -39,8 +40,13 @@ class EditorStyles(WordStyles):
         self.rough.setFontItalic(True)
         self.rough.setUnderlineStyle(QTextCharFormat.UnderlineStyle.DashUnderline)
         self.rough.setUnderlineColor(muted)
+        # Suspect: the recogniser may have invented the word (no voice under it, or whisper's own tests failed).
+        self.suspect = QTextCharFormat()
+        self.suspect.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
+        self.suspect.setUnderlineColor(SUSPECT_COLOR)
+        self.suspect.setForeground(blend(palette.color(QPalette.ColorRole.Text), SUSPECT_COLOR, 0.45))
         self._by_state = {PLAIN: self.plain, CORRECTED: self.corrected, INSERTED: self.inserted, UNSURE: self.unsure,
-                          ROUGH: self.rough}
+                          ROUGH: self.rough, SUSPECT: self.suspect}
         self._cut: dict[int, QTextCharFormat] = {}
         for state, fmt in self._by_state.items():
             cut = QTextCharFormat(fmt)
@@ -84,6 +90,8 @@ def _state(w: Word, source: dict[int, Word], inserted: set[int]) -> int:
         return INSERTED
     if w.text != source[w.id].text:
         return CORRECTED
+    if source[w.id].suspect:
+        return SUSPECT
     p = source[w.id].probability
     if p is not None and p < LOW_CONFIDENCE:
         return UNSURE
@@ -240,6 +248,8 @@ class EditorDocument(WordLookups):
             lines.append("You added this word; it is not in the recording.")
         elif shown.state == CORRECTED and source is not None:
             lines.append(f"Corrected. The engine heard “{source.text}”.")
+        elif shown.state == SUSPECT and source is not None and source.suspect:
+            lines.append(f"May be invented: {source.suspect}. Delete it if nothing was said here.")
         elif shown.state == UNSURE and source is not None and source.probability is not None:
             lines.append(f"Confidence {source.probability:.0%}: this word may be misheard.")
         if w.rough:

@@ -37,6 +37,7 @@ class EngineWord:
     start: float  # seconds from the start of the audio the engine was given
     end: float
     probability: float | None = None
+    suspect: str | None = None  # why the segment it came from may be invented (pipeline.engines.segment_checks)
 
 
 @dataclass

@@ -20,6 +20,8 @@ import numpy as np
 
 from audio.errors import Cancelled
 from pipeline.engines.base import EngineResult, EngineWord, ProgressFn, TranscribeOptions
+from pipeline.engines.segment_checks import is_wordless, suspect_reason
+from pipeline.engines.whisper_native import NativeContext
 from pipeline.engines.word_grouping import Token, group_tokens, make_monotonic
 from pipeline.errors import EngineError, ModelError
 from pipeline.models.ggml_file import GgmlFormatError, model_kind, problems, read_header
@@ -108,11 +110,13 @@ class WhisperCppEngine:
             setattr(cparams, key, value)
         _route_whisper_logs()
         self._ctx = pw.whisper_init_from_file_with_params(str(path), cparams)
+        self._native = NativeContext.open(self._ctx)  # no-speech probabilities, where they can be read
         self._lock = threading.Lock()
 
     def close(self) -> None:
         with self._lock:
             if self._ctx is not None:
+                self._native = None
                 pw.whisper_free(self._ctx)
                 self._ctx = None
 
@@ -206,11 +210,13 @@ class WhisperCppEngine:
         ctx = self._ctx
         eot = pw.whisper_token_eot(ctx)
         use_dtw = self.timestamps == "dtw"
-        tokens: list[Token] = []
+        no_speech = self._native.no_speech_probs() if self._native is not None else None
+        words: list[EngineWord] = []
         for i in range(pw.whisper_full_n_segments(ctx)):
             seg_end = pw.whisper_full_get_segment_t1(ctx, i) / 100.0
             data = [pw.whisper_full_get_token_data(ctx, i, j) for j in range(pw.whisper_full_n_tokens(ctx, i))]
             text_idx = [j for j, d in enumerate(data) if d.id < eot]
+            tokens: list[Token] = []
             for k, j in enumerate(text_idx):
                 d = data[j]
                 if use_dtw and d.t_dtw >= 0:
@@ -221,7 +227,13 @@ class WhisperCppEngine:
                 else:
                     start, end = d.t0 / 100.0, d.t1 / 100.0
                 tokens.append(Token(pw.whisper_token_to_bytes(ctx, d.id), start, end, float(d.p)))
-        words = group_tokens(tokens, no_space=(language or "") in NO_SPACE_LANGUAGES)
+            text = b"".join(t.data for t in tokens).decode("utf-8", "replace")
+            if is_wordless(text):  # "." or "..." over noise: no word to show, cut or caption
+                continue
+            reason = suspect_reason(text, [t.probability for t in tokens], no_speech[i] if no_speech else None)
+            for w in group_tokens(tokens, no_space=(language or "") in NO_SPACE_LANGUAGES):
+                w.suspect = reason
+                words.append(w)
         return make_monotonic(words, duration)
 
 
