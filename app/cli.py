@@ -296,6 +296,11 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
                 print(f"hark: error: {err}", file=sys.stderr)
                 failures.append((src, err))
                 continue
+        if not transcript.words:  # like digital silence: nothing to transcribe is bad input, and nothing is written
+            err = MediaError(src, "no speech was recognised (music, noise or silence?); nothing written")
+            print(f"hark: error: {err}", file=sys.stderr)
+            failures.append((src, err))
+            continue
         for w in transcript.warnings:
             log.warning("%s: %s", src.name, w)
         stem = stems[src]

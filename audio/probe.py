@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from audio import child_process
-from audio.errors import EmptyMediaError, MediaNotFoundError, NoAudioStreamError, NotMediaError
+from audio.errors import EmptyMediaError, MediaError, MediaNotFoundError, NoAudioStreamError, NotMediaError
 from audio.ffmpeg_tools import FfmpegTools, find_tools
 
 
@@ -46,6 +46,11 @@ def check_path(p: Path) -> None:
         raise NotMediaError(p, "it is a folder")
     if p.stat().st_size == 0:
         raise EmptyMediaError(p)
+    try:
+        with open(p, "rb"):
+            pass
+    except PermissionError:  # else ffmpeg's "Permission denied" would read as "not a media file"
+        raise MediaError(p, "permission denied: this user may not read it") from None
 
 
 def _first_error_line(stderr: str) -> str:

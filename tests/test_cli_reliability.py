@@ -215,3 +215,24 @@ def test_help_lists_the_exit_codes():
     text = " ".join(r.stdout.split())
     for code in ("0 ok", "1 failure", "2 usage", "3 bad input", "4 model problem", "130 cancelled"):
         assert code in text, text
+
+
+def test_an_unreadable_file_says_permission_denied():
+    """As another user (a user namespace maps us to nobody: root reads every file), a file of mode 000."""
+    import tempfile
+
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-U", "true"]).returncode != 0:
+        pytest.skip("no unprivileged user namespaces here")
+    with tempfile.TemporaryDirectory(prefix="hark-perm-") as d:  # pytest's own folders are closed to others
+        folder = Path(d)
+        folder.chmod(0o755)
+        if any(p.stat().st_mode & 0o001 == 0 for p in folder.parents):
+            pytest.skip(f"{folder.parent} is closed to other users")
+        locked = folder / "locked.wav"
+        shutil.copy(JFK_WAV, locked)
+        locked.chmod(0)
+        env = {**os.environ, "HOME": d, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        r = subprocess.run(["unshare", "-U", sys.executable, "-m", "app", "transcribe", str(locked), "--engine",
+                            "sphinx", "-q"], capture_output=True, text=True, timeout=120, env=env, cwd=d)
+    assert r.returncode == EXIT_BAD_INPUT
+    assert "permission denied" in r.stderr and "not an audio or video file" not in r.stderr, r.stderr
