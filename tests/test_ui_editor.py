@@ -527,6 +527,29 @@ def test_export_failure_is_reported_in_words(editor: EditorController, qtbot, tm
     dlg.close()
 
 
+def test_export_refuses_media_that_changed_since_the_project(qtbot, clip, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Same name, other content (re-exported): the word times no longer fit, so nothing is rendered."""
+    import dataclasses
+    import shutil
+
+    media = tmp_path / "talk.mp4"
+    shutil.copyfile(clip[0], media)
+    t = dataclasses.replace(clip[1], media=dataclasses.replace(clip[1].media, path=str(media)))
+    t = editing.cut_words(t, [t.words[3].id])
+    ed = EditorController(projects.load(projects.save(Project(t, {}), tmp_path / "talk.hark")))
+    qtbot.addWidget(ed.window)
+    ffmpeg("-i", str(clip[0]), "-t", "5", "-c", "copy", str(tmp_path / "shorter.mp4"))
+    shutil.move(tmp_path / "shorter.mp4", media)
+    dlg = ed.export()
+    dlg.path.setText(str(tmp_path / "out.mp4"))
+    assert dlg.start()
+    qtbot.waitUntil(lambda: "failed" in dlg.message.text(), timeout=30_000)
+    assert "changed since the project was made" in dlg.message.text(), dlg.message.text()
+    assert not (tmp_path / "out.mp4").exists()
+    dlg.close()
+    ed.window.close()
+
+
 # --- from the main window -----------------------------------------------------------------------
 def test_main_window_opens_the_editor_and_both_show_the_same_edits(qtbot, clip, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                     monkeypatch) -> None:

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from audio.errors import Cancelled, HarkError
 from pipeline.models.store import ModelStore
 from pipeline.transcript import Transcript
+from pipeline.media_check import check_media_unchanged
 from pipeline.trim_export import TrimExportOptions, TrimExportResult, default_output, export_trimmed
 from ui.media_preview import clock
 
@@ -254,6 +255,9 @@ class ExportDialog(QDialog):
         t = self.transcript
 
         def work(progress: Callable[[float], None], cancel: threading.Event) -> object:
+            # The word times are true only of the bytes transcribed: a clip re-exported under the same
+            # name would be cut in the wrong places.
+            check_media_unchanged(t.media, hint="put the original back, or transcribe this file again")
             return export_trimmed(t, out, options, progress=progress, cancel=cancel)
 
         self.task = BackgroundTask(work, self, "hark-export")
