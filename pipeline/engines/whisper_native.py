@@ -21,13 +21,12 @@ import _pywhispercpp as pw
 log = logging.getLogger(__name__)
 _KNOWN_LAYOUT = "1.5.1"  # the pywhispercpp whose object layout was checked
 _PYOBJECT_HEAD = ctypes.sizeof(ctypes.c_ssize_t) + ctypes.sizeof(ctypes.c_void_p)
-_lib: ctypes.CDLL | None | bool = False  # False: not looked for yet
+_lib: list[ctypes.CDLL | None] = []  # empty until looked for; then the library, or None
 
 
 def _library() -> ctypes.CDLL | None:
-    global _lib
-    if _lib is False:
-        _lib = None
+    if not _lib:
+        _lib.append(None)
         here = os.path.dirname(pw.__file__)
         candidates = sorted(glob.glob(os.path.join(here, "pywhispercpp.libs", "libwhisper*.so*"))
                             + glob.glob(os.path.join(here, "libwhisper*.dylib")))
@@ -40,11 +39,11 @@ def _library() -> ctypes.CDLL | None:
                                         ("whisper_n_vocab", [ctypes.c_void_p], ctypes.c_int)):
                     fn = getattr(lib, name)
                     fn.argtypes, fn.restype = args, res
-                _lib = lib
+                _lib[0] = lib
                 break
             except (OSError, AttributeError):
                 continue
-    return _lib or None
+    return _lib[0]
 
 
 class NativeContext:
