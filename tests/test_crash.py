@@ -62,7 +62,9 @@ def test_setup_logging_writes_a_rotating_file(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("HARK_LOG_DIR", str(tmp_path / "from-env"))
     path = setup_logging()
     assert path == tmp_path / "from-env" / "hark.log"
-    logging.getLogger("hark.test").info("hello log")
+    logger = logging.getLogger("hark.test")
+    monkeypatch.setattr(logger, "level", logging.INFO)  # an in-process `hark` command before may have quietened "hark"
+    logger.info("hello log")
     assert "hello log" in path.read_text(encoding="utf-8")
     again = setup_logging(tmp_path / "argument")  # replaces the first, never logs twice
     ours = [h for h in logging.getLogger().handlers if isinstance(h, RotatingFileHandler)]
