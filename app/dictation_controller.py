@@ -30,7 +30,7 @@ from app.text_join import join_dictation
 from audio.errors import HarkError
 from pipeline import dictation_state as ds
 from pipeline.models.store import ModelStore
-from pipeline.utterance_journal import UtteranceJournal
+from pipeline.utterance_journal import LiveRecording, UtteranceJournal
 from ui.dictation_overlay import DictationOverlay, OverlayState
 
 if TYPE_CHECKING:
@@ -93,7 +93,8 @@ class DictationController(QObject):
         self._journal_ids: dict[int, str] = {}
         self._audio: dict[int, np.ndarray] = {}
         self._blocks: list[np.ndarray] = []
-        self._blocks_lock = threading.Lock()
+        self._live: LiveRecording | None = None  # the utterance being recorded, on disk block by block
+        self._blocks_lock = threading.Lock()  # guards _blocks and _live (the capture's thread appends)
         self._last_field: tuple[str | None, str] = (None, "")  # (window, the end of what we typed there)
         self._target: dict[int, str | None] = {}
         # What threads report arrives through these (queued: the receiver lives on the GUI thread); once
@@ -310,6 +311,10 @@ class DictationController(QObject):
             self._stop_live()
             if self.capture is not None:
                 self.capture.cancel()
+            with self._blocks_lock:
+                live, self._live = self._live, None
+            if live is not None:
+                self.journal.discard(live.id)
         elif isinstance(a, ds.Decode):
             self._worker.submit(lambda uid=a.utterance_id: self._decode(uid))
         elif isinstance(a, ds.Insert):
@@ -336,8 +341,14 @@ class DictationController(QObject):
         self._target[uid] = active_window()
         if self.state.held:
             self._keys_free.clear()
+        try:  # on disk as it is spoken: a crash mid-utterance loses only the last block
+            live: LiveRecording | None = self.journal.begin(mode=self.state.mode.value, target_app=self._target[uid])
+        except HarkError as e:
+            log.warning("dictation: the recording is kept in memory only until it ends: %s", e)
+            live = None
         with self._blocks_lock:
             self._blocks = []
+            self._live = live
         if self.endpointer is not None:
             self.endpointer.reset()
         self.capture.begin()
@@ -353,9 +364,11 @@ class DictationController(QObject):
     def _stop_recording(self, uid: int) -> None:
         self._stop_live()
         samples = self.capture.end() if self.capture is not None else np.zeros(0, np.float32)
-        try:  # on disk before anything can go wrong with decoding
+        with self._blocks_lock:
+            live, self._live = self._live, None
+        try:  # on disk before anything can go wrong with decoding; replaces the live recording
             self._journal_ids[uid] = self.journal.write(samples, mode=self.state.mode.value,
-                                                        target_app=self._target.get(uid))
+                                                        target_app=self._target.get(uid), live=live)
         except HarkError as e:
             self._show_message(f"The dictation could not be saved: {e}", True)
         self._audio[uid] = samples
@@ -420,6 +433,9 @@ class DictationController(QObject):
     def _on_block(self, block: np.ndarray) -> None:  # the capture's thread
         with self._blocks_lock:
             self._blocks.append(block.copy())
+            live = self._live
+        if live is not None:
+            live.append(block)
         if self.endpointer is not None and self.state.recording is not None:
             for ev in self.endpointer.feed(block):
                 if ev.kind == "speech_end":

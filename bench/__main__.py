@@ -13,6 +13,10 @@ ratio against a baseline measured in the same run:
   dictation-trained - dictation with the trained tiny.en (f16, q8_0): p50/p90 and WER, fast path vs full decode
   asr     - the trained tiny.en: `hark transcribe` vs faster-whisper (wall, WER, peak RSS), the speed levers,
             word timing vs TextGrids (asr-process, asr-levers, asr-clips, asr-timing: one part each)
+  kill    the kill -9 campaign (issue 14), 50 kills per part: `python -m bench.kill_campaign --help`;
+          only when named (it takes about an hour)
+  bad-input the bad-input catalogue (issue 14): every hostile input, its exit code and message:
+          `python -m bench.bad_input_catalogue --help`; only when named (about 5 minutes)
 """
 from __future__ import annotations
 
@@ -197,7 +201,7 @@ def bench_memory(threads: int) -> None:
 
 ASR_PARTS = ("asr-process", "asr-levers", "asr-clips", "asr-timing")
 BENCHES = ("engine", "decode", "memory", "render", "timeline", "dictation", "dictation-trained", "diarization",
-           "asr", *ASR_PARTS)
+           "asr", *ASR_PARTS, "kill", "bad-input")
 
 
 def main() -> None:
@@ -206,7 +210,7 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
-    which = args.which or [b for b in BENCHES if b not in ASR_PARTS]
+    which = args.which or [b for b in BENCHES if b not in (*ASR_PARTS, "kill", "bad-input")]
     unknown = sorted(set(which) - set(BENCHES))
     if unknown:
         p.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join(BENCHES)}")
@@ -241,6 +245,16 @@ def main() -> None:
         from bench.asr_bench import run as bench_asr
 
         bench_asr(args.runs, args.threads, asr_parts)
+    if "kill" in which:
+        from bench.kill_campaign import main as kill_campaign
+
+        if kill_campaign([]) != 0:
+            raise SystemExit("the kill -9 campaign found violations")
+    if "bad-input" in which:
+        from bench.bad_input_catalogue import main as bad_input_catalogue
+
+        if bad_input_catalogue([]) != 0:
+            raise SystemExit("the bad-input catalogue found defects")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """Every dictated utterance on disk before it is decoded, so a crash never loses speech.
 
 Layout under `<data dir>/dictation/`:
+  pending/<id>.rec               an utterance still being recorded: raw 16 kHz mono 16-bit PCM, appended
+                                 block by block (`begin`), so a crash mid-utterance loses at most the
+                                 audio not yet handed over; the next `pending()` turns it into a WAV
   pending/<id>.wav + <id>.json   recorded, not yet delivered (16 kHz mono 16-bit WAV + sidecar)
   audio/<id>.wav                 audio of the last `keep_audio` delivered utterances
   history.jsonl                  one JSON line per delivered (or failed) utterance, appended
@@ -14,6 +17,7 @@ of offering it again.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import itertools
@@ -32,6 +36,10 @@ from audio.errors import HarkError
 log = logging.getLogger(__name__)
 SAMPLE_RATE = 16_000
 _TMP = ".tmp"
+_LIVE = ".rec"
+# A live recording is fsynced about once a second, against power loss; a killed process loses nothing
+# that write() took: it is in the kernel's page cache.
+SYNC_EVERY = SAMPLE_RATE  # samples
 
 
 class JournalError(HarkError):
@@ -112,18 +120,85 @@ def _write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def wav_bytes(samples: np.ndarray) -> bytes:
-    """16 kHz mono 16-bit PCM WAV of float samples in [-1, 1]."""
+def _pcm(samples: np.ndarray) -> bytes:
+    return (np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0) * 32767.0).round().astype("<i2").tobytes()
+
+
+def _pcm_wav(pcm: bytes) -> bytes:
     import io
 
-    pcm = (np.clip(np.asarray(samples, dtype=np.float32), -1.0, 1.0) * 32767.0).round().astype("<i2")
     buf = io.BytesIO()
     with wave.open(buf, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(SAMPLE_RATE)
-        w.writeframes(pcm.tobytes())
+        w.writeframes(pcm)
     return buf.getvalue()
+
+
+def wav_bytes(samples: np.ndarray) -> bytes:
+    """16 kHz mono 16-bit PCM WAV of float samples in [-1, 1]."""
+    return _pcm_wav(_pcm(samples))
+
+
+def _try_lock(fd: int) -> bool:
+    """An exclusive lock on the open file (released by the OS when the process dies, kill -9 included);
+    False when another open file holds it. Where there is no flock (Windows) every lock succeeds."""
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class LiveRecording:
+    """An utterance on disk while it is recorded (pending/<id>.rec): `append` each block as it arrives.
+
+    Thread-safe; after `close` (or a write error, logged once) appends do nothing. The file is locked
+    while open, so another journal's `pending()` leaves a recording in progress alone.
+    """
+
+    def __init__(self, uid: str, path: Path, fd: int) -> None:
+        self.id = uid
+        self.path = path
+        self._fd = fd
+        self._lock = threading.Lock()
+        self._unsynced = 0
+        self.error: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self._fd >= 0
+
+    def append(self, samples: np.ndarray) -> None:
+        pcm = _pcm(samples)
+        with self._lock:
+            if self._fd < 0 or not pcm:
+                return
+            try:
+                _write_all(self._fd, pcm)
+                self._unsynced += len(pcm) // 2
+                if self._unsynced >= SYNC_EVERY:
+                    self._unsynced = 0
+                    os.fsync(self._fd)
+            except OSError as e:  # what is on disk stays; the finished utterance is written whole at the end
+                self.error = str(_os_error(e, "the audio being dictated"))
+                log.warning("dictation: %s", self.error)
+                self._close_locked()
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_locked()
+
+    def _close_locked(self) -> None:
+        if self._fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = -1
 
 
 def read_wav(path: Path) -> np.ndarray:
@@ -148,6 +223,7 @@ class UtteranceJournal:
         self.keep_audio = keep_audio
         self._lock = threading.Lock()  # the recorder and the decoder thread both write
         self._counter = itertools.count()
+        self._live: dict[str, LiveRecording] = {}  # recordings this journal has in progress
         try:
             self.pending_dir.mkdir(parents=True, exist_ok=True)
             self.audio_dir.mkdir(parents=True, exist_ok=True)
@@ -155,32 +231,64 @@ class UtteranceJournal:
             raise _os_error(e, f"the dictation folder {self.root}") from e
 
     # --- writing ------------------------------------------------------------
-    def write(self, samples: np.ndarray, *, mode: str, target_app: str | None = None) -> str:
-        """Save a finished recording; returns its id. Call before decoding it."""
+    def begin(self, *, mode: str, target_app: str | None = None) -> LiveRecording:
+        """Start an utterance on disk: append its blocks to the result while recording, then hand it to
+        `write(..., live=)` when it ends (or `discard(rec.id)` when it is cancelled)."""
         with self._lock:
             uid = self._new_id()
+            path = self.pending_dir / f"{uid}{_LIVE}"
+            meta = {"id": uid, "created": _now(), "mode": mode, "target_app": target_app}
+            try:
+                _write_atomic(self.pending_dir / f"{uid}.json", json.dumps(meta).encode())
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            except OSError as e:
+                raise _os_error(e, "the audio being dictated") from e
+            _try_lock(fd)  # a fresh file: nobody else holds it
+            with contextlib.suppress(OSError):
+                _fsync_dir(self.pending_dir)
+            rec = LiveRecording(uid, path, fd)
+            self._live[uid] = rec
+            return rec
+
+    def write(self, samples: np.ndarray, *, mode: str, target_app: str | None = None,
+              live: LiveRecording | None = None) -> str:
+        """Save a finished recording; returns its id. Call before decoding it.
+
+        `live`: the recording `begin` started for it; the finished audio replaces it under its id.
+        """
+        with self._lock:
+            uid = live.id if live is not None else self._new_id()
             meta = {"id": uid, "created": _now(), "mode": mode, "target_app": target_app}
             wav = self.pending_dir / f"{uid}.wav"
             try:
                 _write_atomic(wav, wav_bytes(samples))
             except OSError as e:
-                raise _os_error(e, "the dictated audio") from e
-            try:
-                _write_atomic(self.pending_dir / f"{uid}.json", json.dumps(meta).encode())
-            except OSError as e:  # the audio is safe; recovery works without its sidecar
-                log.warning("could not write the sidecar of dictated utterance %s: %s", uid, e)
+                raise _os_error(e, "the dictated audio") from e  # a live recording stays, for recovery
+            if live is None:
+                try:
+                    _write_atomic(self.pending_dir / f"{uid}.json", json.dumps(meta).encode())
+                except OSError as e:  # the audio is safe; recovery works without its sidecar
+                    log.warning("could not write the sidecar of dictated utterance %s: %s", uid, e)
             try:
                 _fsync_dir(self.pending_dir)  # one folder sync makes both renames durable
             except OSError as e:
                 raise _os_error(e, "the dictated audio") from e
+            if live is not None:  # only now that the WAV is durable
+                self._end_live(uid)
             return uid
+
+    def _end_live(self, uid: str) -> None:
+        rec = self._live.pop(uid, None)
+        if rec is not None:
+            rec.close()
+        (self.pending_dir / f"{uid}{_LIVE}").unlink(missing_ok=True)
 
     def _new_id(self) -> str:
         # Sortable by time; the counter separates ids made in the same microsecond.
         stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         while True:
             uid = f"{stamp}-{next(self._counter) % 1000:03d}"
-            if not (self.pending_dir / f"{uid}.wav").exists():
+            if not any((self.pending_dir / f"{uid}{x}").exists() for x in (".wav", _LIVE)):
                 return uid
 
     def mark_done(self, uid: str, text: str) -> HistoryItem:
@@ -192,8 +300,9 @@ class UtteranceJournal:
         return self._finish(uid, text=None, error=error)
 
     def discard(self, uid: str) -> None:
-        """Forget a pending utterance (the user dismissed a recovered one)."""
+        """Forget a pending utterance (the user dismissed a recovered one, or cancelled a recording)."""
         with self._lock:
+            self._end_live(uid)
             for suffix in (".wav", ".json", ".json.corrupt"):
                 (self.pending_dir / f"{uid}{suffix}").unlink(missing_ok=True)
 
@@ -256,6 +365,9 @@ class UtteranceJournal:
         with self._lock:
             for tmp in self.pending_dir.glob(f".*{_TMP}"):  # a write the crash cut short
                 tmp.unlink(missing_ok=True)
+            for rec in sorted(self.pending_dir.glob(f"*{_LIVE}")):  # recordings a crash cut short
+                if rec.stem not in self._live:
+                    self._recover_live(rec)
             done = self._history_ids()
             out: list[PendingUtterance] = []
             for wav in sorted(self.pending_dir.glob("*.wav")):
@@ -272,6 +384,31 @@ class UtteranceJournal:
                     sidecar_ok=meta is not None,
                 ))
             return out
+
+    def _recover_live(self, rec: Path) -> None:
+        """A recording whose process died: its audio becomes a pending WAV (the finished WAV wins if the
+        crash came after it was written). One still locked by a live process is left alone."""
+        try:
+            fd = os.open(rec, os.O_RDONLY)
+        except FileNotFoundError:
+            return
+        try:
+            if not _try_lock(fd):
+                return  # being recorded by another Hark right now
+            wav = rec.with_suffix(".wav")
+            if not wav.exists():
+                pcm = b"".join(iter(lambda: os.read(fd, 1 << 20), b""))
+                pcm = pcm[: len(pcm) // 2 * 2]  # a block torn mid-sample
+                if pcm:
+                    _write_atomic(wav, _pcm_wav(pcm))
+                    _fsync_dir(self.pending_dir)
+                else:  # killed before the first block: nothing was said
+                    (self.pending_dir / f"{rec.stem}.json").unlink(missing_ok=True)
+            rec.unlink(missing_ok=True)
+        except OSError as e:  # left in place: the next start tries again
+            log.warning("could not recover the interrupted dictation %s: %s", rec.name, e)
+        finally:
+            os.close(fd)
 
     def _read_sidecar(self, uid: str) -> dict[str, object] | None:
         """The sidecar, or None; a damaged one is kept aside (.json.corrupt), never deleted."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from audio.decode import SAMPLE_RATE, AudioStream
 from audio.errors import Cancelled, HarkError
+from pipeline.atomic_write import remove_stale_temps
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +159,8 @@ def _write_cache(cache_path: Path, peaks: np.ndarray, media_sha256: str, per_sec
     tmp: str | None = None
     try:
         cache_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{cache_path.name}.", suffix=".tmp", dir=cache_path.parent)
+        remove_stale_temps(cache_path.parent)  # what a writer killed mid-write left (this cache's or others')
+        fd, tmp = tempfile.mkstemp(prefix=f".{cache_path.name}.{os.getpid()}.", suffix=".tmp", dir=cache_path.parent)
         with os.fdopen(fd, "wb") as f:
             np.savez(f, version=np.int64(CACHE_VERSION), sha256=np.str_(media_sha256),
                      per_second=np.float64(per_second), peaks=peaks)

@@ -207,3 +207,93 @@ print(json.dumps({{"error": error, "pending": [p.id for p in j.pending()], "smal
     assert report["error"] is not None and "disk full" in report["error"]
     assert report["pending"] == [report["small"]]  # the earlier utterance is untouched
     assert report["left"] == [f"{report['small']}.json", f"{report['small']}.wav"]  # no temp file left
+
+
+# --- an utterance on disk while it is recorded (the kill -9 campaign: a crash mid-utterance) ---------
+def _tone(seconds: float, seed: int = 0) -> np.ndarray:
+    return (np.random.default_rng(seed).uniform(-0.5, 0.5, round(16000 * seconds))).astype(np.float32)
+
+
+def test_a_live_recording_grows_block_by_block_and_write_replaces_it(tmp_path: Path) -> None:
+    j = UtteranceJournal(tmp_path)
+    audio = _tone(1.0)
+    rec = j.begin(mode="push_to_talk", target_app="gedit")
+    for block in np.array_split(audio, 31):  # ~32 ms blocks, as the microphone delivers them
+        rec.append(block)
+    assert rec.path.stat().st_size == 2 * len(audio)  # on disk before the utterance ends
+    assert j.pending() == []  # this journal's own recording in progress is not offered for recovery
+    uid = j.write(audio, mode="push_to_talk", target_app="gedit", live=rec)
+    assert uid == rec.id and not rec.open and not rec.path.exists()
+    [p] = j.pending()
+    assert p.id == uid and p.mode == "push_to_talk" and p.target_app == "gedit" and p.sidecar_ok
+    assert np.max(np.abs(p.samples() - audio)) < 1.5 / 32767
+    rec.append(audio)  # a block arriving late does nothing
+    assert sorted(x.suffix for x in rec.path.parent.iterdir()) == [".json", ".wav"]
+
+
+def test_a_cancelled_live_recording_leaves_nothing(tmp_path: Path) -> None:
+    j = UtteranceJournal(tmp_path)
+    rec = j.begin(mode="toggle")
+    rec.append(_tone(0.5))
+    j.discard(rec.id)
+    assert list((tmp_path / "dictation" / "pending").iterdir()) == [] and j.pending() == []
+
+
+_RECORDER = """
+import sys, time
+import numpy as np
+from pathlib import Path
+from pipeline.utterance_journal import UtteranceJournal
+j = UtteranceJournal(Path(sys.argv[1]))
+rec = j.begin(mode="toggle", target_app="xterm")
+audio = (np.random.default_rng(0).uniform(-0.5, 0.5, 16000 * 2)).astype(np.float32)
+for block in np.array_split(audio, 62):
+    rec.append(block)
+print(rec.id, flush=True)
+time.sleep(120)  # still "recording" when it is killed
+"""
+
+
+def test_killed_mid_recording_the_audio_so_far_is_recovered(tmp_path: Path) -> None:
+    import signal
+
+    proc = subprocess.Popen([sys.executable, "-c", _RECORDER, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout is not None
+        uid = proc.stdout.readline().strip()
+        assert uid, "the recorder did not start"
+        assert UtteranceJournal(tmp_path).pending() == []  # still being recorded by a live process: left alone
+        assert (tmp_path / "dictation" / "pending" / f"{uid}.rec").exists()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    j = UtteranceJournal(tmp_path)
+    [p] = j.pending()
+    assert p.id == uid and p.mode == "toggle" and p.target_app == "xterm" and p.sidecar_ok
+    assert np.max(np.abs(p.samples() - _tone(2.0))) < 1.5 / 32767  # every block handed over, none torn
+    assert sorted(x.suffix for x in (tmp_path / "dictation" / "pending").iterdir()) == [".json", ".wav"]
+    j.mark_done(uid, "recovered")
+    assert j.pending() == [] and [h.text for h in j.history(5)] == ["recovered"]
+
+
+def test_recovery_of_live_recordings_cut_at_every_step(tmp_path: Path) -> None:
+    """What a crash leaves at each step of a recording, and what the next start makes of it."""
+    pending = tmp_path / "dictation" / "pending"
+    j = UtteranceJournal(tmp_path)
+    empty = j.begin(mode="toggle")  # killed before the first block: nothing was said
+    torn = j.begin(mode="toggle")
+    torn.append(_tone(0.25))
+    with open(torn.path, "ab") as f:
+        f.write(b"\x01")  # half a sample: the kill struck inside a write
+    finished = j.begin(mode="toggle")
+    finished.append(_tone(0.25))
+    j.write(_tone(0.5), mode="toggle", live=finished)
+    finished.path.write_bytes(b"\x00\x00")  # as if the kill came after the WAV, before the .rec was removed
+    for rec in (empty, torn):
+        rec.close()  # the process died
+    again = UtteranceJournal(tmp_path)
+    got = {p.id: len(p.samples()) for p in again.pending()}
+    assert got == {torn.id: 4000, finished.id: 8000}
+    assert sorted(x.name for x in pending.iterdir()) == sorted(
+        f"{uid}{suffix}" for uid in (torn.id, finished.id) for suffix in (".json", ".wav"))

@@ -20,7 +20,7 @@ import numpy as np
 from audio.errors import Cancelled
 from pipeline.engines.base import EngineResult, EngineWord, ProgressFn, TranscribeOptions
 from pipeline.errors import EngineError
-from pipeline.process_pool import stop_now
+from pipeline.process_pool import exit_with_parent, stop_now
 
 SAMPLE_RATE = 16_000
 _ALT_PRONUNCIATION = re.compile(r"\(\d+\)$")
@@ -84,6 +84,7 @@ def loud_regions(samples: np.ndarray, *, above_floor_db: float = 12.0, bridge: f
 
 def _worker_init() -> None:
     global _worker_engine
+    exit_with_parent()  # a Hark killed with -9 must not leave its engine running
     _worker_engine = SphinxEngine()
 
 
