@@ -1,7 +1,7 @@
 """The `hark` command line.
 
-Exit codes: 0 ok, 1 other failure, 2 usage, 3 bad input, 4 model problem,
-130 cancelled (Ctrl+C). A user error prints one line, never a traceback.
+Exit codes (the table in `hark --help` and docs/reliability.md): 0 ok, 1 failure, 2 usage, 3 bad input,
+4 model problem, 130 cancelled (Ctrl+C or SIGTERM). A user error prints one line, never a traceback.
 """
 from __future__ import annotations
 
@@ -89,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "Run with no arguments, or with media files, to open the desktop app.",
         epilog="Exit codes: 0 ok, 1 failure (e.g. an output that cannot be written), 2 usage (a mistyped "
                "command or option, an output that exists), 3 bad input (a missing, unreadable, corrupt or silent "
-               "file, a broken project, media that changed), 4 model problem, 130 cancelled (Ctrl+C or SIGTERM). "
+               "file or one with no speech, a broken project, media that changed), 4 model problem, 130 cancelled (Ctrl+C or "
+               "SIGTERM). "
                "Put -- before file names that start with '-'.",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
