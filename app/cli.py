@@ -223,7 +223,6 @@ def _output_paths(inputs: list[Path], out: Path | None, formats: list[str], over
 
 def cmd_transcribe(args: argparse.Namespace) -> int:
     from pipeline.alignment.aligner import aligner_for
-    from pipeline.transcribe import transcribe_file
 
     check_diarize_arguments(args.parser, args)
     if args.out is not None and args.out.exists() and not args.out.is_dir():
@@ -249,14 +248,21 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 
         diarizer = load_diarizer(args, store, args.threads)
     language = None if args.language.lower() == "auto" else args.language.lower()
+    if language is not None:
+        from pipeline.engines.whispercpp import known_language
+
+        if not known_language(language):
+            args.parser.error(f"unknown language code {language!r} (use a code such as en, de, fr, or auto)")
     loaded = load_engine(args.engine, args.model, store, language=language, dtw=args.word_timing == "dtw")
     for notice in loaded.notices:
         log.warning("%s", notice)
+    if language not in (None, "en") and not getattr(loaded.engine, "multilingual", False):
+        raise ModelError(f"{loaded.engine.model_name} is English-only; choose a multilingual model for {language!r}")
     vad = check = None
     if not args.no_vad:
-        vad, notice = load_vad(store)
-        if notice:
-            log.warning("%s", notice)
+        vad, vad_notice = load_vad(store)
+        if vad_notice:
+            log.warning("%s", vad_notice)
     else:  # nothing trimmed; the speech detector, where installed, still marks text with no voice under it
         check, _ = load_vad(store)
     options = TranscribeOptions(language=language, translate=args.translate, initial_prompt=args.prompt,
@@ -264,6 +270,20 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
     aligner = None if args.no_align or args.translate else aligner_for(language or "en")
     rules = CaptionRules(max_line_chars=args.max_line_chars, max_lines=args.max_lines)
     stems = _output_paths(inputs, args.out, args.format, args.overwrite)
+    try:
+        return _transcribe_each(args, inputs, bad, failures, loaded, options, vad, check, aligner, diarizer, rules,
+                                stems)
+    finally:
+        close = getattr(aligner, "close", None)
+        if close is not None:  # its worker process, before Python's exit joins it (a traceback at exit)
+            close()
+
+
+def _transcribe_each(args: argparse.Namespace, inputs: list[Path], bad: set[Path],  # type: ignore[no-untyped-def]
+                     failures: list[tuple[Path, HarkError]], loaded, options: TranscribeOptions, vad, check,
+                     aligner, diarizer, rules: CaptionRules, stems: dict[Path, Path]) -> int:
+    from pipeline.transcribe import transcribe_file
+
     cancel = threading.Event()
     for src in inputs:
         if src in bad:
@@ -311,18 +331,18 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
                 out = export(transcript, fmt, target, highlight_words=args.highlight_words)
                 log.info("wrote %s", out)
         except (OSError, HarkError) as e:  # this file's outputs cannot be written: say so, go on with the others
-            err = HarkError(f"{src}: {e}" if isinstance(e, HarkError) else
-                            f"{src}: could not write {e.filename or target}: {e.strerror or e}")
-            print(f"hark: error: {err}", file=sys.stderr)
-            failures.append((src, err))
+            unwritten = HarkError(f"{src}: {e}" if isinstance(e, HarkError) else
+                                  f"{src}: could not write {e.filename or target}: {e.strerror or e}")
+            print(f"hark: error: {unwritten}", file=sys.stderr)
+            failures.append((src, unwritten))
             continue
         print(f"{src} -> {', '.join(str(stem.with_name(f'{stem.name}.{f}')) for f in args.format)}")
     if failures:
         if len(inputs) > 1:  # the errors scrolled by among the progress bars: repeat them together
             done = len(inputs) - len(failures)
             print(f"hark: {done} of {len(inputs)} files transcribed; failed:", file=sys.stderr)
-            for src, err in failures:
-                print(f"  {err}", file=sys.stderr)
+            for src, failure in failures:
+                print(f"  {failure}", file=sys.stderr)
         # Bad input alone is 3; anything else (an output that could not be written) is a failure.
         return EXIT_BAD_INPUT if all(isinstance(e, MediaError) for _, e in failures) else EXIT_FAIL
     return EXIT_OK
@@ -334,7 +354,7 @@ def _once_each(inputs: list[Path]) -> list[Path]:
     for p in inputs:
         try:
             key = p.resolve()
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symlink loop (reported as missing by check_path)
             key = p
         if key in seen:
             print(f"hark: warning: {p} is given more than once; transcribing it once", file=sys.stderr)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from audio.errors import HarkError, MediaError
 from pipeline import project as projects
+from pipeline.edit_view import EditError
 from pipeline import transcript_json
 from pipeline.models.store import ModelStore
 
@@ -59,6 +60,21 @@ def _load(path: Path) -> projects.Project:
         raise MediaError(path, message.removeprefix(f"{path}: ")) from e
 
 
+def _output_problem(out: Path, captions: str) -> str | None:
+    """What is wrong with --out before anything is rendered (a usage mistake, exit 2), or None."""
+    from pipeline.render_plan import AUDIO_CODECS, VIDEO_SUFFIXES
+
+    suffix = out.suffix.lower()
+    if out.is_dir():
+        return f"--out {out} is a folder: give a file name such as {out / 'trimmed.mp4'}"
+    if suffix not in VIDEO_SUFFIXES and suffix not in AUDIO_CODECS:
+        choices = " ".join(sorted(VIDEO_SUFFIXES | AUDIO_CODECS.keys()))
+        return f"--out {out}: {'no extension' if not suffix else suffix + ' is not a format Hark writes'}; use one of {choices}"
+    if captions == "burn" and suffix not in VIDEO_SUFFIXES:
+        return f"--captions burn needs a video output ({' '.join(sorted(VIDEO_SUFFIXES))}), not {suffix}"
+    return None
+
+
 def _taken_outputs(out: Path, captions: str, edl: bool) -> list[Path]:
     """The files this cut would write that are there already."""
     wanted = [out, *([out.with_suffix(f".{captions}")] if captions in ("srt", "vtt") else []),
@@ -69,7 +85,7 @@ def _taken_outputs(out: Path, captions: str, edl: bool) -> list[Path]:
 def cmd_cut(args: argparse.Namespace) -> int:
     import threading
 
-    from app.cli import EXIT_OK, EXIT_USAGE, _progress_bar, run_cancellable
+    from app.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, _progress_bar, run_cancellable
     from pipeline.media_check import check_media_unchanged
     from pipeline.trim_export import TrimExportOptions, default_output, export_trimmed
 
@@ -79,6 +95,8 @@ def cmd_cut(args: argparse.Namespace) -> int:
     project = _load(args.project)
     t = project.transcript
     if args.media is not None:
+        if not args.media.is_file():
+            raise MediaError(args.media, "no such file")
         if not projects.relink_media(project, args.media, check_hash=not args.accept_changed_media):
             raise MediaError(args.media, "is not the media this project was made from (its content differs); "
                                          "--accept-changed-media uses it all the same")
@@ -89,6 +107,13 @@ def cmd_cut(args: argparse.Namespace) -> int:
         check_media_unchanged(t.media, hint="pass --media PATH to the original, or --accept-changed-media "
                                             "to render from this file all the same")
     out = args.out or default_output(project.media_path)
+    if out.parent.exists() and not out.parent.is_dir():  # cannot be written (1), like an unwritable folder
+        print(f"hark: error: cannot write {out}: {out.parent} is a file, not a folder", file=sys.stderr)
+        return EXIT_FAIL
+    problem = _output_problem(out, args.captions)
+    if problem:
+        print(f"hark: error: {problem} (see 'hark cut --help')", file=sys.stderr)
+        return EXIT_USAGE
     if out.exists() and project.media_path.exists() and os.path.samefile(out, project.media_path):
         print("hark: error: the export would overwrite the source media: choose another --out", file=sys.stderr)
         return EXIT_USAGE
@@ -111,6 +136,8 @@ def cmd_cut(args: argparse.Namespace) -> int:
 
     try:
         result = run_cancellable(job, threading.Event())
+    except EditError as e:  # e.g. everything is cut: the project has nothing to render
+        raise MediaError(args.project, str(e)) from e
     finally:
         bar.close()
     for note in result.notes:

@@ -49,6 +49,11 @@ _DTW_PRESETS = {
 _log_routed = False
 
 
+def known_language(code: str) -> bool:
+    """Whether whisper knows this language code (en, de, yue, ...)."""
+    return pw.whisper_lang_id(code) >= 0
+
+
 def context_overrides(kind: str, dtw: bool) -> dict[str, object]:
     """Context parameters that differ from whisper.cpp's defaults: DTW word timing where a preset exists."""
     preset = _DTW_PRESETS.get(kind) if dtw else None
