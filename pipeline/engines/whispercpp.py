@@ -51,6 +51,7 @@ _log_routed = False
 
 def known_language(code: str) -> bool:
     """Whether whisper knows this language code (en, de, yue, ...)."""
+    _route_whisper_logs()  # else whisper.cpp prints its own "unknown language" line beside ours
     return pw.whisper_lang_id(code) >= 0
 
 
