@@ -341,6 +341,14 @@ class AudioStream:
         """Stop ffmpeg if the stream is dropped before it is read to the end."""
         self._dec.close()
 
+    def __del__(self) -> None:
+        # A stream dropped unread without close(): subprocess keeps an unfinished Popen (and so its stdout
+        # pipe) alive to reap it later, and ffmpeg would wait forever to write the rest.
+        try:
+            self.close()
+        except Exception:
+            pass
+
     def __iter__(self) -> Iterator[np.ndarray]:
         dec = self._dec
         try:

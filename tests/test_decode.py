@@ -59,6 +59,15 @@ def test_a_stream_dropped_unread_stops_its_ffmpeg() -> None:
     assert stream._dec.proc.poll() is not None  # type: ignore[union-attr]
 
 
+def test_a_stream_forgotten_without_close_stops_its_ffmpeg() -> None:
+    """Nine ffmpeg processes of a test run sat blocked on a full pipe until the run ended."""
+    import gc
+
+    proc = AudioStream(JFK_MP3, block_samples=1000)._dec.proc  # type: ignore[union-attr]
+    gc.collect()
+    assert proc.wait(timeout=10) is not None
+
+
 def test_decoded_samples_match_the_source_pcm() -> None:
     with wave.open(str(JFK_WAV)) as w:
         ref = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
