@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.cli import main
@@ -93,6 +93,7 @@ def test_quantisers_write_ggmls_own_bytes(vals: list[float], scale: float) -> No
 
 @settings(max_examples=200, deadline=None)
 @given(values)
+@example([0.0] * 31 + [1.3632383172404675e-17])  # its float16 scale is 0
 def test_quantisation_error_is_half_a_step(vals: list[float]) -> None:
     x = np.array(vals, dtype=np.float32).reshape(-1, 32)
     # q8_0 is symmetric: half a step. q5_0 spans -16..15 steps of the largest value's sign, so a value of
@@ -101,8 +102,12 @@ def test_quantisation_error_is_half_a_step(vals: list[float]) -> None:
                                                ("q5_0", q.quantize_q5_0, q.dequantize_q5_0, 16, 1.0)):
         back = dequant(quant(x)).reshape(-1, 32)
         step = np.abs(x).max(axis=1, keepdims=True) / steps
-        # plus the float16 rounding of the scale (relative 2^-11 of each value's size)
-        assert (np.abs(back - x) <= step * (bound + 1e-3) + np.abs(x) * 2**-10 + 1e-30).all(), kind
+        # plus the float16 rounding of the scale (relative 2^-11 of each value's size), and where the scale
+        # falls below float16's normal range (a block whose largest value is under ~1e-2), its absolute
+        # rounding, up to the scale itself: a block of ~1e-17 comes back as zeros, as in ggml's own quantiser
+        # (test_quantisers_write_ggmls_own_bytes). Hypothesis found that block once.
+        lost = np.abs(step - step.astype(np.float16).astype(np.float32)) * steps
+        assert (np.abs(back - x) <= step * (bound + 1e-3) + np.abs(x) * 2**-10 + lost + 1e-30).all(), kind
 
 
 def test_quantisers_reject_partial_blocks() -> None:
