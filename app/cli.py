@@ -15,12 +15,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
+from app import cli_models_diarization as diarization_model
+from app.cli_diarize import add_arguments as add_diarize_arguments
+from app.cli_diarize import check_arguments as check_diarize_arguments
 from audio.errors import Cancelled, HarkError, MediaError
 from audio.formats import expand_inputs
 from audio.probe import check_path
-from app.cli_diarize import add_arguments as add_diarize_arguments
-from app.cli_diarize import check_arguments as check_diarize_arguments
-from app import cli_models_diarization as diarization_model
 from pipeline.captions import CaptionRules
 from pipeline.engine_setup import ENGINES, load_engine, load_vad
 from pipeline.engines.base import TranscribeOptions, default_threads
@@ -292,7 +292,7 @@ def _transcribe_each(args: argparse.Namespace, inputs: list[Path], bad: set[Path
 
         def job(ev: threading.Event, src: Path = src, bar=bar):  # type: ignore[no-untyped-def]
             def tick(f: float) -> None:
-                bar.n = round(f * 100, 1)
+                bar.n = round(f * 100, 1)  # noqa: B023 (tick's own parameter, not a loop variable)
                 bar.refresh()
 
             return transcribe_file(src, loaded.engine, options, vad=vad, rules=rules, progress=tick, cancel=ev,
@@ -341,7 +341,7 @@ def _transcribe_each(args: argparse.Namespace, inputs: list[Path], bad: set[Path
         if len(inputs) > 1:  # the errors scrolled by among the progress bars: repeat them together
             done = len(inputs) - len(failures)
             print(f"hark: {done} of {len(inputs)} files transcribed; failed:", file=sys.stderr)
-            for src, failure in failures:
+            for _src, failure in failures:
                 print(f"  {failure}", file=sys.stderr)
         # Bad input alone is 3; anything else (an output that could not be written) is a failure.
         return EXIT_BAD_INPUT if all(isinstance(e, MediaError) for _, e in failures) else EXIT_FAIL

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from audio.errors import HarkError, MediaError
 from pipeline import project as projects
-from pipeline.edit_view import EditError
 from pipeline import transcript_json
+from pipeline.edit_view import EditError
 from pipeline.models.store import ModelStore
 
 # Kept here (not imported) so that `hark --help` does not load the renderer.
@@ -153,4 +153,4 @@ def _clock(seconds: float) -> str:
     return f"{int(m)}:{s:06.3f}"
 
 
-__all__ = ["add_parser", "cmd_cut", "HarkError"]
+__all__ = ["HarkError", "add_parser", "cmd_cut"]

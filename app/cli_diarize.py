@@ -75,7 +75,7 @@ def _configured_folder() -> str | None:
         from app.settings import default_qsettings, load_settings
 
         return load_settings(default_qsettings()).diarization_model
-    except Exception:  # noqa: BLE001 - unreadable settings must not stop the command line
+    except Exception:
         return None
 
 

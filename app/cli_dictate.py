@@ -35,7 +35,7 @@ def cmd_dictate(args: argparse.Namespace) -> int:
 
     from app.single_instance import send_command
 
-    _app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])  # noqa: F841 (the socket needs one)
+    _app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
     if send_command(ACTIONS[args.action]):
         return 0
     print("hark: error: Hark is not running; start it first (run: hark), then use hark dictate", file=sys.stderr)

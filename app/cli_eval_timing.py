@@ -111,7 +111,7 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
         for src in inputs:
             for m in methods:
                 transcript = run_cancellable(
-                    lambda ev, m=m: transcribe_file(src, engines[m], options, vad=vad, cancel=ev,
+                    lambda ev, m=m, src=src: transcribe_file(src, engines[m], options, vad=vad, cancel=ev,
                                                     aligner=aligner if m == "aligned" else None), cancel)
                 hyp = [(w.text, w.start, w.end) for w in transcript.words]
                 per_method[m].append((hyp, refs[src]))

@@ -336,10 +336,10 @@ class Controller(QObject):
         """Open `path` (default: the project shown) in an editor window; its window if one is open already."""
         from app.editor_controller import EditorController
 
-        if path is not None and not (self.project is not None and self.project.path is not None
-                                     and Path(path).resolve() == self.project.path.resolve()):
-            if not self.open_project(path):
-                return None
+        shown = self.project is not None and self.project.path is not None and path is not None \
+            and Path(path).resolve() == self.project.path.resolve()
+        if path is not None and not shown and not self.open_project(path):
+            return None
         project = self.project
         if project is None:
             self.window.show_status("Select a finished transcript to edit it")

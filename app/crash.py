@@ -127,7 +127,7 @@ class _CrashHandler(QObject):
                 report = self._pending.pop(0)
                 try:
                     self._show_dialog(report)
-                except Exception:  # noqa: BLE001 - showing the error must not raise another
+                except Exception:
                     log.exception("could not show the crash report")
                     if sys.__stderr__ is not None:
                         sys.__stderr__.write(report)

@@ -155,7 +155,8 @@ class DictationController(QObject):
         self._generation += 1
         if self._loads is None:
             self._loads = SerialWorker("hark-dictation-load")
-        self._loads.submit(lambda s=dataclasses.replace(self.settings), gen=self._generation: self._load(s, gen))
+        settings, gen = dataclasses.replace(self.settings), self._generation  # as they are now, not when it runs
+        self._loads.submit(lambda: self._load(settings, gen))
         return True
 
     # --- on the load thread -----------------------------------------------------------------------
@@ -166,7 +167,7 @@ class DictationController(QObject):
             self._prepare(s)
         try:
             decoder = self._make_decoder(s)
-        except Exception as e:  # noqa: BLE001 (shown to the user; dictation keeps the engine it has, if any)
+        except Exception as e:
             log.exception("dictation engine failed to load")
             self._load_error = str(e)
             self.status.emit(f"Dictation is off: {e}" if self.decoder is None
@@ -238,7 +239,7 @@ class DictationController(QObject):
             try:
                 text = self.decoder.final(p.samples()).text  # type: ignore[union-attr]
                 self.journal.mark_done(p.id, text)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 self.journal.mark_failed(p.id, str(e))
         if pending:
             self.history_changed.emit()
@@ -302,7 +303,7 @@ class DictationController(QObject):
         for action in actions:
             self._do(action)
 
-    def _do(self, a: object) -> None:  # noqa: C901 (one branch per action)
+    def _do(self, a: object) -> None:
         if isinstance(a, ds.StartRecording):
             self._start_recording(a.utterance_id)
         elif isinstance(a, ds.StopRecording):
@@ -380,7 +381,7 @@ class DictationController(QObject):
             return
         try:
             text = self.decoder.final(samples).text
-        except Exception as e:  # noqa: BLE001 (reported per utterance; its audio stays in the journal)
+        except Exception as e:
             log.exception("dictation decode failed")
             self._event.emit(ds.Failed(uid, str(e)))
             return
@@ -399,7 +400,7 @@ class DictationController(QObject):
             try:
                 inject(self.injector, typed, self.settings.dictation_insert)
                 self._last_field = (target, ((tail if same else "") + typed)[-200:])
-            except Exception as e:  # noqa: BLE001 (the text is kept in the history)
+            except Exception as e:
                 error = str(e)
         elif typed:
             error = "no way to type into other apps here"
@@ -424,7 +425,7 @@ class DictationController(QObject):
                 return
             try:
                 inject(self.injector, text, self.settings.dictation_insert)
-            except Exception as e:  # noqa: BLE001
+            except Exception as e:
                 self._message.emit(f"Could not insert the text: {e}", True)
 
         self._worker.submit(run)
@@ -464,7 +465,7 @@ def _close_engine(decoder: DictationDecoder) -> None:
     if close is not None:
         try:
             close()
-        except Exception:  # noqa: BLE001 (an engine that fails to close must not stop dictation)
+        except Exception:
             log.exception("closing a dictation engine failed")
 
 

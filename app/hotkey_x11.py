@@ -37,7 +37,7 @@ class X11KeyGrab:
     """Calls on_press / on_release (on its own thread) for the grabbed combination."""
 
     def __init__(self, combo: str, on_press: Callable[[], None], on_release: Callable[[], None]) -> None:
-        from Xlib import X, XK
+        from Xlib import XK, X
         from Xlib import display as xdisplay
         from Xlib.error import DisplayError
 
@@ -101,7 +101,7 @@ class X11KeyGrab:
         finally:
             try:
                 d.close()
-            except Exception:  # noqa: BLE001 (the display may be gone already)
+            except Exception:
                 pass
 
     def _is_autorepeat(self, release: object) -> bool:

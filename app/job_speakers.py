@@ -79,4 +79,4 @@ class SpeakerStep:
         self._diarizer, self._key = None, None
 
 
-__all__ = ["SpeakerStep", "WARNING_PREFIX", "downloaded_pipeline_dir"]
+__all__ = ["WARNING_PREFIX", "SpeakerStep", "downloaded_pipeline_dir"]

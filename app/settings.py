@@ -179,7 +179,7 @@ def _seconds(v: Any) -> float:
 
 def _hotkey(v: Any) -> str:
     t = _text(v)
-    if not t or "+" not in t and not t.startswith("<"):
+    if not t or ("+" not in t and not t.startswith("<")):
         raise _Bad(v)
     return t
 

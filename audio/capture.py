@@ -102,7 +102,6 @@ def rescan_devices() -> bool:
     PortAudio fixes its device list when it initialises and can only re-scan
     with no stream open; returns False (and does nothing) while one is.
     """
-    global _open_streams
     sd = _sd()
     with _registry_lock:
         if _open_streams:
@@ -155,7 +154,7 @@ class StreamResampler:
         g = math.gcd(in_rate, out_rate)
         self.up, self.down = out_rate // g, in_rate // g
         fc = min(1.0, self.up / self.down) * 0.94  # cutoff as a fraction of the input Nyquist
-        self.half = int(math.ceil(zero_crossings / fc))  # taps each side, in input samples
+        self.half = math.ceil(zero_crossings / fc)  # taps each side, in input samples
         j = np.arange(2 * self.half)
         frac = np.arange(self.up)[:, None] / self.up
         tau = frac + self.half - 1 - j[None, :]  # distance from each output instant to each tap

@@ -118,7 +118,7 @@ class _Request:
     def start(self) -> None:
         """On the spawner thread."""
         try:
-            proc = subprocess.Popen(self.args, preexec_fn=die_with(os.getpid()), **self.kwargs)
+            proc = subprocess.Popen(self.args, preexec_fn=die_with(os.getpid()), **self.kwargs)  # noqa: PLW1509 (only prctl, async-signal-safe; forked from this one thread)
         except BaseException as e:  # handed to the caller
             self.error = e
         else:
@@ -174,7 +174,7 @@ def _linux_popen(args: Sequence[str], kwargs: dict[str, Any]) -> Popen:
             try:
                 _spawner = _Spawner()
             except RuntimeError:  # no new threads (interpreter shutdown): fork from this thread
-                proc = subprocess.Popen(args, preexec_fn=die_with(os.getpid()), **kwargs)
+                proc = subprocess.Popen(args, preexec_fn=die_with(os.getpid()), **kwargs)  # noqa: PLW1509 (only prctl)
                 _track(proc)
                 return proc
         spawner = _spawner

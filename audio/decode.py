@@ -190,7 +190,7 @@ class _WavReader:
             with path.open("rb") as f:
                 if f.read(4) != b"RIFF":
                     return None
-            w = wave.open(str(path), "rb")
+            w = wave.open(str(path), "rb")  # noqa: SIM115 (kept open by the reader it returns)
         except (wave.Error, EOFError, OSError):
             return None
         shape = (w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getcomptype())

@@ -4,9 +4,9 @@ from __future__ import annotations
 from pathlib import Path
 
 AUDIO_EXTENSIONS = frozenset(
-    ".wav .mp3 .m4a .aac .flac .ogg .oga .opus .wma .aif .aiff .amr .ac3 .caf .mka .weba".split()
+    [".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".oga", ".opus", ".wma", ".aif", ".aiff", ".amr", ".ac3", ".caf", ".mka", ".weba"]
 )
-VIDEO_EXTENSIONS = frozenset(".mp4 .mkv .mov .avi .webm .m4v .wmv .flv .mpg .mpeg .ts .mts .3gp .ogv".split())
+VIDEO_EXTENSIONS = frozenset([".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".wmv", ".flv", ".mpg", ".mpeg", ".ts", ".mts", ".3gp", ".ogv"])
 MEDIA_EXTENSIONS = AUDIO_EXTENSIONS | VIDEO_EXTENSIONS
 
 

@@ -25,7 +25,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -106,11 +105,11 @@ def bench_engine(runs: int, threads: int) -> None:
         )
         opts = TranscribeOptions(language="en", threads=threads)
 
-        def hark(use_vad: bool) -> None:
+        def hark(use_vad: bool, engine: WhisperCppEngine = engine, opts: TranscribeOptions = opts) -> None:
             t = transcribe_file(JFK, engine, opts, vad=vad if use_vad else None)
             to_srt(t), to_json(t)
 
-        base, plain, with_vad = medians([lambda: bare.transcribe(str(JFK)), lambda: hark(False), lambda: hark(True)], runs)
+        base, plain, with_vad = medians([lambda bare=bare: bare.transcribe(str(JFK)), lambda: hark(False), lambda: hark(True)], runs)
         print(f"  {kind:<5} bare pywhispercpp {base:6.2f} s | hark --no-vad {plain:6.2f} s  ratio {plain / base:5.3f}"
               f" | hark with VAD {with_vad:6.2f} s  ratio {with_vad / base:5.3f}")
         engine.close()

@@ -21,8 +21,8 @@ import json
 import os
 import re
 import shlex
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile

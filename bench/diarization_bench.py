@@ -36,7 +36,13 @@ def _pipeline():  # type: ignore[no-untyped-def]
 
 
 def bench_rtf(runs: int, threads: int) -> None:
-    from pipeline.diarization import DEFAULT_PRESET, PYANNOTE_SEGMENTATION_STEP, SPEED_PRESETS, DiarizationOptions, Diarizer
+    from pipeline.diarization import (
+        DEFAULT_PRESET,
+        PYANNOTE_SEGMENTATION_STEP,
+        SPEED_PRESETS,
+        DiarizationOptions,
+        Diarizer,
+    )
 
     samples = _audio()
     seconds = samples.size / 16000
@@ -69,7 +75,7 @@ def _transcript(n_words: int):  # type: ignore[no-untyped-def]
     from pipeline.transcript import MediaRef, Provenance, Transcript, Word
 
     rng = random.Random(7)
-    vocab = "so the model runs offline and writes captions for every word you say in the show today.".split()
+    vocab = ["so", "the", "model", "runs", "offline", "and", "writes", "captions", "for", "every", "word", "you", "say", "in", "the", "show", "today."]
     words, t = [], 0.3
     for i in range(n_words):
         length = rng.uniform(0.12, 0.45)

@@ -247,10 +247,8 @@ def whole_clips() -> list[Referenced]:
 
 def _decoders(engine: object, vad: SileroVad, threads: int) -> dict[str, DictationDecoder]:
     from bench.asr_bench import Adjusted
-    from pipeline.dictation_decoder import DictationDecoder
+    from pipeline.dictation_decoder import DictationDecoder, audio_ctx_for
     from pipeline.engines.base import TranscribeOptions
-
-    from pipeline.dictation_decoder import audio_ctx_for
 
     opts = TranscribeOptions(language="en", threads=threads)
 

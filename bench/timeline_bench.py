@@ -18,7 +18,7 @@ def _content() -> tuple[list, list, float, list[tuple[float, float]]]:
     from ui.timeline_widget import TimelineCaption, TimelineWord
 
     rng = random.Random(5)
-    vocab = "so the model runs offline and writes captions for every word you say in the show today".split()
+    vocab = ["so", "the", "model", "runs", "offline", "and", "writes", "captions", "for", "every", "word", "you", "say", "in", "the", "show", "today"]
     words, t = [], 0.3
     for i in range(N_WORDS):
         length = rng.uniform(0.12, 0.45)

@@ -78,7 +78,7 @@ def compact(samples: np.ndarray, regions: list[tuple[float, float]], offset: flo
     cstarts, sstarts, lengths = [], [], []
     pos = 0
     for a, b in regions:
-        i, j = int(a * SAMPLE_RATE), min(len(samples), int(round(b * SAMPLE_RATE)))
+        i, j = int(a * SAMPLE_RATE), min(len(samples), round(b * SAMPLE_RATE))
         if j <= i:
             continue
         if parts:

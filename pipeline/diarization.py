@@ -181,7 +181,7 @@ class Diarizer:
                 pipeline = Pipeline.from_pretrained(self.path)
             except HarkError:
                 raise
-            except Exception as e:  # noqa: BLE001 - a damaged folder fails in many ways (pickle, yaml, shapes)
+            except Exception as e:
                 raise ModelError(f"cannot load the diarization pipeline in {self.path}: {e}") from e
         if pipeline is None:
             raise ModelError(f"cannot load the diarization pipeline in {self.path}")

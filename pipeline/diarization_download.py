@@ -297,6 +297,21 @@ def _git_blob_sha1(path: Path) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-__all__ = ["DEFAULT_ENDPOINT", "ENV_ENDPOINT", "MODEL_PAGE", "NAMES", "REPO", "REQUIRED_FILES", "RemoteFile",
-           "TOKENS_PAGE", "default_pipeline_dir", "download_pipeline", "has_partial", "installed_size",
-           "is_installed", "list_remote_files", "partial_dir", "remove"]
+__all__ = [
+    "DEFAULT_ENDPOINT",
+    "ENV_ENDPOINT",
+    "MODEL_PAGE",
+    "NAMES",
+    "REPO",
+    "REQUIRED_FILES",
+    "TOKENS_PAGE",
+    "RemoteFile",
+    "default_pipeline_dir",
+    "download_pipeline",
+    "has_partial",
+    "installed_size",
+    "is_installed",
+    "list_remote_files",
+    "partial_dir",
+    "remove",
+]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Literal, Union
+from typing import Literal
 
 
 class Mode(str, Enum):
@@ -82,7 +82,7 @@ class Failed:
     error: str
 
 
-Event = Union[Press, Release, Toggle, Silence, Cancel, DeviceLost, SetMode, Decoded, Failed]
+Event = Press | Release | Toggle | Silence | Cancel | DeviceLost | SetMode | Decoded | Failed
 
 
 # --- actions -----------------------------------------------------------------
@@ -140,7 +140,7 @@ class Notify:
     kind: NoticeKind
 
 
-Action = Union[StartRecording, StopRecording, DiscardRecording, Decode, Insert, ReportFailure, ShowOverlay, Notify]
+Action = StartRecording | StopRecording | DiscardRecording | Decode | Insert | ReportFailure | ShowOverlay | Notify
 
 
 # --- state -------------------------------------------------------------------

@@ -33,9 +33,26 @@ from pipeline.edit_view import (
 from pipeline.transcript import Correction, Edits, Retime, Transcript, Word
 
 __all__ = [
-    "EditError", "word_texts", "effective_words", "cut_word_ids", "cut_ranges", "keep_ranges", "is_cut_at",
-    "correct_word", "cut_words", "restore_words", "cut_time", "restore_time", "retime_word", "insert_word",
-    "find_words", "replace_words", "split_caption", "merge_captions", "retime_caption", "apply_alignment",
+    "EditError",
+    "apply_alignment",
+    "correct_word",
+    "cut_ranges",
+    "cut_time",
+    "cut_word_ids",
+    "cut_words",
+    "effective_words",
+    "find_words",
+    "insert_word",
+    "is_cut_at",
+    "keep_ranges",
+    "merge_captions",
+    "replace_words",
+    "restore_time",
+    "restore_words",
+    "retime_caption",
+    "retime_word",
+    "split_caption",
+    "word_texts",
 ]
 
 MIN_WORD = 0.02  # s: the shortest a retimed word may be

@@ -142,7 +142,7 @@ class JobQueue:
         return job
 
     def counts(self) -> dict[JobStatus, int]:
-        out = {s: 0 for s in JobStatus}
+        out = dict.fromkeys(JobStatus, 0)
         for j in self.jobs:
             out[j.status] += 1
         return out

@@ -233,7 +233,7 @@ def render_trimmed(
             # Check the result: how ffmpeg builds time stamps for the bitstream filters differs
             # between versions and containers (ffmpeg 5.1 into Matroska), and a wrong guess must not pass.
             written = scan_packets(job.tmp, tools, cancel)
-            if len(written.pts) != copy_plan.packets or not written.key[:1] == [True]:
+            if len(written.pts) != copy_plan.packets or written.key[:1] != [True]:
                 if options.mode == "copy":
                     raise CopyNotPossible(f"cannot copy the video: this ffmpeg did not cut it exactly into a {suffix} "
                                           "file (re-encode, or keep the source's file type)")

@@ -19,6 +19,7 @@ stays on screen that long); timing and A/V sync are unaffected.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -95,7 +96,7 @@ def audio_plan(keep: list[Range], crossfade: float, duration: float | None) -> t
     """
     end = duration if duration is not None else float("inf")
     fades: list[float] = []
-    for (a0, b0), (a1, b1) in zip(keep, keep[1:]):
+    for (a0, b0), (a1, b1) in itertools.pairwise(keep):
         f = min(crossfade, b0 - a0, b1 - a1, 2 * (end - b0), 2 * a1)
         fades.append(f if f >= MIN_FADE else 0.0)
     pieces = []
@@ -190,7 +191,7 @@ def plan_copy(keep: list[Range], packets: Packets, start: float, fps: Fraction |
         frame = 1 / fps
     else:  # the typical frame duration: the median step between presentation times
         shown = sorted(packets.pts)
-        gaps = sorted(b - a for a, b in zip(shown, shown[1:]))
+        gaps = sorted(b - a for a, b in itertools.pairwise(shown))
         frame = gaps[len(gaps) // 2] * tb if gaps else Fraction(1, 25)
     keys = [i for i in range(n) if packets.key[i]]
     if not keys:

@@ -108,7 +108,7 @@ def make_consistent(keep: Sequence[Interval], kept_words: Sequence[Interval], cu
 
 def _rms_db(samples: np.ndarray, sample_rate: int, times: np.ndarray, window: float) -> np.ndarray:
     """Energy (dB) of `window` seconds of audio centred on each time."""
-    half = max(1, int(round(window * sample_rate / 2)))
+    half = max(1, round(window * sample_rate / 2))
     centre = np.clip(np.round(times * sample_rate).astype(np.int64), 0, max(0, len(samples) - 1))
     lo = max(0, int(centre.min()) - half)
     hi = min(len(samples), int(centre.max()) + half + 1)

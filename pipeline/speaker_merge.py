@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 from collections.abc import Sequence
 
 from pipeline.captions import SENTENCE_END, CaptionRules, build_captions
@@ -50,7 +51,7 @@ def exclusive_turns(turns: Sequence[Turn]) -> list[Turn]:
     out: list[Turn] = []
     active: list[Turn] = []
     j = 0
-    for a, b in zip(bounds, bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         while j < len(timed) and timed[j].start <= a:
             active.append(timed[j])
             j += 1

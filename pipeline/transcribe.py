@@ -218,7 +218,7 @@ def transcribe_file(
         ),
         words=words,
         captions=captions,
-        created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         warnings=warnings,
     )
     if progress is not None:

@@ -8,10 +8,14 @@ pipeline.transcript's dataclasses.
 """
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import (
+    Annotated,
+    Any,
+    NotRequired,  # pydantic needs typing_extensions' TypedDict before 3.12
+)
 
 from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationError, with_config
-from typing_extensions import NotRequired, TypedDict  # pydantic needs typing_extensions' TypedDict before 3.12
+from typing_extensions import TypedDict
 
 from pipeline.json_guard import JsonValueError, big_int_problem, check_value, join
 

@@ -76,7 +76,7 @@ class HistoryItem:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def _write_all(fd: int, data: bytes | memoryview) -> None:
@@ -285,7 +285,7 @@ class UtteranceJournal:
 
     def _new_id(self) -> str:
         # Sortable by time; the counter separates ids made in the same microsecond.
-        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         while True:
             uid = f"{stamp}-{next(self._counter) % 1000:03d}"
             if not any((self.pending_dir / f"{uid}{x}").exists() for x in (".wav", _LIVE)):
@@ -467,6 +467,6 @@ class UtteranceJournal:
 
 def _mtime_iso(path: Path) -> str:
     try:
-        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).isoformat(timespec="milliseconds")
+        return dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).isoformat(timespec="milliseconds")
     except OSError:
         return ""

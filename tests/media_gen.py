@@ -45,7 +45,7 @@ def tone_hz(second: int) -> float:
 
 def tone_samples(seconds: float, sample_rate: int, amplitude: float = 0.5) -> np.ndarray:
     """The second-coded tone, phase-continuous across the frequency steps."""
-    n = int(round(seconds * sample_rate))
+    n = round(seconds * sample_rate)
     t = np.arange(n) / sample_rate
     freq = BASE_HZ + STEP_HZ * np.floor(t)
     phase = 2 * np.pi * np.cumsum(freq) / sample_rate
@@ -87,7 +87,7 @@ def dominant_hz(samples: np.ndarray, sample_rate: int) -> float:
 
 def second_heard(samples: np.ndarray, sample_rate: int) -> int:
     """Which source second a stretch of output audio comes from."""
-    return int(round((dominant_hz(samples, sample_rate) - BASE_HZ) / STEP_HZ))
+    return round((dominant_hz(samples, sample_rate) - BASE_HZ) / STEP_HZ)
 
 
 # --- video ----------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def make_video(
     Keyframes fall exactly every `gop` frames (no scene-cut keyframes), so tests know them.
     """
     path = Path(path)
-    n = int(round(seconds * fps))
+    n = round(seconds * fps)
     frames = b"".join(frame_image(i, size).tobytes() for i in range(n))
     args = ["-f", "rawvideo", "-pix_fmt", "gray", "-s", f"{size[0]}x{size[1]}", "-r", str(fps), "-i", "pipe:"]
     wav = path.with_name(path.stem + ".src.wav")

@@ -2,6 +2,7 @@
 against exact truth (espeak-ng) and the human TextGrids with the trained tiny.en."""
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def test_unknown_words_get_a_pronunciation_and_acronyms_are_spelled() -> None:
 
 def test_sections_split_at_long_pauses_and_stay_short() -> None:
     words = [WordSpan("a", 0.0, 0.5), WordSpan("b", 0.6, 1.0), WordSpan("c", 2.5, 3.0)]
-    assert sections(words) == [range(0, 2), range(2, 3)]
+    assert sections(words) == [range(2), range(2, 3)]
     many = [WordSpan("w", i * 0.5, i * 0.5 + 0.4) for i in range(400)]  # 200 s without a pause
     parts = sections(many)
     assert sum(len(r) for r in parts) == 400 and all(many[r[-1]].end - many[r[0]].start <= 60 for r in parts)
@@ -150,11 +151,11 @@ def test_realign_after_a_correction_moves_the_corrected_words(trained_tiny_en: P
     ids = {wid for i in captions for wid in new.captions[i].word_ids}
     assert len(times) >= 0.8 * len(ids)
     placed = [w for w in ed.effective_words(new) if w.id in times]
-    assert all(not w.rough for w in placed) and all(b.start >= a.end - 1e-6 for a, b in zip(placed, placed[1:]))
+    assert all(not w.rough for w in placed) and all(b.start >= a.end - 1e-6 for a, b in itertools.pairwise(placed))
 
 
 def _jfk_spans() -> list[WordSpan]:
-    text = "and so my fellow americans ask not what your country can do for you".split()
+    text = ["and", "so", "my", "fellow", "americans", "ask", "not", "what", "your", "country", "can", "do", "for", "you"]
     return [WordSpan(w, 0.3 + 0.45 * i, 0.3 + 0.45 * i + 0.4) for i, w in enumerate(text)]
 
 
@@ -169,7 +170,7 @@ def test_background_alignment_returns_a_time_per_word_in_order() -> None:
     bg.add(spans[5:])
     seen: list[float] = []
     out = bg.finish(seen.append)
-    assert len(out) == len(spans) and all(a.end <= b.start + 1e-6 for a, b in zip(out, out[1:]))
+    assert len(out) == len(spans) and all(a.end <= b.start + 1e-6 for a, b in itertools.pairwise(out))
     assert sum(not t.rough for t in out) >= 10 and (not seen or seen[-1] <= 1.0)
 
 

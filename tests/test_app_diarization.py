@@ -42,9 +42,9 @@ def make_controller(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # 
     made: list[Controller] = []
 
     def make(**kw: object) -> Controller:
-        base: dict[str, object] = dict(engine="sphinx", projects_folder=str(tmp_path / "projects"),
-                                       output_folder=str(tmp_path / "out"), formats=["srt", "vtt", "json"],
-                                       use_vad=False, threads=2)
+        base: dict[str, object] = {"engine": "sphinx", "projects_folder": str(tmp_path / "projects"),
+                                       "output_folder": str(tmp_path / "out"), "formats": ["srt", "vtt", "json"],
+                                       "use_vad": False, "threads": 2}
         c = Controller(AppSettings(**{**base, **kw}), ModelStore())  # type: ignore[arg-type]
         qtbot.addWidget(c.window)
         c.window.show()

@@ -30,8 +30,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def settings_for(tmp_path: Path, **kw: object) -> AppSettings:
-    base = dict(engine="sphinx", projects_folder=str(tmp_path / "projects"), output_folder=str(tmp_path / "out"),
-                formats=["srt", "json"], use_vad=False, threads=2)
+    base = {"engine": "sphinx", "projects_folder": str(tmp_path / "projects"), "output_folder": str(tmp_path / "out"),
+                "formats": ["srt", "json"], "use_vad": False, "threads": 2}
     base.update(kw)
     return AppSettings(**base)  # type: ignore[arg-type]
 

@@ -1,6 +1,7 @@
 """Caption building: line limits, timing limits, where captions break, wrapping."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -83,7 +84,7 @@ def check_invariants(words: list[Word], caps: list[Caption], rules: CaptionRules
         assert c.end >= limit - EPS
 
         # Breaks: inside a caption no sentence end and no long pause; the whole caption within max_duration.
-        for a, b in zip(ws, ws[1:]):
+        for a, b in itertools.pairwise(ws):
             assert not a.text.rstrip("\"')]»”’").endswith(SENTENCE_MARKS + ("。", "？", "！", "…")), texts
             assert b.start - a.end <= rules.pause_split + EPS, "caption spans a long pause"
         if len(ws) > 1:
@@ -91,7 +92,7 @@ def check_invariants(words: list[Word], caps: list[Caption], rules: CaptionRules
 
     # Where a caption ends and the next begins, one of the reasons to break holds, or the next
     # word really did not fit (checked by asking wrap_lines, the only layout authority).
-    for c, d in zip(caps, caps[1:]):
+    for c, d in itertools.pairwise(caps):
         a, b = by_id[c.word_ids[-1]], by_id[d.word_ids[0]]
         first = by_id[c.word_ids[0]]
         reason = (
@@ -115,7 +116,7 @@ def test_wrap_short_text_is_one_line():
 
 
 def test_wrap_balances_two_lines():
-    words = "aaaa bbbbb cccccc dddd eeeeee ffff gggggg hhhh iiiii jjjj kk".split()
+    words = ["aaaa", "bbbbb", "cccccc", "dddd", "eeeeee", "ffff", "gggggg", "hhhh", "iiiii", "jjjj", "kk"]
     text = " ".join(words)
     assert len(text) == 60
     lines = wrap_lines(words, CaptionRules())
@@ -128,13 +129,13 @@ def test_wrap_balances_two_lines():
 
 def test_wrap_prefers_break_after_punctuation_when_nearly_balanced():
     # 27/34 after the comma beats 31/30 without it: punctuation is worth a few characters.
-    words = "We reached the old station, but the train had already gone off".split()
+    words = ["We", "reached", "the", "old", "station,", "but", "the", "train", "had", "already", "gone", "off"]
     assert wrap_lines(words, CaptionRules()) == ["We reached the old station,", "but the train had already gone off"]
 
 
 def test_wrap_punctuation_does_not_win_when_far_off_balance():
     # After the comma would be 23/40; balance (31/32) wins.
-    words = "We reached the station, but the train had already gone off north".split()
+    words = ["We", "reached", "the", "station,", "but", "the", "train", "had", "already", "gone", "off", "north"]
     assert wrap_lines(words, CaptionRules()) == ["We reached the station, but the", "train had already gone off north"]
 
 
@@ -145,7 +146,7 @@ def test_wrap_returns_none_when_it_cannot_fit():
 
 
 def test_wrap_three_lines():
-    words = "one two three four five six seven eight nine ten eleven twelve".split()
+    words = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"]
     lines = wrap_lines(words, CaptionRules(max_line_chars=22, max_lines=3))
     assert lines == ["one two three four", "five six seven eight", "nine ten eleven twelve"]
     # No three lines of 21 characters can hold it.
@@ -173,7 +174,7 @@ def test_property_wrap_matches_brute_force(lengths, max_chars, max_lines, punct)
     feasible = []
     for cuts in _splits(len(words), max_lines):
         bounds = [0, *cuts, len(words)]
-        lines = [" ".join(words[a:b]) for a, b in zip(bounds, bounds[1:])]
+        lines = [" ".join(words[a:b]) for a, b in itertools.pairwise(bounds)]
         if all(len(ln) <= max_chars for ln in lines):
             feasible.append(lines)
     got = wrap_lines(words, rules)
@@ -293,7 +294,7 @@ def test_break_when_text_does_not_fit():
 
 
 def test_clause_tail_moves_to_next_caption():
-    texts = "we went down to the river and then, after a long walk along the bank, we sat there for hours".split()
+    texts = ["we", "went", "down", "to", "the", "river", "and", "then,", "after", "a", "long", "walk", "along", "the", "bank,", "we", "sat", "there", "for", "hours"]
     words = steady(texts, step=0.2, dur=0.15)
     rules = CaptionRules(max_line_chars=42, max_lines=1)
     caps = build_captions(words, rules)
@@ -303,7 +304,7 @@ def test_clause_tail_moves_to_next_caption():
 
 
 def test_one_line_rule():
-    words = steady("the quick brown fox jumps over the lazy dog and keeps on running".split())
+    words = steady(["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "and", "keeps", "on", "running"])
     rules = CaptionRules(max_line_chars=20, max_lines=1)
     caps = build_captions(words, rules)
     assert all(len(c.lines) == 1 and len(c.lines[0]) <= 20 for c in caps)

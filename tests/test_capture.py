@@ -15,7 +15,7 @@ import audio.capture as capture
 from audio.capture import CaptureError, InputDevice, MicCapture, StreamResampler, level_dbfs, list_inputs, resolve_input
 from audio.decode import decode_audio
 from tests.conftest import JFK_WAV
-from tests.virtual_mic import VirtualMic, virtual_mic  # noqa: F401  (pytest fixture)
+from tests.virtual_mic import VirtualMic, virtual_mic
 
 SR = 16_000
 
@@ -339,7 +339,7 @@ def test_level_dbfs() -> None:
 
 
 @pytest.fixture(scope="module")
-def warm_mic(virtual_mic: VirtualMic) -> Iterator[MicCapture]:  # noqa: F811
+def warm_mic(virtual_mic: VirtualMic) -> Iterator[MicCapture]:
     cap = MicCapture(device=virtual_mic.device)
     cap.open()
     assert cap.wait_ready(), "the virtual microphone delivered no audio"
@@ -347,18 +347,18 @@ def warm_mic(virtual_mic: VirtualMic) -> Iterator[MicCapture]:  # noqa: F811
     cap.close()
 
 
-def test_lists_the_virtual_microphone(virtual_mic: VirtualMic) -> None:  # noqa: F811
+def test_lists_the_virtual_microphone(virtual_mic: VirtualMic) -> None:
     names = [d.name for d in list_inputs()]
     assert "pulse" in names and sum(d.is_default for d in list_inputs()) == 1
 
 
-def test_missing_device_lists_real_inputs(virtual_mic: VirtualMic) -> None:  # noqa: F811
+def test_missing_device_lists_real_inputs(virtual_mic: VirtualMic) -> None:
     with pytest.raises(CaptureError, match=r"'Blue Yeti' is not connected; available inputs: .*pulse"):
         MicCapture("Blue Yeti").open()
 
 
 def test_recording_correlates_with_the_played_file_and_the_meter_moves(
-    virtual_mic: VirtualMic, warm_mic: MicCapture, jfk: np.ndarray  # noqa: F811
+    virtual_mic: VirtualMic, warm_mic: MicCapture, jfk: np.ndarray
 ) -> None:
     time.sleep(0.2)
     quiet = warm_mic.level_db
@@ -380,7 +380,7 @@ def test_recording_correlates_with_the_played_file_and_the_meter_moves(
 
 
 def test_preroll_keeps_the_first_word_spoken_before_begin(
-    virtual_mic: VirtualMic, warm_mic: MicCapture, jfk: np.ndarray  # noqa: F811
+    virtual_mic: VirtualMic, warm_mic: MicCapture, jfk: np.ndarray
 ) -> None:
     player = virtual_mic.play(JFK_WAV, wait=False)
     try:
@@ -401,7 +401,7 @@ def test_preroll_keeps_the_first_word_spoken_before_begin(
     print(f"pre-roll: utterance starts {offset / SR:.3f} s into jfk.wav")
 
 
-def test_cancel_on_the_real_microphone(virtual_mic: VirtualMic, warm_mic: MicCapture, jfk: np.ndarray) -> None:  # noqa: F811
+def test_cancel_on_the_real_microphone(virtual_mic: VirtualMic, warm_mic: MicCapture, jfk: np.ndarray) -> None:
     warm_mic.begin()
     virtual_mic.play_samples(jfk[: SR // 2])
     warm_mic.cancel()
@@ -412,7 +412,7 @@ def test_cancel_on_the_real_microphone(virtual_mic: VirtualMic, warm_mic: MicCap
 
 
 def test_real_device_refusing_16k(
-    virtual_mic: VirtualMic, monkeypatch: pytest.MonkeyPatch, jfk: np.ndarray  # noqa: F811
+    virtual_mic: VirtualMic, monkeypatch: pytest.MonkeyPatch, jfk: np.ndarray
 ) -> None:
     real_check = sd.check_input_settings
 
@@ -428,6 +428,6 @@ def test_real_device_refusing_16k(
         cap.begin()
         virtual_mic.play_samples(jfk[: 3 * SR])
         got = cap.end()
-    offset, r = align(jfk[: 3 * SR], got)
+    _offset, r = align(jfk[: 3 * SR], got)
     assert r > 0.9, f"resampled recording vs file: r = {r:.3f}"
     print(f"44.1 kHz capture resampled: r={r:.4f}")

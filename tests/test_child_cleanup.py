@@ -112,7 +112,7 @@ def cut_run(project: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[by
         assert wait_until(rendering, 30) and render, "hark cut never started its render"
         # Let ffmpeg get going (its output exists and grows), so the interruption lands mid-render.
         part = next(out.glob(".*.part*"))
-        assert wait_until(lambda: part.exists() and part.stat().st_size > 0 or proc.poll() is not None, 10)
+        assert wait_until(lambda: (part.exists() and part.stat().st_size > 0) or proc.poll() is not None, 10)
         assert proc.poll() is None, "the render finished before the test could interrupt it"
         yield proc, render[0], out
     finally:
@@ -206,7 +206,7 @@ def test_child_started_on_a_thread_outlives_the_thread_but_not_the_process() -> 
 
 def test_child_of_a_parent_that_died_before_prctl_kills_itself() -> None:
     """The race: the parent dies between fork and prctl; nobody would send the signal then."""
-    proc = subprocess.Popen(["sleep", "60"], preexec_fn=child_process.die_with(os.getpid() + 1_000_000))
+    proc = subprocess.Popen(["sleep", "60"], preexec_fn=child_process.die_with(os.getpid() + 1_000_000))  # noqa: PLW1509
     try:
         assert proc.wait(timeout=5) == -signal.SIGKILL
     finally:

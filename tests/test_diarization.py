@@ -22,7 +22,9 @@ from tests.conftest import PYANNOTE_SAMPLE
 
 pytest.importorskip("pyannote.audio", reason="the diarize extra is not installed")
 
-from pipeline.diarization import (  # noqa: E402
+import itertools
+
+from pipeline.diarization import (
     DiarizationOptions,
     Diarizer,
     check_pipeline_dir,
@@ -66,7 +68,7 @@ def test_turns_progress_and_exclusive_turns(run) -> None:  # type: ignore[no-unt
     assert {t.speaker for t in result.turns} == set(result.speakers)
     assert all(0.0 <= t.start < t.end <= 30.0 + 1e-6 for t in result.turns)
     ex = result.exclusive
-    assert all(a.end <= b.start + 1e-6 for a, b in zip(ex, ex[1:])), "exclusive turns never overlap"
+    assert all(a.end <= b.start + 1e-6 for a, b in itertools.pairwise(ex)), "exclusive turns never overlap"
     assert ticks == sorted(ticks) and ticks[-1] == 1.0
     assert any(0.2 < f < 0.9 for f in ticks), "embedding batches report progress on the way"
 
@@ -86,8 +88,8 @@ def test_cancel_stops_during_embeddings(random_diarization_pipeline: Path, sampl
     assert max(seen) < 0.9
 
 
-@pytest.mark.parametrize("options, count", [(dict(num_speakers=3), 3), (dict(min_speakers=2), 2),
-                                            (dict(max_speakers=1), 1)])
+@pytest.mark.parametrize("options, count", [({"num_speakers": 3}, 3), ({"min_speakers": 2}, 2),
+                                            ({"max_speakers": 1}, 1)])
 def test_speaker_counts_are_honoured(random_diarization_pipeline: Path, sample: np.ndarray, options: dict,
                                      count: int) -> None:
     d = Diarizer(random_diarization_pipeline, DiarizationOptions(segmentation_step=0.5, threads=2, **options))
@@ -113,7 +115,7 @@ def test_shared_trunk_gives_pyannotes_embeddings(random_diarization_pipeline: Pa
 
 def test_shared_trunk_gives_the_same_diarization(random_diarization_pipeline: Path, sample: np.ndarray) -> None:
     clip = sample[: 15 * 16000]
-    opts = dict(segmentation_step=0.5, threads=2)
+    opts = {"segmentation_step": 0.5, "threads": 2}
     plain = Diarizer(random_diarization_pipeline, DiarizationOptions(shared_trunk=False, **opts))(clip)
     fast = Diarizer(random_diarization_pipeline, DiarizationOptions(shared_trunk=True, **opts))(clip)
     assert [(round(t.start, 3), round(t.end, 3), t.speaker) for t in fast.turns] == \

@@ -17,8 +17,8 @@ from tests.conftest import DATA, PYANNOTE_SAMPLE, PYANNOTE_SAMPLE_RTTM, copy_sha
 
 pytest.importorskip("pyannote.audio", reason="the diarize extra is not installed")
 
-from pipeline.diarization_eval import diarization_error, read_uem  # noqa: E402
-from pipeline.speaker_turns import Turn, read_rttm  # noqa: E402
+from pipeline.diarization_eval import diarization_error, read_uem
+from pipeline.speaker_turns import Turn, read_rttm
 
 pytestmark = pytest.mark.slow
 AMI = DATA / "pyannote" / "ami-debug"

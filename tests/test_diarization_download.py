@@ -29,7 +29,7 @@ from pipeline import diarization_download as dd
 from pipeline import http_fetch
 from pipeline.diarization import check_pipeline_dir
 from pipeline.errors import ModelError
-from tests.http_server import FileServer, refused_url, server  # noqa: F401  (fixtures)
+from tests.http_server import FileServer, refused_url, server
 
 TOKEN = "hf_" + hashlib.sha256(b"hark test token").hexdigest()[:34]
 TREE = f"/api/models/{dd.REPO}/tree/main?recursive=true"

@@ -3,6 +3,7 @@ real tiny.en shapes: real inference, garbage words), PocketSphinx (real words fr
 speech) and the real Silero VAD."""
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -214,7 +215,7 @@ def test_partials_never_take_back_committed_words_and_the_final_keeps_them(sphin
     for so_far in grow(np.concatenate([wizard, np.zeros(SR // 2, np.float32)])):
         shown.append(dec.partial(so_far))
     committed = [p.committed for p in shown]
-    for a, b in zip(committed, committed[1:]):
+    for a, b in itertools.pairwise(committed):
         assert b.startswith(a)
     assert committed[-1], "five seconds of clear speech settle some words"
     final = dec.final(np.concatenate([wizard, np.zeros(SR // 2, np.float32)]))

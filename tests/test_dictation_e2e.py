@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import DATA, JFK_WAV, SILERO, install_trained
 from tests.target_field import TargetField, Xvfb
-from tests.virtual_mic import virtual_mic  # noqa: F401 (the fixture)
+from tests.virtual_mic import virtual_mic
 
 pytestmark = pytest.mark.slow
 SECOND_CLIP = DATA / "lhotse" / "2412-153948-0000.flac"
@@ -102,7 +102,7 @@ def xdo(display: str, *args: str) -> None:
 
 
 @pytest.fixture
-def desktop(tmp_path, virtual_mic):  # noqa: F811
+def desktop(tmp_path, virtual_mic):
     with Xvfb() as display:
         app = HarkApp(tmp_path, display)
         try:
@@ -135,7 +135,7 @@ def test_hold_the_hotkey_speak_and_the_text_lands_in_another_app(desktop):
         mic.play(SECOND_CLIP, wait=True)
         time.sleep(0.4)
         app.dictate("--toggle")
-        first, second = app.wait_history(2)
+        _first, second = app.wait_history(2)
         assert second["text"], second
         final = field.wait_stable(quiet_s=0.5, timeout=20)
         assert final.startswith(typed + " ") and final[len(typed) + 1:].lower() == second["text"].strip().lower(), \
@@ -153,7 +153,7 @@ def plain(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
 
 
-def test_dictate_with_the_built_in_whisper_model_types_what_was_said(tmp_path, virtual_mic, trained_models):  # noqa: F811
+def test_dictate_with_the_built_in_whisper_model_types_what_was_said(tmp_path, virtual_mic, trained_models):
     """The trained tiny.en through the whole path: hotkey, virtual microphone, whisper, typing into another
     app. JFK comes out word for word; the LibriSpeech sentence within a word or two of its reference."""
     import jiwer
@@ -230,7 +230,7 @@ def test_killed_mid_decode_the_utterance_is_recovered_at_next_start(desktop, tmp
         assert not list(pending.glob("*.wav"))
 
 
-def test_toggle_mode_press_to_start_and_a_pause_ends_it(tmp_path, virtual_mic):  # noqa: F811
+def test_toggle_mode_press_to_start_and_a_pause_ends_it(tmp_path, virtual_mic):
     """Toggle mode through the real hotkey: a tap starts; after the speech, the pause stops it by itself."""
     with Xvfb() as display:
         app = HarkApp(tmp_path, display, mode="toggle")
@@ -248,7 +248,7 @@ def test_toggle_mode_press_to_start_and_a_pause_ends_it(tmp_path, virtual_mic): 
                 time.sleep(0.3)
                 virtual_mic.play(SECOND_CLIP, wait=True)
                 xdo(display, "key", "ctrl+alt+space")
-                first, second = app.wait_history(2, timeout=60)
+                _first, second = app.wait_history(2, timeout=60)
                 assert second["text"]
         finally:
             app.stop()

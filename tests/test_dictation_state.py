@@ -100,7 +100,7 @@ def test_a_key_press_stops_a_recording_a_button_started_in_push_to_talk() -> Non
 
 
 def test_mode_can_change_between_utterances() -> None:
-    s, a = run([SetMode(TOGGLE), Press(), Release()])
+    s, _a = run([SetMode(TOGGLE), Press(), Release()])
     assert s.recording == 1 and s.mode is TOGGLE
 
 

@@ -8,6 +8,7 @@ and keep-ranges are ordered, non-overlapping and inside the media.
 from __future__ import annotations
 
 import copy
+import itertools
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -156,7 +157,7 @@ def test_find_and_replace():
 def transcripts(draw) -> Transcript:
     n = draw(st.integers(1, 25))
     t, words = 0.0, []
-    for i in range(n):
+    for _i in range(n):
         t += draw(st.floats(0.0, 1.5))
         length = draw(st.floats(0.0, 0.8))
         text = draw(st.sampled_from(["so", "the", "cat,", "sat.", "on", "a", "mat?", "Yes", "well"]))
@@ -222,7 +223,7 @@ def check_invariants(t: Transcript) -> None:
     keep = ed.keep_ranges(t)
     for ranges in (cuts, keep):
         assert all(0 <= s < e <= t.media.duration + 1e-9 for s, e in ranges)
-        assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:]))  # ordered, not overlapping or touching
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(ranges))  # ordered, not overlapping or touching
     assert abs(sum(e - s for s, e in cuts) + sum(e - s for s, e in keep) - t.media.duration) < 1e-6
     assert t.edits.cuts == [c for c in t.edits.cuts if c.end > c.start]
     words = ed.effective_words(t)

@@ -2,6 +2,7 @@
 offline and live through the PulseAudio virtual microphone."""
 from __future__ import annotations
 
+import itertools
 import threading
 
 import numpy as np
@@ -9,11 +10,11 @@ import pytest
 
 from audio.capture import MicCapture
 from audio.decode import decode_audio
-from audio.endpoint import EndpointEvent, Endpointer, speech_bounds, trim_silence
+from audio.endpoint import Endpointer, EndpointEvent, speech_bounds, trim_silence
 from audio.vad import FRAME_SECONDS, SileroVad
 from tests.conftest import DATA, JFK_WAV, SILERO
 from tests.test_capture import align
-from tests.virtual_mic import VirtualMic, virtual_mic  # noqa: F401  (pytest fixture)
+from tests.virtual_mic import VirtualMic, virtual_mic
 
 SR = 16_000
 LIBRI = DATA / "mfa" / "61-70968-0000.flac"  # 4.9 s, one sentence without long pauses
@@ -66,7 +67,7 @@ def test_pauses_shorter_than_silence_after_do_not_end_speech(vad: SileroVad, jfk
     events = run(Endpointer(vad, silence_after=1.0), np.concatenate([jfk, quiet_noise(2)]))
     kinds = [e.kind for e in events]
     assert kinds[0] == "speech_start" and kinds[-1] == "speech_end"
-    assert all(a != b for a, b in zip(kinds, kinds[1:]))  # strictly alternating
+    assert all(a != b for a, b in itertools.pairwise(kinds))  # strictly alternating
     assert all(e.detected_at - e.t >= 1.0 for e in events if e.kind == "speech_end")
     long_events = run(Endpointer(vad, silence_after=1.5), jfk)
     assert [e.kind for e in long_events] == ["speech_start"]  # still talking at the end of the file
@@ -123,7 +124,7 @@ def test_trim_rejects_stereo(vad: SileroVad) -> None:
 
 
 def test_toggle_mode_stops_by_itself_on_the_virtual_microphone(
-    virtual_mic: VirtualMic, vad: SileroVad, libri: np.ndarray  # noqa: F811
+    virtual_mic: VirtualMic, vad: SileroVad, libri: np.ndarray
 ) -> None:
     silence_after = 1.0
     ep = Endpointer(vad, silence_after=silence_after)

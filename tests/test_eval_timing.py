@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from pipeline.alignment.textgrid_words import read_textgrid_words
 from audio.errors import MediaError
+from pipeline.alignment.textgrid_words import read_textgrid_words
 from tests.conftest import DATA, JFK_WAV, SILERO
 
 COLD = DATA / "mfa" / "cold_corpus.wav"

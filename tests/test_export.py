@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import atomic_write, export as export_mod
+from pipeline import atomic_write
+from pipeline import export as export_mod
 from pipeline.atomic_write import OutputError, write_text_atomic
 from pipeline.captions import build_captions
 from pipeline.export import export, srt_time, to_json, to_srt, to_txt, to_vtt, vtt_time
@@ -198,7 +199,7 @@ def test_vtt_escapes_gt_arrow_and_speaker():
     caps = [Caption(0.0, 1.0, [0, 1], ["a->b -->"], "Q&A <host>")]
     t = make_transcript(words, caps)
     for text in (to_vtt(t), to_vtt(t, highlight_words=True)):
-        (start, end, body), = vtt_cues(text)
+        (_start, _end, body), = vtt_cues(text)
         assert body[0].startswith("<v Q&amp;A &lt;host&gt;>")
         assert "a-&gt;b" in body[0] and "--&gt;" in body[0]
         assert "-->" not in "\n".join(body)
@@ -208,11 +209,11 @@ def test_vtt_highlight_skips_words_outside_cue_and_edited_text():
     words = [("one", 1.0, 1.2, None), ("two", 1.5, 1.7, None), ("three", 9.0, 9.2, None)]
     # caption cut short at 2.0 (e.g. by max_duration): 'three' starts after the cue ends, so no timestamp
     caps = [Caption(1.0, 2.0, [0, 1, 2], ["one two three"], None)]
-    (start, end, body), = vtt_cues(to_vtt(make_transcript(words, caps), highlight_words=True))
+    (_start, _end, body), = vtt_cues(to_vtt(make_transcript(words, caps), highlight_words=True))
     assert body == ["<c>one</c> <00:00:01.500><c>two</c> <c>three</c>"]
     # a line edited apart from its words is shown plain (and escaped)
     caps = [Caption(1.0, 2.0, [0, 1], ["one 2&3"], None)]
-    (start, end, body), = vtt_cues(to_vtt(make_transcript(words[:2], caps), highlight_words=True))
+    (_start, _end, body), = vtt_cues(to_vtt(make_transcript(words[:2], caps), highlight_words=True))
     assert body == ["<c>one</c> 2&amp;3"]
 
 
@@ -220,7 +221,7 @@ def test_vtt_highlight_no_space_language():
     words = [("我们", 0.0, 0.3, None), ("今天", 0.4, 0.7, None), ("散步。", 0.8, 1.2, None)]
     caps = [Caption(0.0, 1.2, [0, 1, 2], ["我们今天散步。"], None)]
     t = make_transcript(words, caps, language="zh")
-    (start, end, body), = vtt_cues(to_vtt(t, highlight_words=True))
+    (_start, _end, body), = vtt_cues(to_vtt(t, highlight_words=True))
     assert body == ["<c>我们</c><00:00:00.400><c>今天</c><00:00:00.800><c>散步。</c>"]
     assert to_txt(t) == "我们今天散步。\n"
 
@@ -452,7 +453,7 @@ def test_interrupt_during_write_removes_temp(tmp_path, monkeypatch):
 
 def test_write_text_atomic_uses_utf8_and_lf(tmp_path):
     p = write_text_atomic(tmp_path / "t.txt", "héllo\nwörld 你好\n")
-    assert p.read_bytes() == "héllo\nwörld 你好\n".encode("utf-8")
+    assert p.read_bytes() == "héllo\nwörld 你好\n".encode()
 
 
 def test_export_module_formats_constant():

@@ -24,9 +24,11 @@ from app.injection import (
     choose_method,
     detect_injector,
     inject,
+    macos,
     session_kind,
+    wayland,
+    windows,
 )
-from app.injection import macos, wayland, windows
 from app.injection.clipboard import X11Clipboard, client_bases, pick_target, text_targets
 from app.injection.x11 import (
     CTRL_SHIFT_V,
@@ -570,7 +572,7 @@ def test_macos_typing_posts_unicode_events() -> None:
     assert (creates[4][2], creates[4][3]) == (macos.KEY_RETURN, True)
     assert all(c[2] == 0 for c in fake.calls if c[0] == "flags")  # held modifiers cleared
     assert sorted(c[1] for c in fake.calls if c[0] == "release") == sorted(c[1] for c in creates)
-    assert macos.CMD_V == macos.Stroke(macos.KEY_V, "", macos.FLAG_COMMAND)
+    assert macos.Stroke(macos.KEY_V, "", macos.FLAG_COMMAND) == macos.CMD_V
 
 
 def test_macos_strokes() -> None:

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import SILERO
-from tests.virtual_mic import virtual_mic  # noqa: F401 (the fixture)
+from tests.virtual_mic import virtual_mic
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -191,7 +191,7 @@ def test_editor_killed_at_three_moments(tmp_path: Path, hark_env: dict[str, str]
 
 
 @pytest.mark.slow
-def test_dictation_killed_at_three_moments(tmp_path: Path, hark_env: dict[str, str], virtual_mic) -> None:  # noqa: F811
+def test_dictation_killed_at_three_moments(tmp_path: Path, hark_env: dict[str, str], virtual_mic) -> None:
     from bench.kill_campaign import MAX_DICTATION_LOSS, dictation_part
 
     results = dictation_part(0, 0, tmp_path, env=hark_env, mic=virtual_mic, moments=[2.0, 6.0, 14.0])

@@ -26,10 +26,10 @@ def test_normalize_ignores_case_and_punctuation() -> None:
 
 def test_two_agreeing_hypotheses_commit_their_common_prefix() -> None:
     la = LocalAgreement(2)
-    assert la.insert("So my".split()) == ((), ("So", "my"))  # one hypothesis commits nothing
-    committed, tentative = la.insert("so my fellow Amer".split())
+    assert la.insert(["So", "my"]) == ((), ("So", "my"))  # one hypothesis commits nothing
+    committed, tentative = la.insert(["so", "my", "fellow", "Amer"])
     assert committed == ("so", "my") and tentative == ("fellow", "Amer")
-    committed, tentative = la.insert("So, my fellow Americans ask".split())
+    committed, tentative = la.insert(["So,", "my", "fellow", "Americans", "ask"])
     assert committed == ("so", "my", "fellow") and tentative == ("Americans", "ask")
 
 
@@ -45,10 +45,10 @@ def test_committed_text_is_the_later_hypothesis_spelling_and_never_changes() -> 
 
 def test_nothing_is_ever_uncommitted_when_the_engine_changes_its_mind() -> None:
     la = LocalAgreement(2)
-    la.insert("ask not what".split())
-    la.insert("ask not what your".split())
+    la.insert(["ask", "not", "what"])
+    la.insert(["ask", "not", "what", "your"])
     assert la.committed == ("ask", "not", "what")
-    la.insert("task knot watt your country".split())
+    la.insert(["task", "knot", "watt", "your", "country"])
     # the committed words stay as shown; aligned by position, "your" is now agreed on twice
     assert la.committed == ("ask", "not", "what", "your")
     assert la.tentative == ("country",)

@@ -295,7 +295,7 @@ def test_ctrl_c_on_the_command_line(tmp_path: Path) -> None:
         assert proc.poll() is None and time.monotonic() < deadline, "the import ended before it could be stopped"
         time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert "cancelled" in err and "Traceback" not in err
     assert leftovers(root) == []

@@ -6,6 +6,7 @@ the tests can check what the store asked for.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import shutil
@@ -21,14 +22,14 @@ from pipeline.errors import ModelError
 from pipeline.models.catalog import CATALOG, KIND_VAD, KIND_WHISPER, CatalogModel
 from pipeline.models.store import ModelStore, ResolvedModel, default_models_dir, sha256_file
 from tests.conftest import SILERO
-from tests.http_server import FileServer, refused_url, server  # noqa: F401  (fixtures)
+from tests.http_server import FileServer, refused_url, server
 
 MiB = 1 << 20
 
 
 # --- fake models ------------------------------------------------------------------
 def _entry(name: str, data: bytes, url: str, *, kind: str = KIND_WHISPER, filename: str | None = None,
-           sha256: str | None | bool = True) -> CatalogModel:
+           sha256: str | bool | None = True) -> CatalogModel:
     filename = filename or f"ggml-{name}.bin"
     return CatalogModel(
         name=name, kind=kind, filename=filename, url=url, size=len(data),
@@ -96,7 +97,7 @@ def test_progress_increases_and_ends_at_size(big: Fake) -> None:
     big.download(progress=lambda d, t: ticks.append((d, t)))
     done = [d for d, _ in ticks]
     assert len(done) >= 3
-    assert all(a < b for a, b in zip(done, done[1:]))
+    assert all(a < b for a, b in itertools.pairwise(done))
     assert done[-1] == len(big.data)
     assert {t for _, t in ticks} == {len(big.data)}
     assert big.final.read_bytes() == big.data

@@ -6,6 +6,7 @@ a render we can tell exactly which frames and which seconds survived, and where.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -134,7 +135,7 @@ def test_progress_rises_to_one(video: Path, tmp_path: Path) -> None:
     render_trimmed(video, OFF_KEY, tmp_path / "p.mp4", RenderOptions(mode="reencode", quality="fast"),
                    progress=seen.append)
     assert seen[-1] == 1.0 and len(seen) >= 2
-    assert all(0.0 <= a <= b <= 1.0 for a, b in zip(seen, seen[1:]))
+    assert all(0.0 <= a <= b <= 1.0 for a, b in itertools.pairwise(seen))
 
 
 # --- audio only -----------------------------------------------------------------------
@@ -166,7 +167,7 @@ def test_crossfade_leaves_no_click(tone: Path, tmp_path: Path) -> None:
     keep = [(0.5, 2.013), (3.3775, 5.2), (7.6125, 9.0)]  # cuts land mid-cycle, far from zero crossings
     src = tone_samples(10, SR)
     bound = np.abs(np.diff(src)).max() + 2 / 32768  # the steepest step the content itself has
-    jumps = [abs(src[round(a1 * SR)] - src[round(b0 * SR) - 1]) for (_, b0), (a1, _) in zip(keep, keep[1:])]
+    jumps = [abs(src[round(a1 * SR)] - src[round(b0 * SR) - 1]) for (_, b0), (a1, _) in itertools.pairwise(keep)]
     assert min(jumps) > 4 * bound  # butt-joined, these cuts would click
     smooth = decode_audio(render_trimmed(tone, keep, tmp_path / "smooth.wav").path, SR)
     hard = decode_audio(render_trimmed(tone, keep, tmp_path / "hard.wav", RenderOptions(crossfade=0)).path, SR)
@@ -406,7 +407,7 @@ def test_video_plan_follows_the_running_total() -> None:
     windows = video_plan(keep, FPS)
     frames = sum(round((b - a) * FPS) for a, b in windows)
     assert frames == round(total(keep) * FPS)
-    for (a, b), (c, _) in zip(windows, windows[1:]):
+    for (_a, b), (c, _) in itertools.pairwise(windows):
         assert b <= c
 
 

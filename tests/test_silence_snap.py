@@ -76,7 +76,7 @@ def scenarios(draw):  # type: ignore[no-untyped-def]
     keep = [(r[0][0], r[-1][1]) for r in runs if r]
     if kind == "padded":  # edges pushed part-way into the neighbouring gaps, as a glue might do
         padded = []
-        for i, (a, b) in enumerate(keep):
+        for _i, (a, b) in enumerate(keep):
             before = max([w[1] for w in words if w[1] <= a], default=0.0)
             after = min([w[0] for w in words if w[0] >= b], default=duration)
             fa, fb = draw(st.floats(0, 1)), draw(st.floats(0, 1))

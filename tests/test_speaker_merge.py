@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import json
 
 import pytest
@@ -13,7 +14,13 @@ from pipeline.captions import CaptionRules
 from pipeline.edit_view import EditError, effective_words
 from pipeline.editing import correct_word, cut_words, insert_word
 from pipeline.speaker_merge import (
-    LONG_PAUSE, assign_speakers, diarize_transcript, ends_sentence, exclusive_turns, rename_speaker, smooth_speakers,
+    LONG_PAUSE,
+    assign_speakers,
+    diarize_transcript,
+    ends_sentence,
+    exclusive_turns,
+    rename_speaker,
+    smooth_speakers,
     transcript_speakers,
 )
 from pipeline.speaker_turns import Turn
@@ -56,10 +63,10 @@ turn_st = st.builds(lambda s, d, n: Turn(s, s + d, n), st.integers(0, 40).map(la
 @given(st.lists(turn_st, max_size=12))
 def test_exclusive_turns_never_overlap_and_cover_the_same_time(turns: list[Turn]) -> None:
     ex = exclusive_turns(turns)
-    assert all(a.end <= b.start for a, b in zip(ex, ex[1:]))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(ex))
     assert exclusive_turns(ex) == ex
     # Every moment keeps one of the speakers that were talking then, and only talk is covered.
-    for k in range(0, 56 * 8):
+    for k in range(56 * 8):
         x = k / 8 + 1 / 16
         active = [t for t in turns if t.start < x < t.end]
         here = [t for t in ex if t.start < x < t.end]
@@ -211,7 +218,7 @@ def test_smoothing_properties(words: list[Word], max_words: int, max_seconds: fl
         # Never across a sentence end or a long pause, from the word before the run to the word after.
         span = words[before.id:after.id + 1]
         assert not any(ends_sentence(x.text) for x in span[:-1])
-        assert all(b.start - a.end <= LONG_PAUSE for a, b in zip(span, span[1:]))
+        assert all(b.start - a.end <= LONG_PAUSE for a, b in itertools.pairwise(span))
         assert after.id - before.id - 1 <= max_words
 
 

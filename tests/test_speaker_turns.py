@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.speaker_turns import RttmError, Turn, format_rttm, parse_rttm, parse_rttm_by_file, read_rttm, speakers, write_rttm
+from pipeline.speaker_turns import (
+    RttmError,
+    Turn,
+    format_rttm,
+    parse_rttm,
+    parse_rttm_by_file,
+    read_rttm,
+    speakers,
+    write_rttm,
+)
 from tests.conftest import DATA
 
 SAMPLE_RTTM = DATA / "pyannote" / "sample.rttm"

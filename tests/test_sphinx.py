@@ -1,6 +1,7 @@
 """The offline English engine on real speech: real words, real times."""
 from __future__ import annotations
 
+import itertools
 import threading
 
 import numpy as np
@@ -124,7 +125,7 @@ def test_quiet_meeting_speech_its_own_vad_misses_is_still_transcribed():
     path = DATA / "pyannote" / "sample.wav"
     regions = loud_regions(decode_audio(path).samples)
     assert all(0 <= s < e <= 30.0 and e - s <= 20.0 for s, e in regions)
-    assert all(a[1] <= b[0] for a, b in zip(regions, regions[1:]))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(regions))
     t = transcribe_file(path, SphinxEngine(), TranscribeOptions(language="en"))
     assert len(t.words) >= 40, [w.text for w in t.words]
     assert t.words[-1].start > 20  # the speech runs to the end of the clip

@@ -11,7 +11,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audio.errors import HarkError
-from pipeline.transcript import Caption, Correction, Cut, Edits, MediaRef, Provenance, Retime, Transcript, Word, validate
+from pipeline.transcript import (
+    Caption,
+    Correction,
+    Cut,
+    Edits,
+    MediaRef,
+    Provenance,
+    Retime,
+    Transcript,
+    Word,
+    validate,
+)
 from pipeline.transcript_json import (
     FORMAT,
     VERSION,
@@ -89,7 +100,7 @@ def test_round_trip_through_file(tmp_path, make):
 def test_file_is_utf8_and_readable_json(tmp_path):
     p = save(full_transcript(), tmp_path / "t.json")
     raw = p.read_bytes()
-    assert "Grüß".encode("utf-8") in raw  # written as text, not \\u escapes
+    assert "Grüß".encode() in raw  # written as text, not \\u escapes
     d = json.loads(raw.decode("utf-8"))
     assert d["format"] == FORMAT and d["version"] == VERSION
     assert d["words"][1] == {"id": 1, "text": "Gott,", "start": 0.4, "end": 0.72, "p": None, "speaker": "Sprecher 1"}

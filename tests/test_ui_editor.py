@@ -11,6 +11,7 @@ import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,7 @@ def on_disk(path: Path) -> Transcript:
 
 # --- opening -----------------------------------------------------------------------------------
 def test_opens_with_video_text_and_timeline(editor: EditorController, clip, qtbot) -> None:  # type: ignore[no-untyped-def]
-    w, (video, t) = editor.window, clip
+    w, (_video, t) = editor.window, clip
     assert w.windowTitle().startswith("jfk-talk.mp4")
     qtbot.waitUntil(w.preview.has_video, timeout=10_000)
     assert w.preview.screen.currentWidget() is w.preview.video
@@ -106,7 +107,7 @@ def test_opens_with_video_text_and_timeline(editor: EditorController, clip, qtbo
 
 
 def test_audio_only_media_shows_a_card(qtbot, tmp_path: Path, clip) -> None:  # type: ignore[no-untyped-def]
-    words = [Word(i, x, 0.5 + i * 0.6, 0.9 + i * 0.6) for i, x in enumerate("ask not what your country".split())]
+    words = [Word(i, x, 0.5 + i * 0.6, 0.9 + i * 0.6) for i, x in enumerate(["ask", "not", "what", "your", "country"])]
     t = Transcript(MediaRef(str(JFK_WAV), 11.0, ""), "en", Provenance("test", "0", "none"), words,
                    build_captions(words))
     w = EditorWindow(t, "jfk.wav", JFK_WAV)
@@ -188,7 +189,7 @@ def test_timeline_edits_go_through_the_undo_stack(editor: EditorController) -> N
 def test_restoring_words_also_restores_a_time_cut_between_them(editor: EditorController) -> None:
     w = editor.window
     words = editing.effective_words(w.transcript)
-    a, b = max(zip(words, words[1:]), key=lambda p: p[1].start - p[0].end)  # the longest pause
+    a, b = max(itertools.pairwise(words), key=lambda p: p[1].start - p[0].end)  # the longest pause
     w.timeline.range_selected.emit(a.end + 0.01, b.start - 0.01)  # a cough cut on the timeline
     assert editing.cut_ranges(w.transcript) and not editing.cut_word_ids(w.transcript)
     w.text.select(w.td.index_of[a.id], w.td.index_of[b.id])
@@ -272,7 +273,7 @@ def test_find_and_replace(editor: EditorController, qtbot) -> None:  # type: ign
     assert w.find_bar.isVisible() and w.find_bar.replace_row.isVisible()
     qtbot.keyClicks(w.find_bar.find.field, target)
     n = len(w._matches)
-    assert n >= 1 and f"of {n}" in w.find_bar.find.count.text() or "matches" in w.find_bar.find.count.text()
+    assert (n >= 1 and f"of {n}" in w.find_bar.find.count.text()) or "matches" in w.find_bar.find.count.text()
     w.find_bar.replacement.setText("REPLACED")
     w.find_bar.replace_all.click()
     texts = [x.text for x in editing.effective_words(w.transcript)]

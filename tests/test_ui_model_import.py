@@ -14,6 +14,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import itertools
+
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
@@ -24,7 +26,7 @@ from pipeline import project as projects
 from pipeline.models.bundled import BUNDLED_NAME, bundled_folder
 from pipeline.models.store import ModelStore
 from tests.conftest import DATA, JFK_WAV, TRAINED_NAME, TRAINED_Q8_NAME, copy_shared, install_trained
-from tests.test_app_queue import all_settled, data_dir, make_controller  # noqa: F401  (fixtures)
+from tests.test_app_queue import all_settled, data_dir, make_controller
 from ui.first_run import FirstRunDialog
 from ui.model_manager import ModelManagerDialog
 from ui.model_table import COL_NAME, IN_USE
@@ -114,7 +116,7 @@ def test_import_a_folder_shows_progress_and_lists_the_model(dialog: ModelManager
     name = only_imported(store)
 
     assert ticks and ticks[-1][0] == ticks[-1][1] > 70 * 2**20  # the whole tiny.en, 74 MiB in f16
-    assert all(a[0] <= b[0] for a, b in zip(ticks, ticks[1:]))
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(ticks))
     row = dialog.models.row_of(name)
     assert row is not None and dialog.selected_name() == name  # listed at once, and selected
     assert dialog.status_text(name) == "Installed"

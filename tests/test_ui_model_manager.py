@@ -15,6 +15,8 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import itertools
+
 import pytest
 from PySide6.QtCore import QLocale, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
@@ -23,7 +25,7 @@ from PySide6.QtWidgets import QDialog, QFileDialog, QMessageBox
 from pipeline.models.catalog import KIND_VAD, KIND_WHISPER, CatalogModel
 from pipeline.models.store import ModelStore
 from tests.conftest import FOR_TESTS_TINY_EN
-from tests.http_server import FileServer, refused_url, server  # noqa: F401  (fixtures)
+from tests.http_server import FileServer, refused_url, server
 from ui.download_worker import DownloadWorker, Progress, human_duration, human_size, short_reason
 from ui.first_run import FirstRunDialog, recommended_model
 from ui.model_manager import ModelManagerDialog
@@ -197,7 +199,7 @@ def test_download_shows_progress_and_installs(env: Env, dialog: ModelManagerDial
     assert env.path("base.en").read_bytes() == env.blobs["base.en"]
     assert not env.part("base.en").exists()
     assert seen[-1].complete and seen[-1].percent == 100
-    assert all(a.done < b.done for a, b in zip(seen, seen[1:]))
+    assert all(a.done < b.done for a, b in itertools.pairwise(seen))
     assert dialog.running_downloads() == []
     assert "base.en is installed" in dialog.message.text()
     assert dialog.use_button.isEnabled() and not dialog.cancel_button.isEnabled()

@@ -18,8 +18,17 @@ from pipeline.waveform import compute_peaks
 from tests.conftest import JFK_WAV
 from ui.timeline_data import cut_array, word_track
 from ui.timeline_edit import MIN_CAPTION_S, MIN_WORD_S
-from ui.timeline_layout import (EDGE_GRAB_PX, LaneKind, Scale, coverage, format_tick, merge_spans, tick_spacing,
-                                ticks, waveform_columns)
+from ui.timeline_layout import (
+    EDGE_GRAB_PX,
+    LaneKind,
+    Scale,
+    coverage,
+    format_tick,
+    merge_spans,
+    tick_spacing,
+    ticks,
+    waveform_columns,
+)
 from ui.timeline_paint import PLAYHEAD_HALF_W, Colors
 from ui.timeline_widget import MAX_PPS, TimelineCaption, TimelineWidget, TimelineWord
 
@@ -32,7 +41,7 @@ PITCH, LENGTH = 0.4, 0.3  # a word every 0.4 s, 0.3 s long: 0.1 s gaps
 
 def make_words(n: int, speakers: tuple[str | None, ...] = (None,), cut: frozenset[int] = frozenset(),
                turn: int = 5) -> list[TimelineWord]:
-    vocab = "welcome back to the show today we talk about offline speech".split()
+    vocab = ["welcome", "back", "to", "the", "show", "today", "we", "talk", "about", "offline", "speech"]
     return [TimelineWord(i, 0.5 + i * PITCH, 0.5 + i * PITCH + LENGTH, vocab[i % len(vocab)], i in cut,
                          speakers[(i // turn) % len(speakers)]) for i in range(n)]
 
@@ -151,7 +160,7 @@ def test_ten_thousand_words_show_and_hit_test(tl: TimelineWidget, qtbot) -> None
     img = image(tl)
     ln = lane(tl, LaneKind.WORDS, 0)
     base = tl.palette().color(QPalette.ColorRole.Base)
-    row = [QColor(img.pixel(x, ln.top + ln.height // 2)) for x in range(0, img.width() - 60)]
+    row = [QColor(img.pixel(x, ln.top + ln.height // 2)) for x in range(img.width() - 60)]
     assert sum(c != base for c in row) > len(row) // 3
 
 

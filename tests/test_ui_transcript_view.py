@@ -12,8 +12,8 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QKeyEvent, QPalette, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from pipeline.captions import CaptionRules, build_captions, wrap_lines
 from pipeline.caption_editing import wrap_caption
+from pipeline.captions import CaptionRules, build_captions, wrap_lines
 from pipeline.export import FORMATS, to_txt
 from pipeline.project import Project
 from pipeline.transcript import Correction, MediaRef, Provenance, Transcript, Word
@@ -50,7 +50,7 @@ def make_transcript(script: list[tuple[str | None, str]] = SCRIPT, *, language: 
 
 def big_transcript(n: int = 10_000) -> Transcript:
     rng = random.Random(7)
-    vocab = "the a speech model runs offline and it writes captions for every word you say today".split()
+    vocab = ["the", "a", "speech", "model", "runs", "offline", "and", "it", "writes", "captions", "for", "every", "word", "you", "say", "today"]
     words = [Word(i, rng.choice(vocab) + ("." if i % 17 == 16 else ""), i * 0.4, i * 0.4 + 0.3,
                   rng.choice((0.95, 0.9, 0.4)), "SPEAKER_00" if (i // 200) % 2 else "SPEAKER_01") for i in range(n)]
     return Transcript(media=MediaRef("/media/long.wav", n * 0.4 + 1, "0" * 64), language="en",
@@ -155,7 +155,7 @@ def test_captions_render_with_times_and_speakers_in_the_gutter(view: TranscriptV
     # Gutter text is painted in the muted colour over its own background.
     img = gutter.grab().toImage()
     bg = img.pixelColor(2, img.height() - 2)
-    assert any(img.pixelColor(x, y) != bg for x in range(img.width()) for y in range(0, 30))
+    assert any(img.pixelColor(x, y) != bg for x in range(img.width()) for y in range(30))
     assert "podcast-episode-12.mp3" in view.info.text() and "words" in view.info.text()
 
 

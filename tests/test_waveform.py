@@ -11,8 +11,7 @@ import pytest
 
 from audio.decode import decode_audio
 from audio.errors import Cancelled, MediaNotFoundError, NotMediaError
-from pipeline.waveform import (CACHE_VERSION, WaveformCancelled, WaveformError, compute_peaks,
-                               load_or_compute_peaks)
+from pipeline.waveform import CACHE_VERSION, WaveformCancelled, WaveformError, compute_peaks, load_or_compute_peaks
 from tests.conftest import DATA, JFK_MP3, JFK_WAV, copy_shared, ffmpeg
 
 COLD = DATA / "mfa" / "cold_corpus.wav"  # 25.72 s: three 10 s blocks

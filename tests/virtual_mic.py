@@ -77,7 +77,7 @@ class VirtualMic:
             "PULSE_SERVER": f"unix:{socket}",
             "PULSE_COOKIE": str(cookie),
         }
-        log = open(self._dir / "pulseaudio.log", "wb")
+        log = open(self._dir / "pulseaudio.log", "wb")  # noqa: SIM115 (handed to the server process)
         self._server = subprocess.Popen(
             [
                 "pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",

@@ -7,6 +7,7 @@ user's own window keeps the keyboard focus, so the text lands where they were ty
 from __future__ import annotations
 
 from enum import Enum
+from typing import ClassVar
 
 from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPaintEvent, QPalette
@@ -38,7 +39,7 @@ class LevelMeter(QWidget):
             self.level = level
             self.update()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt's name)
+    def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         pal = self.palette()
         p.fillRect(self.rect(), pal.color(QPalette.ColorRole.Mid))
@@ -49,7 +50,7 @@ class LevelMeter(QWidget):
 class DictationOverlay(QWidget):
     """Shown while dictating; `set_state` drives it. It never activates or takes focus."""
 
-    HIDE_AFTER_MS = {OverlayState.INSERTED: 1200, OverlayState.ERROR: 5000}
+    HIDE_AFTER_MS: ClassVar[dict[OverlayState, int]] = {OverlayState.INSERTED: 1200, OverlayState.ERROR: 5000}
 
     def __init__(self) -> None:
         flags = (Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint

@@ -38,7 +38,7 @@ class DictationSettingsBox(QGroupBox):
 
             for dev in list_inputs():
                 self.input_combo.addItem(dev.name, dev.name)
-        except Exception:  # noqa: BLE001 (no audio system: only the default is offered)
+        except Exception:
             pass
         self.vocabulary_edit = QLineEdit(self)
         self.vocabulary_edit.setPlaceholderText("Names and terms, separated by commas")

@@ -92,4 +92,4 @@ class EditSession(QObject):
         self.changed.emit(t, select)
 
 
-__all__ = ["EditSession", "TranscriptCommand", "words", "quoted", "seconds"]
+__all__ = ["EditSession", "TranscriptCommand", "quoted", "seconds", "words"]

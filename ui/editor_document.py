@@ -15,7 +15,16 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette, QTextBlockFormat, QTextCharFormat, QTextCursor, QTextDocument
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPalette,
+    QTextBlockFormat,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+)
 
 from pipeline.captions import build_captions
 from pipeline.editing import cut_word_ids, effective_words

@@ -94,7 +94,7 @@ class FindReplaceBar(QWidget):
         for b in (self.replace_one, self.replace_all):
             b.setEnabled(total > 0)
 
-    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802 (Qt's name)
+    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         if event.key() == Qt.Key.Key_Escape:  # from the replace row or an option: the find field has its own
             self.close_bar()
         else:

@@ -16,7 +16,6 @@ from ui.transcript_text import TranscriptText
 from ui.word_editor import InlineEditor
 
 
-
 class EditorText(TranscriptText):
     """Word indexes are positions in the EditorDocument's display order."""
 
@@ -123,7 +122,7 @@ class EditorText(TranscriptText):
             self.select(r.first, r.last, scroll=False)
             self.word_clicked.emit(r.first)
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         """Dragging from a word selects whole words, not characters."""
         td = self.edoc
         if self._dragging and td is not None and event.buttons() & Qt.MouseButton.LeftButton:
@@ -134,7 +133,7 @@ class EditorText(TranscriptText):
             return
         super().mouseMoveEvent(event)
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         self._dragging = False
         super().mouseReleaseEvent(event)
 

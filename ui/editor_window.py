@@ -20,9 +20,9 @@ from ui.edit_commands import EditSession, quoted, seconds, words
 from ui.editor_actions import EditorActions
 from ui.editor_document import EditorDocument
 from ui.editor_find import FindReplaceBar
+from ui.editor_speakers import EditorSpeakers
 from ui.editor_text import EditorText, InlineEditor
 from ui.media_preview import MediaPreview, clock
-from ui.editor_speakers import EditorSpeakers
 from ui.timeline_widget import TimelineCaption, TimelineWidget, TimelineWord
 
 
@@ -179,7 +179,7 @@ class EditorWindow(EditorSpeakers, QMainWindow):
             made = self._tl_words[key] = TimelineWord(*key)
         return made
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange) and hasattr(self, "td"):
             ids, bar = self.text.selected_word_ids(), self.text.verticalScrollBar().value()
@@ -380,7 +380,7 @@ class EditorWindow(EditorSpeakers, QMainWindow):
         self.text.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- closing -----------------------------------------------------------------------------
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.inline.commit() if self.inline.is_open() else None  # a half-typed correction is kept
         if self.can_close():
             self.preview.release()

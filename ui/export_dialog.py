@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
 )
 
 from audio.errors import Cancelled, HarkError
+from pipeline.media_check import check_media_unchanged
 from pipeline.models.store import ModelStore
 from pipeline.transcript import Transcript
-from pipeline.media_check import check_media_unchanged
 from pipeline.trim_export import TrimExportOptions, TrimExportResult, default_output, export_trimmed
 from ui.media_preview import clock
 
@@ -315,4 +315,4 @@ class ExportDialog(QDialog):
         super().reject()
 
 
-__all__ = ["ExportDialog", "BackgroundTask"]
+__all__ = ["BackgroundTask", "ExportDialog"]

@@ -73,7 +73,7 @@ class FindBar(QWidget):
         for b in (self.prev_button, self.next_button):
             b.setEnabled(total > 0)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is not self.field or not isinstance(event, QKeyEvent):
             return super().eventFilter(watched, event)
         key, shift = event.key(), bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)

@@ -134,16 +134,16 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(paths))
 
     # --- drag and drop -----------------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt's name)
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if local_paths(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+    def dragMoveEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         paths = local_paths(event)
         if paths:
             event.acceptProposedAction()
@@ -168,7 +168,7 @@ class MainWindow(QMainWindow):
                           f"<h3>Hark {v}</h3><p>Offline dictation, transcription and caption editing.</p>"
                           "<p>Speech recognition by whisper.cpp; everything stays on this computer.</p>")
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         if self.can_close():
             event.accept()
         else:

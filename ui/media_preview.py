@@ -236,7 +236,7 @@ class MediaPreview(QWidget):
         while (more := cut_at(self._cuts, end + EPS)) is not None:
             end = more[1]
         target = min(end, self._duration) if self._duration else end
-        self.player.setPosition(int(round(target * 1000)) + 1)
+        self.player.setPosition(round(target * 1000) + 1)
         self.skipped.emit(cut[0], target)
 
     # --- playback ----------------------------------------------------------------------------
@@ -249,7 +249,7 @@ class MediaPreview(QWidget):
     def _status(self, status: QMediaPlayer.MediaStatus) -> None:
         if status == QMediaPlayer.MediaStatus.LoadedMedia and self._pending_seek is not None:
             t, self._pending_seek = self._pending_seek, None
-            self.player.setPosition(int(round(t * 1000)))  # the player ignores seeks before it has loaded
+            self.player.setPosition(round(t * 1000))  # the player ignores seeks before it has loaded
 
     def is_playing(self) -> bool:
         return self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
@@ -276,7 +276,7 @@ class MediaPreview(QWidget):
         self._jump.stop()
         if self._loading():
             self._pending_seek = t
-        self.player.setPosition(int(round(t * 1000)))
+        self.player.setPosition(round(t * 1000))
         self._show_time(t)
         self.position_changed.emit(t)
 
@@ -339,4 +339,4 @@ class MediaPreview(QWidget):
         self.player.setSource(QUrl())
 
 
-__all__ = ["MediaPreview", "cut_at", "next_cut", "clock", "RATES"]
+__all__ = ["RATES", "MediaPreview", "clock", "cut_at", "next_cut"]

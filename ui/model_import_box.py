@@ -184,5 +184,11 @@ def describe_import(result: ImportResult) -> str:
     return f"Imported {m.name} ({m.kind}, {m.ftype}, {human_size(m.size)}). Use This Model transcribes with it."
 
 
-__all__ = ["ModelImportBox", "PRECISIONS", "add_source_menu", "describe_import", "pick_model_source",
-           "progress_text"]
+__all__ = [
+    "PRECISIONS",
+    "ModelImportBox",
+    "add_source_menu",
+    "describe_import",
+    "pick_model_source",
+    "progress_text",
+]

@@ -165,10 +165,10 @@ class ModelTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(HEADERS) - 1))
 
     # --- Qt model -----------------------------------------------------------------------------
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._rows)
 
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(HEADERS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> object:
@@ -299,5 +299,19 @@ def make_table_view(models: ModelTableModel, parent: QWidget) -> QTableView:
     return table
 
 
-__all__ = ["COL_DESCRIPTION", "COL_NAME", "COL_SIZE", "COL_STATUS", "IN_USE", "ModelTableModel", "PROGRESS_ROLE",
-           "PaddedDelegate", "RowState", "State", "StatusDelegate", "is_quantized", "make_table_view", "status_text"]
+__all__ = [
+    "COL_DESCRIPTION",
+    "COL_NAME",
+    "COL_SIZE",
+    "COL_STATUS",
+    "IN_USE",
+    "PROGRESS_ROLE",
+    "ModelTableModel",
+    "PaddedDelegate",
+    "RowState",
+    "State",
+    "StatusDelegate",
+    "is_quantized",
+    "make_table_view",
+    "status_text",
+]

@@ -179,4 +179,4 @@ class QueueView(QWidget):
         menu.exec(self.table.viewport().mapToGlobal(pos))
 
 
-__all__ = ["QueueView", "ProgressDelegate", "COL_STATUS", "COL_DURATION"]
+__all__ = ["COL_DURATION", "COL_STATUS", "ProgressDelegate", "QueueView"]

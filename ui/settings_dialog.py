@@ -6,13 +6,13 @@ which ui/ may not import): any dataclass with the fields of EditableSettings.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QTabWidget,
     QButtonGroup,
     QCheckBox,
     QComboBox,
@@ -29,16 +29,17 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSpinBox,
     QStyle,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from pipeline.engine_setup import ENGINES
+from pipeline.export import FORMATS
 from ui.dictation_settings import FIELDS as DICTATION_FIELDS
 from ui.dictation_settings import DictationSettingsBox
 from ui.speaker_settings import FIELDS as SPEAKER_FIELDS
 from ui.speaker_settings import SpeakerSettingsBox
-from pipeline.engine_setup import ENGINES
-from pipeline.export import FORMATS
 
 
 class EditableSettings(Protocol):
@@ -416,7 +417,7 @@ class SettingsDialog(QDialog):
             self.dictation_box.vocabulary_edit, self.dictation_box.partials_check,
             self.ok_button, self.buttons.button(QDialogButtonBox.StandardButton.Cancel),
         ]
-        for a, b in zip(chain, chain[1:]):
+        for a, b in itertools.pairwise(chain):
             QWidget.setTabOrder(a, b)
 
 

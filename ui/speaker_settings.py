@@ -26,8 +26,8 @@ from pipeline.diarization import (
     diarization_available,
     downloaded_pipeline_dir,
 )
-from pipeline.models.store import default_models_dir
 from pipeline.errors import ModelError
+from pipeline.models.store import default_models_dir
 
 FIELDS = ("diarize", "diarization_model", "num_speakers")
 MAX_SPEAKERS = 20
@@ -139,4 +139,4 @@ class SpeakerSettingsBox(QGroupBox):
         self._folder_dialog.open()
 
 
-__all__ = ["SpeakerSettingsBox", "FIELDS", "UNAVAILABLE"]
+__all__ = ["FIELDS", "UNAVAILABLE", "SpeakerSettingsBox"]

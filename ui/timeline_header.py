@@ -53,7 +53,7 @@ class LaneHeader(QWidget):
         lane = next((ln for ln in self._lanes if ln.kind is LaneKind.WORDS and self.label(ln) == speaker), None)
         return QRect(0, lane.top, self.width(), lane.height) if lane is not None else None
 
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt's name)
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         speaker = self.speaker_at(round(event.position().y()))
         if event.button() == Qt.MouseButton.LeftButton and speaker is not None:
             event.accept()
@@ -61,7 +61,7 @@ class LaneHeader(QWidget):
         else:
             super().mouseDoubleClickEvent(event)
 
-    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         speaker = self.speaker_at(event.pos().y())
         if speaker is None:
             event.ignore()

@@ -14,8 +14,17 @@ from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QImage, QPainter, QPalette, QPen, QPolygonF
 
 from ui.timeline_data import BlockTrack
-from ui.timeline_layout import (Lane, LaneKind, Scale, coverage, format_tick, merge_spans, tick_spacing,
-                                ticks, waveform_columns)
+from ui.timeline_layout import (
+    Lane,
+    LaneKind,
+    Scale,
+    coverage,
+    format_tick,
+    merge_spans,
+    tick_spacing,
+    ticks,
+    waveform_columns,
+)
 
 PLAYHEAD_HALF_W = 6  # half the strip a playhead move repaints: line plus its marker in the ruler
 _MIN_HATCH_PX = 6  # narrower cuts are shaded only: a hatch would not show

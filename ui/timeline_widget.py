@@ -11,18 +11,27 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import (QFont, QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QResizeEvent,
-                           QWheelEvent)
+from PySide6.QtGui import QFont, QHelpEvent, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QResizeEvent, QWheelEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QFrame, QToolTip, QWidget
 
 from ui.timeline_data import TimelineCaption, TimelineWord, caption_track, cut_array, word_track
 from ui.timeline_edit import EdgeDrag
 from ui.timeline_header import HEADER_W, LaneHeader
-from ui.timeline_layout import (Edge, Hit, Lane, LaneKind, Scale, format_time, hit_block, lane_at,
-                                layout_lanes, preferred_height)
+from ui.timeline_layout import (
+    Edge,
+    Hit,
+    Lane,
+    LaneKind,
+    Scale,
+    format_time,
+    hit_block,
+    lane_at,
+    layout_lanes,
+    preferred_height,
+)
 from ui.timeline_paint import PLAYHEAD_HALF_W, Colors, Frame, Preview, paint
 
-__all__ = ["TimelineWidget", "TimelineWord", "TimelineCaption"]
+__all__ = ["TimelineCaption", "TimelineWidget", "TimelineWord"]
 
 DEFAULT_PPS = 100.0
 MAX_PPS = 1000.0  # 1 ms per pixel: past the waveform's 10 ms bins already

@@ -44,19 +44,19 @@ class _Gutter(QWidget):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setToolTip("Click a time to select its caption and play from there")
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+    def sizeHint(self) -> QSize:
         return QSize(self.text.gutter_width(), 0)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         self.text.paint_gutter(painter, event.rect())
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         row = self.text.row_at_y(round(event.position().y()))
         if event.button() == Qt.MouseButton.LeftButton and row is not None:
             self.text.row_clicked.emit(row)
 
-    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # noqa: N802
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
         row = self.text.row_at_y(event.pos().y())
         if row is not None:
             event.accept()
@@ -140,14 +140,14 @@ class TranscriptText(QTextEdit):
         cr = self.contentsRect()
         self.gutter.setGeometry(QRect(cr.left(), cr.top(), self.gutter_width(), cr.height()))
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self._place_gutter()
         if self._highlights[0]:
             self._apply_highlights()
         self.view_changed.emit()
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.FontChange:
             self._measure_gutter()
@@ -296,7 +296,7 @@ class TranscriptText(QTextEdit):
             block = block.next()
 
     # --- input -------------------------------------------------------------------------------
-    def viewportEvent(self, event: QEvent) -> bool:  # noqa: N802
+    def viewportEvent(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent) and self.td is not None:
             k = self.word_at(event.pos())
             tip = self.td.tooltip(k) if k is not None else ""
@@ -308,7 +308,7 @@ class TranscriptText(QTextEdit):
             return True
         return super().viewportEvent(event)
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton or self.td is None:
             super().mousePressEvent(event)
             return
@@ -320,7 +320,7 @@ class TranscriptText(QTextEdit):
         super().mousePressEvent(event)  # clears any text selection; a drag starts a new one
         self.word_pressed.emit(-1 if k is None else k, False)
 
-    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         k = self.word_at(event.position().toPoint()) if event.button() == Qt.MouseButton.LeftButton else None
         if k is None:
             super().mouseDoubleClickEvent(event)
@@ -329,13 +329,13 @@ class TranscriptText(QTextEdit):
         self.word_double_clicked.emit(k)
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
-            if any(event.matches(k) for k in _CLAIMED) or event.key() in (Qt.Key.Key_F2, Qt.Key.Key_F3):
-                event.accept()
-                return True
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and (any(event.matches(k) for k in _CLAIMED) or event.key() in (Qt.Key.Key_F2, Qt.Key.Key_F3))):
+            event.accept()
+            return True
         return super().event(event)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         key, mods = event.key(), event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
         if event.matches(QKeySequence.StandardKey.Copy):

@@ -7,7 +7,6 @@ what is shown, and the view updates only the word that changed.
 from __future__ import annotations
 
 import html
-
 from bisect import bisect_left
 
 from PySide6.QtCore import QEvent, QPoint, QSize, Qt, Signal
@@ -28,8 +27,8 @@ from pipeline.export import FORMATS, to_txt
 from pipeline.project import Project
 from pipeline.transcript import Transcript, join_words
 from ui.find_bar import FindBar, find_all
-from ui.transcript_speakers import TranscriptSpeakers
 from ui.transcript_document import TranscriptDocument
+from ui.transcript_speakers import TranscriptSpeakers
 from ui.transcript_text import TranscriptText
 from ui.word_editor import WordCorrection, WordEditor
 
@@ -200,7 +199,7 @@ class TranscriptView(TranscriptSpeakers, QWidget):
         self.info.setText(" · ".join(parts))
         self.info.setToolTip(str(p.media_path))
 
-    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt's name)
+    def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.FontChange) and self._td is not None:
             self._render(keep=True)  # colours and fonts are baked into the document
@@ -414,4 +413,4 @@ class TranscriptView(TranscriptSpeakers, QWidget):
         self.project_changed.emit(p)
 
 
-__all__ = ["TranscriptView", "FORMAT_LABELS"]
+__all__ = ["FORMAT_LABELS", "TranscriptView"]

@@ -72,7 +72,7 @@ class WordEditor(QLineEdit):
         self._error.hide()
         self.place_over(self._word)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 (Qt's name)
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.committed.emit()
         elif event.key() == Qt.Key.Key_Escape:
@@ -86,7 +86,7 @@ class WordEditor(QLineEdit):
             return True
         return super().event(event)
 
-    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+    def focusOutEvent(self, event: QFocusEvent) -> None:
         super().focusOutEvent(event)
         # Switching windows or opening a popup is not "clicking away".
         if event.reason() not in (Qt.FocusReason.ActiveWindowFocusReason, Qt.FocusReason.PopupFocusReason):

@@ -9,8 +9,8 @@ clipboard is kept, and each platform module for its tools.
 """
 from app.injection.base import (
     AUTO_TYPE_MAX_CHARS,
-    ClipboardBusy,
     METHODS,
+    ClipboardBusy,
     InjectionError,
     InjectionResult,
     InjectionUnavailable,
@@ -21,7 +21,15 @@ from app.injection.base import (
 from app.injection.detect import detect_injector, session_kind
 
 __all__ = [
-    "AUTO_TYPE_MAX_CHARS", "ClipboardBusy", "METHODS", "InjectionError", "InjectionResult",
-    "InjectionUnavailable", "Injector", "choose_method", "detect_injector", "inject",
+    "AUTO_TYPE_MAX_CHARS",
+    "METHODS",
+    "ClipboardBusy",
+    "InjectionError",
+    "InjectionResult",
+    "InjectionUnavailable",
+    "Injector",
+    "choose_method",
+    "detect_injector",
+    "inject",
     "session_kind",
 ]

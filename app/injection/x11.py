@@ -69,7 +69,7 @@ def paste_keys_for(wm_class: tuple[str, str] | None) -> PasteKeys:
     names = {n.lower() for n in wm_class or () if n}
     if names & PRIMARY_TERMINALS:
         return SHIFT_INSERT_PRIMARY
-    if names & TERMINALS or any(n.endswith("terminal") or n.endswith("-term") for n in names):
+    if names & TERMINALS or any(n.endswith(("terminal", "-term")) for n in names):
         return CTRL_SHIFT_V
     return CTRL_V
 
@@ -89,7 +89,7 @@ def keysym_for(ch: str) -> int:
 def normalise_newlines(text: str) -> str:
     """CR LF and lone CR become LF; other control characters cannot be typed: dropped."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 0x20 and ord(ch) != 0x7F)
+    return "".join(ch for ch in text if ch in "\n\t" or (ord(ch) >= 0x20 and ord(ch) != 0x7F))
 
 
 def batches(text: str, slots: int) -> list[str]:
@@ -431,7 +431,7 @@ class X11Injector:
         if shutil.which("xdotool"):
             self._run(["xdotool", "key", "--clearmodifiers", combo], "xdotool key", timeout=10)
             return
-        from Xlib import X, XK
+        from Xlib import XK, X
         from Xlib.ext import xtest
 
         d = self._display()

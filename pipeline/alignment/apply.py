@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.alignment.aligner import Aligner, AlignedTime, WordSpan
+from pipeline.alignment.aligner import AlignedTime, Aligner, WordSpan
 
 SAMPLE_RATE = 16_000
 MIN_WORD = 0.03  # s: the shortest a word is left

@@ -260,5 +260,5 @@ def _silence_after(segs: list[_Seg], placed: tuple[float, float] | None, window_
         return False
     after = [s for s in segs if s.start >= placed[1] - 1e-6]
     quiet = sum(s.end - s.start for s in after if s.word.startswith(("<sil", "</s", "[")))
-    return quiet >= TRAILING_SILENCE or window_end - placed[1] >= 0.3 and not any(
-        not s.word.startswith(("<", "[", "+")) for s in after)
+    return quiet >= TRAILING_SILENCE or (window_end - placed[1] >= 0.3 and not any(
+        not s.word.startswith(("<", "[", "+")) for s in after))

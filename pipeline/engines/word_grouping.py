@@ -59,9 +59,7 @@ def group_tokens(tokens: list[Token], *, no_space: bool = False) -> list[EngineW
             continue
         if current:
             so_far = b"".join(t.data for t in current)
-            if tok.data.startswith(b" "):
-                flush()
-            elif no_space and _complete_utf8(so_far) and not _is_punctuation(tok.data):
+            if tok.data.startswith(b" ") or (no_space and _complete_utf8(so_far) and not _is_punctuation(tok.data)):
                 flush()
         current.append(tok)
     flush()

@@ -63,10 +63,10 @@ from dataclasses import dataclass
 
 __all__ = [
     "CATALOG",
-    "CatalogModel",
     "KIND_VAD",
     "KIND_WHISPER",
     "WHISPER_BASE_URL",
+    "CatalogModel",
     "find",
     "find_by_filename",
     "names",

@@ -6,8 +6,16 @@ from pathlib import Path
 
 import numpy as np
 
-from pipeline.models.ggml_file import (FTYPE_WEIGHT_TYPE, GGML_TYPES, TYPE_F16, TYPE_F32, GgmlFormatError,
-                                       TensorInfo, problems, read_header)
+from pipeline.models.ggml_file import (
+    FTYPE_WEIGHT_TYPE,
+    GGML_TYPES,
+    TYPE_F16,
+    TYPE_F32,
+    GgmlFormatError,
+    TensorInfo,
+    problems,
+    read_header,
+)
 from pipeline.models.ggml_writer import ModelSource, ModelSourceError, SourceTensor
 
 

@@ -18,9 +18,24 @@ import numpy as np
 
 from audio.errors import Cancelled
 from pipeline.errors import ModelError
-from pipeline.models.ggml_file import (FTYPE_F16, FTYPE_F32, FTYPE_Q5_0, FTYPE_Q8_0, GGML_TYPES, QNT_VERSION,
-                                       QNT_VERSION_FACTOR, TYPE_F16, TYPE_F32, TYPE_Q5_0, TYPE_Q8_0, HParams,
-                                       MelFilters, TensorSpec, tensor_specs, write_header)
+from pipeline.models.ggml_file import (
+    FTYPE_F16,
+    FTYPE_F32,
+    FTYPE_Q5_0,
+    FTYPE_Q8_0,
+    GGML_TYPES,
+    QNT_VERSION,
+    QNT_VERSION_FACTOR,
+    TYPE_F16,
+    TYPE_F32,
+    TYPE_Q5_0,
+    TYPE_Q8_0,
+    HParams,
+    MelFilters,
+    TensorSpec,
+    tensor_specs,
+    write_header,
+)
 from pipeline.models.quantize import quantize_q5_0, quantize_q8_0
 
 # What a user may ask for, and the header ftype each means.

@@ -27,11 +27,18 @@ from typing import BinaryIO
 from audio.errors import Cancelled, HarkError, MediaError
 from pipeline.atomic_write import FILE_MODE, OutputError
 from pipeline.models.catalog import CATALOG
-from pipeline.models.ggml_file import (FTYPE_WEIGHT_TYPE, GGML_TYPES, GgmlFormatError, GgmlHeader, HParams,
-                                       model_kind, problems, read_header)
+from pipeline.models.ggml_file import (
+    FTYPE_WEIGHT_TYPE,
+    GGML_TYPES,
+    GgmlFormatError,
+    GgmlHeader,
+    HParams,
+    model_kind,
+    problems,
+    read_header,
+)
 from pipeline.models.ggml_writer import FTYPES, ModelSource, ModelSourceError, ProgressFn, output_size, plan, write_ggml
-from pipeline.models.imported import (FOLDER, NAME_RE, ImportedModel, find_imported, list_imported,
-                                      write_record)
+from pipeline.models.imported import FOLDER, NAME_RE, ImportedModel, find_imported, list_imported, write_record
 from pipeline.models.store import sha256_file
 
 QUANTIZE_CHOICES = ("q8_0", "q5_0")
@@ -256,7 +263,7 @@ def import_model(path: str | os.PathLike[str], root: Path, *, name: str | None =
             name=name, file=final.name, kind=model_kind(header), ftype=ftype_name,
             size=expected, sha256=src_sha if copy else sha, multilingual=header.is_multilingual,
             source={**ident, "format": source.format, "dtype": source.dtype, "sha256": src_sha, **source.notes},
-            origin=origin, created=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            origin=origin, created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             hark_version=_hark_version())
         write_record(root, record)
         os.replace(tmp, final)
