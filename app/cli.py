@@ -3,6 +3,7 @@
 Exit codes (the table in `hark --help` and docs/reliability.md): 0 ok, 1 failure, 2 usage, 3 bad input,
 4 model problem, 130 cancelled (Ctrl+C or SIGTERM). A user error prints one line, never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,8 +56,10 @@ def clamp_threads(n: int) -> int:
     """At most one thread per CPU: more only thrash (10,000 threads put the load at ~3600)."""
     cpus = os.cpu_count() or 1
     if n > cpus:
-        print(f"hark: warning: --threads {n} is more than this machine's {cpus} CPUs; using {cpus} threads",
-              file=sys.stderr)
+        print(
+            f"hark: warning: --threads {n} is more than this machine's {cpus} CPUs; using {cpus} threads",
+            file=sys.stderr,
+        )
         return cpus
     return n
 
@@ -85,44 +88,72 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hark",
         usage="hark [FILE ...]  |  hark [-v] COMMAND ...",
         description="Offline dictation, transcription with word-level timestamps (whisper.cpp), captions, and "
-                    "trimming video by editing its text. "
-                    "Run with no arguments, or with media files, to open the desktop app.",
+        "trimming video by editing its text. "
+        "Run with no arguments, or with media files, to open the desktop app.",
         epilog="Exit codes: 0 ok, 1 failure (e.g. an output that cannot be written), 2 usage (a mistyped "
-               "command or option, an output that exists), 3 bad input (a missing, unreadable, corrupt or silent "
-               "file or one with no speech, a broken project, media that changed), 4 model problem, 130 cancelled (Ctrl+C or "
-               "SIGTERM). "
-               "Put -- before file names that start with '-'.",
+        "command or option, an output that exists), 3 bad input (a missing, unreadable, corrupt or silent "
+        "file or one with no speech, a broken project, media that changed), 4 model problem, 130 cancelled (Ctrl+C or "
+        "SIGTERM). "
+        "Put -- before file names that start with '-'.",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", prog="hark")
 
-    t = sub.add_parser("transcribe", help="transcribe audio or video files to SRT/VTT/TXT/JSON",
-                       description="Transcribe audio or video files (or folders of them) to captions and text.")
+    t = sub.add_parser(
+        "transcribe",
+        help="transcribe audio or video files to SRT/VTT/TXT/JSON",
+        description="Transcribe audio or video files (or folders of them) to captions and text.",
+    )
     t.add_argument("inputs", nargs="+", metavar="INPUT", help="media files or folders")
-    t.add_argument("--model", help="whisper model: a catalog name (see 'hark models list') or a .bin path; "
-                                   "default: $HARK_MODEL or the best installed model")
-    t.add_argument("--engine", choices=ENGINES, default="auto",
-                   help="auto: whisper if a model is installed, else the offline English engine (default)")
+    t.add_argument(
+        "--model",
+        help="whisper model: a catalog name (see 'hark models list') or a .bin path; "
+        "default: $HARK_MODEL or the best installed model",
+    )
+    t.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="auto: whisper if a model is installed, else the offline English engine (default)",
+    )
     t.add_argument("--language", default="auto", help="language code such as en, de, fr; 'auto' detects (default)")
     t.add_argument("--translate", action="store_true", help="translate the speech into English")
     t.add_argument("--prompt", help="initial prompt: names and terms the speech contains")
-    t.add_argument("--threads", type=thread_count, default=default_threads(),
-                   help=f"CPU threads for the engine (default {default_threads()})")
-    t.add_argument("--format", type=_formats, default=["srt", "vtt", "txt", "json"],
-                   help=f"comma-separated output formats from {','.join(FORMATS)} (default: all)")
+    t.add_argument(
+        "--threads",
+        type=thread_count,
+        default=default_threads(),
+        help=f"CPU threads for the engine (default {default_threads()})",
+    )
+    t.add_argument(
+        "--format",
+        type=_formats,
+        default=["srt", "vtt", "txt", "json"],
+        help=f"comma-separated output formats from {','.join(FORMATS)} (default: all)",
+    )
     t.add_argument("--out", type=Path, help="output folder (default: next to each input)")
-    t.add_argument("--overwrite", action="store_true",
-                   help="replace existing output files (default: write NAME-2.srt etc. beside them)")
+    t.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing output files (default: write NAME-2.srt etc. beside them)",
+    )
     t.add_argument("--highlight-words", action="store_true", help="VTT marks each word as it is spoken")
     t.add_argument("--max-line-chars", type=_positive_int, default=42, help="caption line length (default 42)")
     t.add_argument("--max-lines", type=_positive_int, default=2, help="lines per caption (default 2)")
     t.add_argument("--no-vad", action="store_true", help="do not trim silence before transcribing")
-    t.add_argument("--word-timing", choices=("token", "dtw"), default="token",
-                   help="whisper's word times: token timestamps (default; unbiased with VAD) or DTW over the "
-                        "alignment heads (lags ~0.35 s with tiny.en, and turns flash attention off)")
-    t.add_argument("--no-align", action="store_true",
-                   help="skip forced alignment: word times stay the recogniser's, marked rough (faster; "
-                        "cuts and highlighting are less exact). English is aligned with PocketSphinx")
+    t.add_argument(
+        "--word-timing",
+        choices=("token", "dtw"),
+        default="token",
+        help="whisper's word times: token timestamps (default; unbiased with VAD) or DTW over the "
+        "alignment heads (lags ~0.35 s with tiny.en, and turns flash attention off)",
+    )
+    t.add_argument(
+        "--no-align",
+        action="store_true",
+        help="skip forced alignment: word times stay the recogniser's, marked rough (faster; "
+        "cuts and highlighting are less exact). English is aligned with PocketSphinx",
+    )
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
     add_diarize_arguments(t)
     t.set_defaults(func=cmd_transcribe, parser=t)
@@ -132,10 +163,13 @@ def build_parser() -> argparse.ArgumentParser:
     ml = msub.add_parser("list", help="the catalog, with what is installed")
     ml.add_argument("--all", action="store_true", help="include quantized variants")
     ml.set_defaults(func=cmd_models_list)
-    md = msub.add_parser("download", help="download models (resumes, verifies sha256)",
-                         description="Download models. 'diarization' is the speaker diarization pipeline "
-                                     "(pyannote speaker-diarization-community-1), a gated Hugging Face repo: "
-                                     "accept its conditions there, then give your access token.")
+    md = msub.add_parser(
+        "download",
+        help="download models (resumes, verifies sha256)",
+        description="Download models. 'diarization' is the speaker diarization pipeline "
+        "(pyannote speaker-diarization-community-1), a gated Hugging Face repo: "
+        "accept its conditions there, then give your access token.",
+    )
     md.add_argument("names", nargs="+", metavar="NAME", help="catalog names (see 'hark models list'), or diarization")
     diarization_model.add_download_arguments(md)
     md.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -199,8 +233,15 @@ def run_cancellable(work: Callable[[threading.Event], T], cancel: threading.Even
 def _progress_bar(name: str, quiet: bool):  # type: ignore[no-untyped-def]
     from tqdm import tqdm
 
-    return tqdm(total=100, desc=name, unit="%", disable=True if quiet else None, leave=True,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}", file=sys.stderr)
+    return tqdm(
+        total=100,
+        desc=name,
+        unit="%",
+        disable=True if quiet else None,
+        leave=True,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}",
+        file=sys.stderr,
+    )
 
 
 def _output_paths(inputs: list[Path], out: Path | None, formats: list[str], overwrite: bool) -> dict[Path, Path]:
@@ -265,23 +306,36 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
             log.warning("%s", vad_notice)
     else:  # nothing trimmed; the speech detector, where installed, still marks text with no voice under it
         check, _ = load_vad(store)
-    options = TranscribeOptions(language=language, translate=args.translate, initial_prompt=args.prompt,
-                                threads=args.threads)
+    options = TranscribeOptions(
+        language=language, translate=args.translate, initial_prompt=args.prompt, threads=args.threads
+    )
     aligner = None if args.no_align or args.translate else aligner_for(language or "en")
     rules = CaptionRules(max_line_chars=args.max_line_chars, max_lines=args.max_lines)
     stems = _output_paths(inputs, args.out, args.format, args.overwrite)
     try:
-        return _transcribe_each(args, inputs, bad, failures, loaded, options, vad, check, aligner, diarizer, rules,
-                                stems)
+        return _transcribe_each(
+            args, inputs, bad, failures, loaded, options, vad, check, aligner, diarizer, rules, stems
+        )
     finally:
         close = getattr(aligner, "close", None)
         if close is not None:  # its worker process, before Python's exit joins it (a traceback at exit)
             close()
 
 
-def _transcribe_each(args: argparse.Namespace, inputs: list[Path], bad: set[Path],  # type: ignore[no-untyped-def]
-                     failures: list[tuple[Path, HarkError]], loaded, options: TranscribeOptions, vad, check,
-                     aligner, diarizer, rules: CaptionRules, stems: dict[Path, Path]) -> int:
+def _transcribe_each(
+    args: argparse.Namespace,
+    inputs: list[Path],
+    bad: set[Path],  # type: ignore[no-untyped-def]
+    failures: list[tuple[Path, HarkError]],
+    loaded,
+    options: TranscribeOptions,
+    vad,
+    check,
+    aligner,
+    diarizer,
+    rules: CaptionRules,
+    stems: dict[Path, Path],
+) -> int:
     from pipeline.transcribe import transcribe_file
 
     cancel = threading.Event()
@@ -295,8 +349,18 @@ def _transcribe_each(args: argparse.Namespace, inputs: list[Path], bad: set[Path
                 bar.n = round(f * 100, 1)  # noqa: B023 (tick's own parameter, not a loop variable)
                 bar.refresh()
 
-            return transcribe_file(src, loaded.engine, options, vad=vad, rules=rules, progress=tick, cancel=ev,
-                                   model_sha256=loaded.model_sha256, aligner=aligner, voice_check=check)
+            return transcribe_file(
+                src,
+                loaded.engine,
+                options,
+                vad=vad,
+                rules=rules,
+                progress=tick,
+                cancel=ev,
+                model_sha256=loaded.model_sha256,
+                aligner=aligner,
+                voice_check=check,
+            )
 
         try:
             transcript = run_cancellable(job, cancel)
@@ -331,8 +395,11 @@ def _transcribe_each(args: argparse.Namespace, inputs: list[Path], bad: set[Path
                 out = export(transcript, fmt, target, highlight_words=args.highlight_words)
                 log.info("wrote %s", out)
         except (OSError, HarkError) as e:  # this file's outputs cannot be written: say so, go on with the others
-            unwritten = HarkError(f"{src}: {e}" if isinstance(e, HarkError) else
-                                  f"{src}: could not write {e.filename or target}: {e.strerror or e}")
+            unwritten = HarkError(
+                f"{src}: {e}"
+                if isinstance(e, HarkError)
+                else f"{src}: could not write {e.filename or target}: {e.strerror or e}"
+            )
             print(f"hark: error: {unwritten}", file=sys.stderr)
             failures.append((src, unwritten))
             continue
@@ -394,7 +461,6 @@ def _entry(store: ModelStore, name: str):  # type: ignore[no-untyped-def]
     return entry
 
 
-
 def cmd_models_download(args: argparse.Namespace) -> int:
     store = ModelStore()
     entries = [n if diarization_model.is_name(n) else _entry(store, n) for n in args.names]
@@ -408,8 +474,16 @@ def cmd_models_download(args: argparse.Namespace) -> int:
             continue
         from tqdm import tqdm
 
-        with tqdm(total=entry.size, desc=entry.name, unit="B", unit_scale=True, unit_divisor=1024,
-                  disable=True if args.quiet else None, file=sys.stderr) as bar:
+        with tqdm(
+            total=entry.size,
+            desc=entry.name,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            disable=True if args.quiet else None,
+            file=sys.stderr,
+        ) as bar:
+
             def tick(done: int, total: int) -> None:
                 bar.n = done
                 bar.refresh()
@@ -506,8 +580,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     until = argv.index("--") if "--" in argv else len(argv)
     OneLineErrors.dash_files = tuple(a for a in argv[1:until] if a.startswith("-") and len(a) > 1 and os.path.isfile(a))
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="hark: %(levelname)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="hark: %(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
     logging.getLogger("hark").setLevel(logging.INFO if args.verbose else logging.WARNING)
     if not getattr(args, "func", None):  # e.g. `hark -v` alone
         parser.print_help()

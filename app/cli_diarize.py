@@ -1,4 +1,5 @@
 """`hark transcribe --diarize`: the options, loading the pipeline once, and labelling each transcript."""
+
 from __future__ import annotations
 
 import argparse
@@ -33,22 +34,35 @@ def add_arguments(p: argparse.ArgumentParser, *, switch: bool = True) -> None:
     """The speaker options; `switch` adds --diarize itself (eval always diarizes)."""
     g = p.add_argument_group("speakers (needs the diarize extra: torch + pyannote.audio)")
     if switch:
-        g.add_argument("--diarize", action="store_true",
-                       help="label every word with its speaker (pyannote.audio, offline, CPU)")
+        g.add_argument(
+            "--diarize", action="store_true", help="label every word with its speaker (pyannote.audio, offline, CPU)"
+        )
     g.add_argument("--speakers", type=_speaker_count, metavar="N", help="exactly N speakers, when known")
     g.add_argument("--min-speakers", type=_speaker_count, metavar="N", help="at least N speakers")
     g.add_argument("--max-speakers", type=_speaker_count, metavar="N", help="at most N speakers")
-    g.add_argument("--speaker-speed", choices=tuple(SPEED_PRESETS), default=DEFAULT_PRESET,
-                   help="fast, balanced (default) or accurate (pyannote's own setting, ~4x slower than "
-                        "balanced): how densely speakers are sampled")
-    g.add_argument("--diarization-model", metavar="DIR",
-                   help="pyannote pipeline folder (config.yaml with $model/ paths); default: "
-                        "$HARK_DIARIZATION_MODEL or the one from 'hark models download diarization'")
+    g.add_argument(
+        "--speaker-speed",
+        choices=tuple(SPEED_PRESETS),
+        default=DEFAULT_PRESET,
+        help="fast, balanced (default) or accurate (pyannote's own setting, ~4x slower than "
+        "balanced): how densely speakers are sampled",
+    )
+    g.add_argument(
+        "--diarization-model",
+        metavar="DIR",
+        help="pyannote pipeline folder (config.yaml with $model/ paths); default: "
+        "$HARK_DIARIZATION_MODEL or the one from 'hark models download diarization'",
+    )
 
 
 def check_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    asked = (args.speakers or args.min_speakers or args.max_speakers or args.diarization_model
-             or args.speaker_speed != DEFAULT_PRESET)
+    asked = (
+        args.speakers
+        or args.min_speakers
+        or args.max_speakers
+        or args.diarization_model
+        or args.speaker_speed != DEFAULT_PRESET
+    )
     if asked and not args.diarize:
         p.error("--speakers, --min-speakers, --max-speakers, --speaker-speed and --diarization-model need --diarize")
     if args.speakers and (args.min_speakers or args.max_speakers):
@@ -58,9 +72,13 @@ def check_arguments(p: argparse.ArgumentParser, args: argparse.Namespace) -> Non
 
 
 def options_from(args: argparse.Namespace, threads: int | None) -> DiarizationOptions:
-    return DiarizationOptions.for_preset(args.speaker_speed, num_speakers=args.speakers,
-                                         min_speakers=args.min_speakers, max_speakers=args.max_speakers,
-                                         threads=threads)
+    return DiarizationOptions.for_preset(
+        args.speaker_speed,
+        num_speakers=args.speakers,
+        min_speakers=args.min_speakers,
+        max_speakers=args.max_speakers,
+        threads=threads,
+    )
 
 
 def pipeline_folder(args: argparse.Namespace, store: ModelStore) -> Path:
@@ -97,8 +115,9 @@ def load_diarizer(args: argparse.Namespace, store: ModelStore, threads: int | No
     return LazyDiarizer(pipeline_folder(args, store), options_from(args, threads))
 
 
-def label_speakers(src: Path, transcript: Transcript, lazy: LazyDiarizer, rules: CaptionRules, quiet: bool,
-                   cancel: threading.Event) -> Transcript:
+def label_speakers(
+    src: Path, transcript: Transcript, lazy: LazyDiarizer, rules: CaptionRules, quiet: bool, cancel: threading.Event
+) -> Transcript:
     from app.cli import _progress_bar, run_cancellable
     from pipeline.diarize_media import add_speakers, diarize_media
 

@@ -9,6 +9,7 @@ confusion over the scored time) and the word-level speaker error of the merged t
 words from the chosen engine, labelled by the diarization, checked against the speaker the
 reference turns give each word.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,29 +34,46 @@ if TYPE_CHECKING:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    e = sub.add_parser("eval", help="score Hark against references (speech recognition WER, word timing, diarization)",
-                       description="Evaluate Hark's output against reference annotations: 'asr' scores the "
-                                   "transcripts (WER/CER, against bare whisper.cpp too), 'timing' the word "
-                                   "times (against TextGrids), 'diarization' the speaker labels (DER).")
+    e = sub.add_parser(
+        "eval",
+        help="score Hark against references (speech recognition WER, word timing, diarization)",
+        description="Evaluate Hark's output against reference annotations: 'asr' scores the "
+        "transcripts (WER/CER, against bare whisper.cpp too), 'timing' the word "
+        "times (against TextGrids), 'diarization' the speaker labels (DER).",
+    )
     esub = e.add_subparsers(dest="eval_command", metavar="WHAT", required=True)
     _add_asr_parser(esub)
     from app.cli_eval_timing import add_parser as add_timing_parser
 
     add_timing_parser(esub)
     d = esub.add_parser(
-        "diarization", help="DER and word-level speaker error against an RTTM",
+        "diarization",
+        help="DER and word-level speaker error against an RTTM",
         description="Diarize each AUDIO with the configured pipeline and score it against the reference "
-                    "RTTM: DER (pyannote.metrics) and the word-level speaker error of the merged transcript.")
-    d.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio or video files; the RTTM file id is each "
-                   "file's name without extension (or the RTTM's only file)")
+        "RTTM: DER (pyannote.metrics) and the word-level speaker error of the merged transcript.",
+    )
+    d.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="AUDIO",
+        help="audio or video files; the RTTM file id is each file's name without extension (or the RTTM's only file)",
+    )
     d.add_argument("--rttm", required=True, type=Path, help="reference speaker turns")
-    d.add_argument("--uem", type=Path, help="scored regions (default: from the first turn to the last, "
-                   "of the reference or the diarization)")
-    d.add_argument("--collar", type=float, default=0.0, help="seconds forgiven around reference boundaries "
-                   "(default 0, as pyannote reports)")
+    d.add_argument(
+        "--uem",
+        type=Path,
+        help="scored regions (default: from the first turn to the last, of the reference or the diarization)",
+    )
+    d.add_argument(
+        "--collar",
+        type=float,
+        default=0.0,
+        help="seconds forgiven around reference boundaries (default 0, as pyannote reports)",
+    )
     d.add_argument("--skip-overlap", action="store_true", help="do not score overlapped speech")
-    d.add_argument("--engine", choices=ENGINES, default="sphinx",
-                   help="engine for the words (default: sphinx, the offline one)")
+    d.add_argument(
+        "--engine", choices=ENGINES, default="sphinx", help="engine for the words (default: sphinx, the offline one)"
+    )
     d.add_argument("--model", help="whisper model, with --engine whisper")
     d.add_argument("--no-words", action="store_true", help="DER only: do not transcribe")
     d.add_argument("--json", action="store_true", help="one JSON object per file instead of text")
@@ -135,16 +153,27 @@ def cmd_eval_diarization(args: argparse.Namespace) -> int:
         result = run_cancellable(lambda ev, s=src: diarize_media(s, diarizer, cancel=ev), cancel)
         took = time.perf_counter() - t0
         der = diarization_error(ref, result.turns, uem=uem, collar=args.collar, skip_overlap=args.skip_overlap)
-        score = FileScore(file=str(src), duration=probe(src).duration or 0.0, speakers_ref=len(speakers(ref)),
-                          speakers_hyp=len(result.speakers), der=der.der, missed=der.missed,
-                          false_alarm=der.false_alarm, confusion=der.confusion, scored=der.total,
-                          diarize_seconds=took)
+        score = FileScore(
+            file=str(src),
+            duration=probe(src).duration or 0.0,
+            speakers_ref=len(speakers(ref)),
+            speakers_hyp=len(result.speakers),
+            der=der.der,
+            missed=der.missed,
+            false_alarm=der.false_alarm,
+            confusion=der.confusion,
+            scored=der.total,
+            diarize_seconds=took,
+        )
         if loaded is not None:
             from pipeline.transcribe import transcribe_file
 
             transcript = run_cancellable(
-                lambda ev, s=src: transcribe_file(s, loaded.engine, TranscribeOptions(threads=threads), vad=vad,
-                                                  cancel=ev), cancel)
+                lambda ev, s=src: transcribe_file(
+                    s, loaded.engine, TranscribeOptions(threads=threads), vad=vad, cancel=ev
+                ),
+                cancel,
+            )
             labelled = add_speakers(transcript, result, diarizer)
             wse = word_speaker_error(labelled, ref)
             score.words, score.word_speaker_error, score.words_wrong = wse.scored, wse.rate, wse.wrong
@@ -162,12 +191,13 @@ def _print(s: FileScore, as_json: bool) -> None:
         print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(s).items()}))
         return
     rtf = s.diarize_seconds / s.duration if s.duration else 0.0
-    print(f"{s.file}: DER {100 * s.der:.1f}% (missed {s.missed:.2f} s, false alarm {s.false_alarm:.2f} s, "
-          f"confusion {s.confusion:.2f} s of {s.scored:.2f} s); speakers {s.speakers_hyp} vs {s.speakers_ref} "
-          f"in the reference; diarized in {s.diarize_seconds:.1f} s (RTF {rtf:.3f})")
+    print(
+        f"{s.file}: DER {100 * s.der:.1f}% (missed {s.missed:.2f} s, false alarm {s.false_alarm:.2f} s, "
+        f"confusion {s.confusion:.2f} s of {s.scored:.2f} s); speakers {s.speakers_hyp} vs {s.speakers_ref} "
+        f"in the reference; diarized in {s.diarize_seconds:.1f} s (RTF {rtf:.3f})"
+    )
     if s.words is not None:
-        print(f"  word speaker error {100 * (s.word_speaker_error or 0):.1f}% "
-              f"({s.words_wrong} of {s.words} words)")
+        print(f"  word speaker error {100 * (s.word_speaker_error or 0):.1f}% ({s.words_wrong} of {s.words} words)")
     sys.stdout.flush()
 
 
@@ -203,22 +233,43 @@ def _add_asr_parser(esub: argparse._SubParsersAction) -> None:  # type: ignore[t
     from pipeline.engines.base import default_threads
 
     a = esub.add_parser(
-        "asr", help="WER/CER against reference transcripts, next to bare whisper.cpp",
+        "asr",
+        help="WER/CER against reference transcripts, next to bare whisper.cpp",
         description="Word and character error rates of Hark's transcripts against reference transcripts,\n"
-                    "per file and in total, next to those of bare pywhispercpp on the same audio and settings.",
-        epilog=_ASR_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "per file and in total, next to those of bare pywhispercpp on the same audio and settings.",
+        epilog=_ASR_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     a.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio or video files")
-    a.add_argument("--ref", type=Path, metavar="FILE|DIR",
-                   help="the reference transcript (one AUDIO), or a folder of STEM.txt / STEM.lab files "
-                        "(default: beside each AUDIO)")
-    a.add_argument("--model", help="whisper model: a catalog or imported name, or a .bin path; "
-                                   "default: $HARK_MODEL or the best installed model")
-    a.add_argument("--language", default="en", help="language code of the speech (default en); it also picks "
-                                                    "the normaliser: whisper's English one for en, else its basic one")
-    a.add_argument("--threads", type=thread_count, default=default_threads(),
-                   help=f"CPU threads, for Hark and the bare engine alike (default {default_threads()})")
-    a.add_argument("--vad", action="store_true",
-                   help="also score Hark with Silero VAD trimming silence (its 'hark transcribe' default)")
+    a.add_argument(
+        "--ref",
+        type=Path,
+        metavar="FILE|DIR",
+        help="the reference transcript (one AUDIO), or a folder of STEM.txt / STEM.lab files "
+        "(default: beside each AUDIO)",
+    )
+    a.add_argument(
+        "--model",
+        help="whisper model: a catalog or imported name, or a .bin path; "
+        "default: $HARK_MODEL or the best installed model",
+    )
+    a.add_argument(
+        "--language",
+        default="en",
+        help="language code of the speech (default en); it also picks "
+        "the normaliser: whisper's English one for en, else its basic one",
+    )
+    a.add_argument(
+        "--threads",
+        type=thread_count,
+        default=default_threads(),
+        help=f"CPU threads, for Hark and the bare engine alike (default {default_threads()})",
+    )
+    a.add_argument(
+        "--vad",
+        action="store_true",
+        help="also score Hark with Silero VAD trimming silence (its 'hark transcribe' default)",
+    )
     a.add_argument("--no-baseline", action="store_true", help="do not run the bare engine")
     a.add_argument("--json", action="store_true", help="one JSON object per file and one for the total")
     a.set_defaults(func=cmd_eval_asr, parser=a)
@@ -248,8 +299,10 @@ def _check_asr_arguments(args: argparse.Namespace) -> str:
     from pipeline.engines.bare_whisper import known_language
 
     if args.ref is not None and args.ref.is_file() and len(args.inputs) > 1:
-        args.parser.error(f"--ref {args.ref} is one transcript, but {len(args.inputs)} audio files were given; "
-                          "give a folder of STEM.txt/STEM.lab files instead")
+        args.parser.error(
+            f"--ref {args.ref} is one transcript, but {len(args.inputs)} audio files were given; "
+            "give a folder of STEM.txt/STEM.lab files instead"
+        )
     language = args.language.strip().lower()
     if language == "auto" or not known_language(language):
         args.parser.error(f"--language needs the language code of the speech, such as en or de, not {args.language!r}")
@@ -311,14 +364,17 @@ class _AsrSystems:
         if not args.no_baseline:
             from pipeline.engines.bare_whisper import BareWhisper
 
-            self.bare = BareWhisper(engine.model_path, multilingual=engine.multilingual,
-                                    context_overrides=engine.context_overrides)
+            self.bare = BareWhisper(
+                engine.model_path, multilingual=engine.multilingual, context_overrides=engine.context_overrides
+            )
         self.names = [HARK] + ([BARE] if self.bare else []) + ([HARK_VAD] if self.with_vad else [])
 
     def describe(self) -> str:
         e = self.engine
-        line = (f"model {e.model_name} ({e.model_path}), language {self.language}, {self.options.threads} threads; "
-                "hark = Hark without VAD")
+        line = (
+            f"model {e.model_name} ({e.model_path}), language {self.language}, {self.options.threads} threads; "
+            "hark = Hark without VAD"
+        )
         if self.bare is not None:
             line += ", bare = pywhispercpp Model.transcribe, same model file, audio and whisper parameters"
         if self.with_vad is not None:
@@ -344,8 +400,9 @@ class _AsrSystems:
 
         return AsrRun(text=text, score=score(reference, text, self.language), seconds=seconds)
 
-    def _hark(self, src: Path, engine: WhisperCppEngine, vad: SileroVad | None,
-              cancel: threading.Event) -> tuple[str, float, float]:
+    def _hark(
+        self, src: Path, engine: WhisperCppEngine, vad: SileroVad | None, cancel: threading.Event
+    ) -> tuple[str, float, float]:
         """Text, seconds taken, and seconds of decoded audio."""
         from pipeline.transcribe import transcribe_file
 
@@ -436,9 +493,16 @@ def _round(v: float | None) -> float | None:
 def _run_json(run: AsrRun, with_text: bool) -> dict[str, object]:
     w, c = run.score.words, run.score.chars
     out: dict[str, object] = {
-        "wer": _round(run.score.wer), "cer": _round(run.score.cer), "errors": w.errors,
-        "substitutions": w.substitutions, "deletions": w.deletions, "insertions": w.insertions,
-        "char_errors": c.errors, "chars": c.length, "seconds": _round(run.seconds)}
+        "wer": _round(run.score.wer),
+        "cer": _round(run.score.cer),
+        "errors": w.errors,
+        "substitutions": w.substitutions,
+        "deletions": w.deletions,
+        "insertions": w.insertions,
+        "char_errors": c.errors,
+        "chars": c.length,
+        "seconds": _round(run.seconds),
+    }
     if with_text:
         out["text"] = run.text
     return out
@@ -454,8 +518,11 @@ def _asr_json(head: dict[str, object], runs: dict[str, AsrRun], with_text: bool)
 
 def _asr_print(f: AsrFile, names: list[str], width: int, as_json: bool) -> None:
     if as_json:
-        print(_asr_json({"file": f.file, "reference": f.reference, "duration": round(f.duration, 3)}, f.runs,
-                        with_text=True))
+        print(
+            _asr_json(
+                {"file": f.file, "reference": f.reference, "duration": round(f.duration, 3)}, f.runs, with_text=True
+            )
+        )
     else:
         print(_asr_row(_Row(Path(f.file).name, f.runs[HARK].score.words.length, f.duration, f.runs), names, width))
     sys.stdout.flush()
@@ -464,8 +531,7 @@ def _asr_print(f: AsrFile, names: list[str], width: int, as_json: bool) -> None:
 def _asr_print_total(files: list[AsrFile], names: list[str], width: int, as_json: bool) -> None:
     from pipeline.asr_eval import total
 
-    runs = {n: AsrRun("", total(f.runs[n].score for f in files), sum(f.runs[n].seconds for f in files))
-            for n in names}
+    runs = {n: AsrRun("", total(f.runs[n].score for f in files), sum(f.runs[n].seconds for f in files)) for n in names}
     duration = sum(f.duration for f in files)
     if as_json:
         print(_asr_json({"total": True, "files": len(files), "duration": round(duration, 3)}, runs, with_text=False))
@@ -478,8 +544,10 @@ def _asr_print_total(files: list[AsrFile], names: list[str], width: int, as_json
 
 def _verdict(name: str, hark: AsrScore, bare: AsrScore) -> str:
     more = hark.words.errors - bare.words.errors
-    counts = (f"{name}: {hark.words.errors} word errors, bare: {bare.words.errors} "
-              f"(WER {_pct(hark.wer)} vs {_pct(bare.wer)} over {hark.words.length} reference words)")
+    counts = (
+        f"{name}: {hark.words.errors} word errors, bare: {bare.words.errors} "
+        f"(WER {_pct(hark.wer)} vs {_pct(bare.wer)} over {hark.words.length} reference words)"
+    )
     if more == 0:
         return f"{counts}: {name} adds no error"
     return f"{counts}: {name} has {abs(more)} {'more' if more > 0 else 'fewer'}"

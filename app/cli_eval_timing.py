@@ -5,6 +5,7 @@ default; whisper's own token timestamps; DTW over the alignment heads) with the 
 word tier by pipeline.alignment.timing_eval: words paired by text, start/end errors, the share
 within 50/100/200 ms at both ends, boundary F1 at a 100 ms collar.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,21 +40,33 @@ def add_parser(esub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     from pipeline.engines.base import default_threads
 
     t = esub.add_parser(
-        "timing", help="word start/end errors against reference TextGrids, per timing method",
+        "timing",
+        help="word start/end errors against reference TextGrids, per timing method",
         description="Score Hark's word times against reference word timings (Praat TextGrids), for each\n"
-                    "word-timing method side by side: median and p90 errors, share within 50/100/200 ms, F1.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "word-timing method side by side: median and p90 errors, share within 50/100/200 ms, F1.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     t.add_argument("inputs", nargs="+", metavar="AUDIO", help="audio or video files")
-    t.add_argument("--textgrid", type=Path, metavar="FILE|DIR",
-                   help="the reference TextGrid (one AUDIO), or a folder of STEM.TextGrid files "
-                        "(default: beside each AUDIO)")
+    t.add_argument(
+        "--textgrid",
+        type=Path,
+        metavar="FILE|DIR",
+        help="the reference TextGrid (one AUDIO), or a folder of STEM.TextGrid files (default: beside each AUDIO)",
+    )
     t.add_argument("--tier", help="the TextGrid tier with the words (default: words)")
-    t.add_argument("--method", action="append", choices=METHODS, dest="methods",
-                   help="timing method to score; repeat for several (default: all)")
+    t.add_argument(
+        "--method",
+        action="append",
+        choices=METHODS,
+        dest="methods",
+        help="timing method to score; repeat for several (default: all)",
+    )
     t.add_argument("--model", help="whisper model: a catalog or imported name, or a .bin path")
     t.add_argument("--language", default="en", help="language of the speech (default en)")
-    t.add_argument("--threads", type=thread_count, default=default_threads(),
-                   help=f"CPU threads (default {default_threads()})")
+    t.add_argument(
+        "--threads", type=thread_count, default=default_threads(), help=f"CPU threads (default {default_threads()})"
+    )
     t.add_argument("--no-vad", action="store_true", help="do not trim silence (as 'hark transcribe --no-vad')")
     t.add_argument("--json", action="store_true", help="one JSON object per file and method, then the totals")
     t.set_defaults(func=cmd_eval_timing, parser=t)
@@ -78,8 +91,10 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
     from pipeline.transcribe import transcribe_file
 
     if args.textgrid is not None and args.textgrid.is_file() and len(args.inputs) > 1:
-        args.parser.error(f"--textgrid {args.textgrid} is one reference, but {len(args.inputs)} audio files were "
-                          "given; give a folder of STEM.TextGrid files instead")
+        args.parser.error(
+            f"--textgrid {args.textgrid} is one reference, but {len(args.inputs)} audio files were "
+            "given; give a folder of STEM.TextGrid files instead"
+        )
     inputs = [Path(p) for p in args.inputs]
     for src in inputs:
         check_path(src)
@@ -95,8 +110,10 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
             raise ModelError(f"{notice}; or pass --no-vad")
     options = TranscribeOptions(language=args.language, threads=args.threads)
     # aligned and token times come from the same decode settings: one context serves both
-    by_dtw = {dtw: WhisperCppEngine(first.model_path, model_name=first.model_name, dtw=dtw)
-              for dtw in sorted({m == "dtw" for m in methods})}
+    by_dtw = {
+        dtw: WhisperCppEngine(first.model_path, model_name=first.model_name, dtw=dtw)
+        for dtw in sorted({m == "dtw" for m in methods})
+    }
     engines = {m: by_dtw[m == "dtw"] for m in methods}
     first.close()
     aligner = aligner_for(args.language) if "aligned" in methods else None
@@ -111,8 +128,11 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
         for src in inputs:
             for m in methods:
                 transcript = run_cancellable(
-                    lambda ev, m=m, src=src: transcribe_file(src, engines[m], options, vad=vad, cancel=ev,
-                                                    aligner=aligner if m == "aligned" else None), cancel)
+                    lambda ev, m=m, src=src: transcribe_file(
+                        src, engines[m], options, vad=vad, cancel=ev, aligner=aligner if m == "aligned" else None
+                    ),
+                    cancel,
+                )
                 hyp = [(w.text, w.start, w.end) for w in transcript.words]
                 per_method[m].append((hyp, refs[src]))
                 _print(src.name, m, score_timing(hyp, refs[src]), _width(inputs), args.json)
@@ -127,8 +147,11 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
 def _total(files: list[tuple[list[TimedWord], list[TimedWord]]]) -> TimingScore:
     """All files' pairs and boundary counts together."""
     scores = [score_timing(h, r) for h, r in files]
-    b = Boundaries(sum(s.boundaries.hits for s in scores), sum(s.boundaries.hypothesis for s in scores),
-                   sum(s.boundaries.reference for s in scores))
+    b = Boundaries(
+        sum(s.boundaries.hits for s in scores),
+        sum(s.boundaries.hypothesis for s in scores),
+        sum(s.boundaries.reference for s in scores),
+    )
     return TimingScore(sum(s.reference_words for s in scores), tuple(p for s in scores for p in s.pairs), b)
 
 
@@ -137,8 +160,10 @@ def _width(inputs: list[Path]) -> int:
 
 
 def _header(w: int) -> str:
-    return (f"{'FILE':<{w}}  {'METHOD':<6} {'MATCHED':>8}  {'START med/p90/signed ms':>23}  "
-            f"{'END med/p90/signed ms':>21}  {'<=50':>5} {'<=100':>5} {'<=200':>5}  {'F1':>5}")
+    return (
+        f"{'FILE':<{w}}  {'METHOD':<6} {'MATCHED':>8}  {'START med/p90/signed ms':>23}  "
+        f"{'END med/p90/signed ms':>21}  {'<=50':>5} {'<=100':>5} {'<=200':>5}  {'F1':>5}"
+    )
 
 
 def _ms(x: float | None) -> str:
@@ -151,24 +176,38 @@ def _pct(x: float | None) -> str:
 
 def _print(name: str, method: str, s: TimingScore, w: int, as_json: bool) -> None:
     if as_json:
-        print(json.dumps({
-            "file": name, "total": name == "total", "method": method, "matched": s.matched,
-            "reference_words": s.reference_words,
-            "start_median": s.median("start_error"), "start_p90": s.p90("start_error"),
-            "start_signed_median": s.signed_median("start_error"),
-            "end_median": s.median("end_error"), "end_p90": s.p90("end_error"),
-            "end_signed_median": s.signed_median("end_error"),
-            "within_50ms": s.within(0.05), "within_100ms": s.within(0.1), "within_200ms": s.within(0.2),
-            "boundary_precision": s.boundaries.precision, "boundary_recall": s.boundaries.recall,
-            "boundary_f1": s.boundaries.f1,
-        }))
+        print(
+            json.dumps(
+                {
+                    "file": name,
+                    "total": name == "total",
+                    "method": method,
+                    "matched": s.matched,
+                    "reference_words": s.reference_words,
+                    "start_median": s.median("start_error"),
+                    "start_p90": s.p90("start_error"),
+                    "start_signed_median": s.signed_median("start_error"),
+                    "end_median": s.median("end_error"),
+                    "end_p90": s.p90("end_error"),
+                    "end_signed_median": s.signed_median("end_error"),
+                    "within_50ms": s.within(0.05),
+                    "within_100ms": s.within(0.1),
+                    "within_200ms": s.within(0.2),
+                    "boundary_precision": s.boundaries.precision,
+                    "boundary_recall": s.boundaries.recall,
+                    "boundary_f1": s.boundaries.f1,
+                }
+            )
+        )
     else:
         signed = s.signed_median("start_error"), s.signed_median("end_error")
         start = f"{_ms(s.median('start_error'))}/{_ms(s.p90('start_error'))}/{_signed(signed[0])}"
         end = f"{_ms(s.median('end_error'))}/{_ms(s.p90('end_error'))}/{_signed(signed[1])}"
-        print(f"{name:<{w}}  {method:<6} {f'{s.matched}/{s.reference_words}':>8}  {start:>23}  {end:>21}  "
-              f"{_pct(s.within(0.05)):>5} {_pct(s.within(0.1)):>5} {_pct(s.within(0.2)):>5}  "
-              f"{s.boundaries.f1:5.2f}")
+        print(
+            f"{name:<{w}}  {method:<6} {f'{s.matched}/{s.reference_words}':>8}  {start:>23}  {end:>21}  "
+            f"{_pct(s.within(0.05)):>5} {_pct(s.within(0.1)):>5} {_pct(s.within(0.2)):>5}  "
+            f"{s.boundaries.f1:5.2f}"
+        )
     sys.stdout.flush()
 
 

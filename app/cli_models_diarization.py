@@ -4,6 +4,7 @@ It is not a catalog file but a folder fetched from a gated Hugging Face repo wit
 the user's token, so `hark models` hands these names over to this module. The
 token comes from --token-file, $HF_TOKEN, or a hidden prompt; it is never echoed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,10 +26,14 @@ def is_name(name: str) -> bool:
 
 
 def add_download_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--token-file", type=Path, metavar="FILE",
-                   help=f"for 'diarization': a file holding your Hugging Face access token (default: ${ENV_TOKEN}, "
-                        "else you are asked); accept the conditions at "
-                        f"{dd.MODEL_PAGE} first")
+    p.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help=f"for 'diarization': a file holding your Hugging Face access token (default: ${ENV_TOKEN}, "
+        "else you are asked); accept the conditions at "
+        f"{dd.MODEL_PAGE} first",
+    )
 
 
 def read_token(token_file: Path | None) -> str:
@@ -44,13 +49,18 @@ def read_token(token_file: Path | None) -> str:
     if token:
         return token
     if sys.stdin.isatty():
-        print(f"{dd.REPO} is gated: accept its conditions at {dd.MODEL_PAGE}, then paste an access token "
-              f"from {dd.TOKENS_PAGE}", file=sys.stderr)
+        print(
+            f"{dd.REPO} is gated: accept its conditions at {dd.MODEL_PAGE}, then paste an access token "
+            f"from {dd.TOKENS_PAGE}",
+            file=sys.stderr,
+        )
         token = getpass.getpass("Hugging Face token (not shown): ").strip()
         if token:
             return token
-    raise ModelError(f"downloading {dd.REPO} needs a Hugging Face access token: pass --token-file FILE or set "
-                     f"{ENV_TOKEN} (accept the model's conditions at {dd.MODEL_PAGE} first)")
+    raise ModelError(
+        f"downloading {dd.REPO} needs a Hugging Face access token: pass --token-file FILE or set "
+        f"{ENV_TOKEN} (accept the model's conditions at {dd.MODEL_PAGE} first)"
+    )
 
 
 def download(store_root: Path, token_file: Path | None, quiet: bool, cancel: threading.Event) -> None:
@@ -62,8 +72,16 @@ def download(store_root: Path, token_file: Path | None, quiet: bool, cancel: thr
         print(f"{NAME}: already installed at {dd.default_pipeline_dir(store_root)}")
         return
     token = read_token(token_file)
-    with tqdm(total=None, desc=NAME, unit="B", unit_scale=True, unit_divisor=1024,
-              disable=True if quiet else None, file=sys.stderr) as bar:
+    with tqdm(
+        total=None,
+        desc=NAME,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        disable=True if quiet else None,
+        file=sys.stderr,
+    ) as bar:
+
         def tick(done: int, total: int) -> None:
             bar.total = total
             bar.n = done
@@ -78,8 +96,10 @@ def list_row(store_root: Path, human: object) -> str:
     installed = dd.is_installed(store_root)
     size = human(dd.installed_size(store_root)) if installed else "?"  # type: ignore[operator]
     mark = "yes" if installed else ("partial" if dd.has_partial(store_root) else "-")
-    return (f"  {NAME:<22} {size:>9}  {mark:<9}  speaker diarization: pyannote {dd.REPO.split('/')[1]} "
-            "(needs a Hugging Face token)")
+    return (
+        f"  {NAME:<22} {size:>9}  {mark:<9}  speaker diarization: pyannote {dd.REPO.split('/')[1]} "
+        "(needs a Hugging Face token)"
+    )
 
 
 def path(store_root: Path) -> Path:
@@ -92,5 +112,14 @@ def remove(store_root: Path) -> bool:
     return dd.remove(store_root)
 
 
-__all__ = ["ENV_TOKEN", "NAME", "add_download_arguments", "download", "is_name", "list_row", "path", "read_token",
-           "remove"]
+__all__ = [
+    "ENV_TOKEN",
+    "NAME",
+    "add_download_arguments",
+    "download",
+    "is_name",
+    "list_row",
+    "path",
+    "read_token",
+    "remove",
+]

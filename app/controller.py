@@ -3,6 +3,7 @@
 Everything the user can lose is written to disk as soon as it changes: the
 queue after every state change, a project after every edit (debounced).
 """
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,9 @@ AUTOSAVE_MS = 400
 
 
 class Controller(QObject):
-    def __init__(self, settings: AppSettings, store: ModelStore, qsettings: object | None = None,
-                 icon: object | None = None) -> None:
+    def __init__(
+        self, settings: AppSettings, store: ModelStore, qsettings: object | None = None, icon: object | None = None
+    ) -> None:
         super().__init__()
         self.settings = settings
         self.qsettings = qsettings
@@ -232,7 +234,9 @@ class Controller(QObject):
             if waiting:
                 text += f" · {waiting} waiting"
         else:
-            text = f"{counts[JobStatus.DONE]} done" + (f", {counts[JobStatus.FAILED]} failed" if counts[JobStatus.FAILED] else "")
+            text = f"{counts[JobStatus.DONE]} done" + (
+                f", {counts[JobStatus.FAILED]} failed" if counts[JobStatus.FAILED] else ""
+            )
         if self.tray is not None:
             self.tray.set_activity(text, running is not None)  # type: ignore[attr-defined]
 
@@ -273,17 +277,20 @@ class Controller(QObject):
                 projects.save(project)
                 return True
         answer = QMessageBox.question(
-            self.window, "Media file moved",
+            self.window,
+            "Media file moved",
             f"The media of this project is no longer at\n{project.media_path}\n\nDo you know where it went?",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return False
         path, _ = QFileDialog.getOpenFileName(self.window, f"Where is {project.title}?")
         if not path:
             return False
         if not projects.relink_media(project, path):
-            QMessageBox.warning(self.window, "Not the same file",
-                                f"{Path(path).name} is not the media this project was made from.")
+            QMessageBox.warning(
+                self.window, "Not the same file", f"{Path(path).name} is not the media this project was made from."
+            )
             return False
         projects.save(project)
         return True
@@ -336,8 +343,12 @@ class Controller(QObject):
         """Open `path` (default: the project shown) in an editor window; its window if one is open already."""
         from app.editor_controller import EditorController
 
-        shown = self.project is not None and self.project.path is not None and path is not None \
+        shown = (
+            self.project is not None
+            and self.project.path is not None
+            and path is not None
             and Path(path).resolve() == self.project.path.resolve()
+        )
         if path is not None and not shown and not self.open_project(path):
             return None
         project = self.project
@@ -484,9 +495,12 @@ class Controller(QObject):
             job = self.queue.running()
             name = job.name if job else "a file"
             answer = QMessageBox.question(
-                self.window, "Quit Hark?",
+                self.window,
+                "Quit Hark?",
                 f"Hark is transcribing {name}.\nQuit anyway? The job stops now and starts again next time.",
-                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         self.shutdown()

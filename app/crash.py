@@ -4,6 +4,7 @@ An exception nobody caught (in a Qt slot, which PySide6 hands to
 sys.excepthook, or on a worker thread) is logged with its traceback and shown
 to the user once as a report; the app keeps running.
 """
+
 from __future__ import annotations
 
 import importlib.metadata

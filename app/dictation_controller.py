@@ -10,6 +10,7 @@ one loads beside the old (dictation goes on meanwhile), and is swapped in on the
 dictation worker, so never while an utterance is being decoded; the old one is
 closed after that.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -62,8 +63,7 @@ class DictationController(QObject):
     status = Signal(str)  # one line for the main window's status bar
     history_changed = Signal()
 
-    def __init__(self, settings: AppSettings, store: ModelStore, data_dir: Path,
-                 parent: QObject | None = None) -> None:
+    def __init__(self, settings: AppSettings, store: ModelStore, data_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.store = store
@@ -113,9 +113,11 @@ class DictationController(QObject):
         from audio.capture import CaptureError, MicCapture
 
         try:
-            self.capture = MicCapture(self.settings.dictation_input, on_block=self._on_block,
-                                      on_error=lambda msg: (self._message.emit(msg, True),
-                                                            self._event.emit(ds.DeviceLost())))
+            self.capture = MicCapture(
+                self.settings.dictation_input,
+                on_block=self._on_block,
+                on_error=lambda msg: (self._message.emit(msg, True), self._event.emit(ds.DeviceLost())),
+            )
             self.capture.open()
         except CaptureError as e:  # no microphone: say it quietly, transcription still works
             log.warning("dictation: %s", e)
@@ -130,8 +132,11 @@ class DictationController(QObject):
         from app.hotkeys import GlobalHotkey, HotkeyError
 
         try:
-            self.hotkey = GlobalHotkey(self.settings.dictation_hotkey,
-                                       lambda: self._event.emit(ds.Press()), lambda: self._event.emit(ds.Release()))
+            self.hotkey = GlobalHotkey(
+                self.settings.dictation_hotkey,
+                lambda: self._event.emit(ds.Press()),
+                lambda: self._event.emit(ds.Release()),
+            )
             self.hotkey.start()
         except HotkeyError as e:
             log.info("no global hotkey: %s", e)
@@ -170,8 +175,11 @@ class DictationController(QObject):
         except Exception as e:
             log.exception("dictation engine failed to load")
             self._load_error = str(e)
-            self.status.emit(f"Dictation is off: {e}" if self.decoder is None
-                             else f"Dictation keeps its engine: the new one did not load: {e}")
+            self.status.emit(
+                f"Dictation is off: {e}"
+                if self.decoder is None
+                else f"Dictation keeps its engine: the new one did not load: {e}"
+            )
             self.ready.set()  # an utterance fails at once with the reason, instead of waiting for an engine
             return
         if self._stopping:
@@ -204,8 +212,12 @@ class DictationController(QObject):
 
         loaded = load_engine(s.engine, s.model, self.store, language=s.language, isolate=True)
         vocabulary = [v.strip() for v in s.dictation_vocabulary.split(",") if v.strip()]
-        decoder = DictationDecoder(loaded.engine, TranscribeOptions(language=s.language, threads=s.threads),
-                                   vad=self._vad, vocabulary=vocabulary)
+        decoder = DictationDecoder(
+            loaded.engine,
+            TranscribeOptions(language=s.language, threads=s.threads),
+            vad=self._vad,
+            vocabulary=vocabulary,
+        )
         try:
             decoder.warm_up()
         except BaseException:
@@ -217,9 +229,13 @@ class DictationController(QObject):
         self.decoder = decoder
         self._load_error = None
         self.ready.set()
-        log.info("dictation ready: engine %s, model %s, hotkey %s, %s mode", decoder.engine.name,
-                 decoder.engine.model_name, self.settings.dictation_hotkey if self.hotkey else "none",
-                 self.state.mode.value)
+        log.info(
+            "dictation ready: engine %s, model %s, hotkey %s, %s mode",
+            decoder.engine.name,
+            decoder.engine.model_name,
+            self.settings.dictation_hotkey if self.hotkey else "none",
+            self.state.mode.value,
+        )
 
     # --- on the dictation worker (between utterances) ---------------------------------------------
     def _swap(self, decoder: DictationDecoder, generation: int) -> None:
@@ -291,8 +307,11 @@ class DictationController(QObject):
     # --- commands (hark dictate ..., tray) --------------------------------------------------------
     def command(self, name: str) -> None:
         listening = self.state.recording is not None
-        if name == "dictate-toggle" or (name == "dictate-start" and not listening) or \
-                (name == "dictate-stop" and listening):
+        if (
+            name == "dictate-toggle"
+            or (name == "dictate-start" and not listening)
+            or (name == "dictate-stop" and listening)
+        ):
             self.handle(ds.Toggle())
         elif name == "dictate-cancel":
             self.handle(ds.Cancel())
@@ -368,8 +387,9 @@ class DictationController(QObject):
         with self._blocks_lock:
             live, self._live = self._live, None
         try:  # on disk before anything can go wrong with decoding; replaces the live recording
-            self._journal_ids[uid] = self.journal.write(samples, mode=self.state.mode.value,
-                                                        target_app=self._target.get(uid), live=live)
+            self._journal_ids[uid] = self.journal.write(
+                samples, mode=self.state.mode.value, target_app=self._target.get(uid), live=live
+            )
         except HarkError as e:
             self._show_message(f"The dictation could not be saved: {e}", True)
         self._audio[uid] = samples

@@ -5,6 +5,7 @@ decoded and inserted in the order they were spoken; partial (live) decodes run
 on their own thread and are skipped while one is still running. Results go back
 through `post`, which the controller connects to a queued Qt signal.
 """
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ a saver thread writes the newest transcript; transcripts are immutable values,
 so the thread can serialize one while the user goes on editing. A kill at any
 moment leaves the last complete save on disk.
 """
+
 from __future__ import annotations
 
 import logging
@@ -203,8 +204,11 @@ class EditorController(QObject):
         from pipeline.waveform import load_or_compute_peaks
 
         p = self.project
-        cache = Path(f"{p.path}.peaks.npz") if p.path is not None else \
-            Path(tempfile.gettempdir()) / f"hark-{p.transcript.media.sha256[:16] or 'media'}.peaks.npz"
+        cache = (
+            Path(f"{p.path}.peaks.npz")
+            if p.path is not None
+            else Path(tempfile.gettempdir()) / f"hark-{p.transcript.media.sha256[:16] or 'media'}.peaks.npz"
+        )
         sha = p.transcript.media.sha256
 
         def work(progress, cancel):  # type: ignore[no-untyped-def]
@@ -222,8 +226,9 @@ class EditorController(QObject):
     # --- export ------------------------------------------------------------------------------
     def export(self) -> ExportDialog:
         if self.export_dialog is None or not self.export_dialog.isVisible():
-            self.export_dialog = ExportDialog(self.window.session.transcript, self.window.preview.has_video(),
-                                              self.window)
+            self.export_dialog = ExportDialog(
+                self.window.session.transcript, self.window.preview.has_video(), self.window
+            )
         self.export_dialog.open()
         return self.export_dialog
 

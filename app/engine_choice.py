@@ -5,6 +5,7 @@ same. With no model named ("best installed") the choice depends on what is in
 the models folder, so it is looked up again each time: a model downloaded or
 imported a moment ago is used by the next job, without a restart.
 """
+
 from __future__ import annotations
 
 import os

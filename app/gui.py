@@ -1,4 +1,5 @@
 """Start the desktop app: one instance per user, crash-proof, with the files given queued."""
+
 from __future__ import annotations
 
 import logging
@@ -27,10 +28,14 @@ def main(files: list[str] | None = None) -> int:
     from app.single_instance import InstanceServer, hand_off
 
     files = [str(Path(f).expanduser().resolve()) for f in (files or [])]
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-                                                 or os.environ.get("QT_QPA_PLATFORM")):
-        print("hark: no display to open the window on; run it in a desktop session, or under a virtual one: "
-              "xvfb-run -a hark   (the command line works anywhere: hark --help)", file=sys.stderr)
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+    ):
+        print(
+            "hark: no display to open the window on; run it in a desktop session, or under a virtual one: "
+            "xvfb-run -a hark   (the command line works anywhere: hark --help)",
+            file=sys.stderr,
+        )
         return 1
     QCoreApplication.setOrganizationName("Hark")
     QCoreApplication.setApplicationName("Hark")

@@ -5,6 +5,7 @@ a space into the user's document before the dictated words; grabbing the
 combination on the root window delivers it to Hark alone. NumLock and CapsLock
 must not matter, so each grab is made with and without them.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,8 +16,16 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-_MODIFIERS = {"ctrl": "ControlMask", "control": "ControlMask", "alt": "Mod1Mask", "shift": "ShiftMask",
-              "super": "Mod4Mask", "cmd": "Mod4Mask", "win": "Mod4Mask", "meta": "Mod4Mask"}
+_MODIFIERS = {
+    "ctrl": "ControlMask",
+    "control": "ControlMask",
+    "alt": "Mod1Mask",
+    "shift": "ShiftMask",
+    "super": "Mod4Mask",
+    "cmd": "Mod4Mask",
+    "win": "Mod4Mask",
+    "meta": "Mod4Mask",
+}
 
 
 class X11GrabError(Exception):
@@ -114,8 +123,11 @@ class X11KeyGrab:
             select.select([d.fileno()], [], [], 0.05)
         if d.pending_events():
             nxt = d.next_event()
-            if nxt.type == self._X.KeyPress and getattr(nxt, "detail", None) == self.keycode \
-                    and abs(nxt.time - release.time) <= 1:  # type: ignore[attr-defined]
+            if (
+                nxt.type == self._X.KeyPress
+                and getattr(nxt, "detail", None) == self.keycode
+                and abs(nxt.time - release.time) <= 1
+            ):  # type: ignore[attr-defined]
                 return True
         return False
 

@@ -6,6 +6,7 @@ pynput's thread: the owner must hand them to its own thread (a Qt signal).
 Wayland does not let apps see global keys: there, `hark dictate --toggle` is
 bound in the desktop's shortcut settings instead.
 """
+
 from __future__ import annotations
 
 import logging
@@ -26,8 +27,10 @@ def global_hotkeys_supported() -> tuple[bool, str]:
     """Whether this session lets an app see global keys, and why not."""
     if sys.platform.startswith("linux"):
         if os.environ.get("WAYLAND_DISPLAY") or os.environ.get("XDG_SESSION_TYPE") == "wayland":
-            return False, ("Wayland does not let apps watch the keyboard: bind 'hark dictate --toggle' to a key in "
-                           "your desktop's keyboard shortcut settings")
+            return False, (
+                "Wayland does not let apps watch the keyboard: bind 'hark dictate --toggle' to a key in "
+                "your desktop's keyboard shortcut settings"
+            )
         if not os.environ.get("DISPLAY"):
             return False, "no X display to watch the keyboard on"
     return True, ""

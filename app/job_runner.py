@@ -9,6 +9,7 @@ Worker threads never touch Qt: they put events on a plain queue, and a timer
 on the GUI thread turns them into signals. (Emitting Qt signals from Python
 threads while the GUI thread is busy in Qt has deadlocked here under load.)
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -130,8 +131,12 @@ class JobRunner(QObject):
         self._cancel = threading.Event()
         self._job_id = job_id
         self._active = True
-        self._thread = threading.Thread(target=self._work, args=(job_id, path, dataclasses.replace(settings),
-                                                                 self._cancel), name="hark-job", daemon=True)
+        self._thread = threading.Thread(
+            target=self._work,
+            args=(job_id, path, dataclasses.replace(settings), self._cancel),
+            name="hark-job",
+            daemon=True,
+        )
         self._thread.start()
 
     def cancel(self) -> None:
@@ -206,18 +211,27 @@ class JobRunner(QObject):
             loaded = self._engine_for(s)
             vad = self._vad_for(s)
             check = None if vad is not None else self._vad_for(s, check_only=True)
-            transcript = transcribe_file(path, loaded.engine, to_options(s), vad=vad,  # type: ignore[arg-type]
-                                         rules=to_caption_rules(s), progress=lambda f: tick(f * share),
-                                         cancel=cancel, model_sha256=loaded.model_sha256,
-                                         aligner=self._aligner_for(s), voice_check=check)  # type: ignore[arg-type]
+            transcript = transcribe_file(
+                path,
+                loaded.engine,
+                to_options(s),
+                vad=vad,  # type: ignore[arg-type]
+                rules=to_caption_rules(s),
+                progress=lambda f: tick(f * share),
+                cancel=cancel,
+                model_sha256=loaded.model_sha256,
+                aligner=self._aligner_for(s),
+                voice_check=check,
+            )  # type: ignore[arg-type]
             if cancel.is_set():
                 raise Cancelled()
             warnings = list(transcript.warnings)
             if s.diarize and transcript.words:
                 self._post("stage", job_id, "Identifying speakers")
                 self._post("notice", f"Identifying speakers in {Path(path).name}…")
-                transcript, problem = self._speakers.run(path, transcript, s,
-                                                         lambda f: tick(share + (1 - share) * f), cancel)
+                transcript, problem = self._speakers.run(
+                    path, transcript, s, lambda f: tick(share + (1 - share) * f), cancel
+                )
                 warnings += [problem] if problem else []
                 if cancel.is_set():
                     raise Cancelled()
@@ -226,8 +240,7 @@ class JobRunner(QObject):
             project = Project(transcript, settings=_settings_record(s))
             project_file = save_project(project, project_name_for(Path(path), projects))
             outputs = self._export(project, s)
-            final: tuple[object, ...] = ("finished", job_id,
-                                         JobResult(str(project_file), outputs, warnings))
+            final: tuple[object, ...] = ("finished", job_id, JobResult(str(project_file), outputs, warnings))
         except Cancelled:
             final = ("cancelled", job_id)
         except MediaError as e:
@@ -265,7 +278,17 @@ def for_gui(message: str) -> str:
 
 
 def _settings_record(s: AppSettings) -> dict[str, object]:
-    keep = ("engine", "model", "language", "translate", "threads", "max_line_chars", "max_lines", "use_vad",
-            "align_words", "diarize", "num_speakers")
+    keep = (
+        "engine",
+        "model",
+        "language",
+        "translate",
+        "threads",
+        "max_line_chars",
+        "max_lines",
+        "use_vad",
+        "align_words",
+        "diarize",
+        "num_speakers",
+    )
     return {k: getattr(s, k) for k in keep}
-

@@ -6,6 +6,7 @@ stops diarization short of a cancel (no pipeline folder, torch/pyannote not
 installed, a broken pipeline, an unexpected error) becomes one warning: the
 transcript is never lost for want of speakers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -55,8 +56,14 @@ class SpeakerStep:
             self._key = key
         return self._diarizer
 
-    def run(self, path: str, transcript: Transcript, s: AppSettings, progress: Callable[[float], None],
-            cancel: threading.Event) -> tuple[Transcript, str | None]:
+    def run(
+        self,
+        path: str,
+        transcript: Transcript,
+        s: AppSettings,
+        progress: Callable[[float], None],
+        cancel: threading.Event,
+    ) -> tuple[Transcript, str | None]:
         """`transcript` with a speaker on every word, or unchanged with the reason it has none.
 
         Raises Cancelled only: a cancel ends the job, whatever else goes wrong is a warning.

@@ -1,4 +1,5 @@
 """Where the app keeps its state. HARK_DATA_DIR moves all of it (tests use that)."""
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ default when missing or unreadable (a hand-edited file, an older or newer
 Hark). QSettings returns strings for bools and ints on Linux (INI files), so
 every value is converted from whatever type comes back.
 """
+
 from __future__ import annotations
 
 import logging

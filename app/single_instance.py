@@ -4,6 +4,7 @@ The first instance listens on a QLocalServer; a later one connects, sends its
 file list (or a command such as `hark dictate --toggle`) as one JSON line,
 waits for the acknowledgement and quits.
 """
+
 from __future__ import annotations
 
 import getpass

@@ -21,6 +21,7 @@ stays "Hello .". Heuristics, on purpose small:
   without spaces (or for such a ``language``), the engine's case is kept.
 * The first dictation into a field (or an unknown field) is left as the engine gave it.
 """
+
 from __future__ import annotations
 
 import re
@@ -65,7 +66,7 @@ def normalise(text: str) -> str:
 
 
 def separator(prev: str, new: str, language: str | None = None) -> str:
-    """" " or "" between the field's text ``prev`` and the normalised ``new``."""
+    """ " " or "" between the field's text ``prev`` and the normalised ``new``."""
     if not prev or not new:
         return ""
     last, first = prev[-1], new[0]
@@ -81,7 +82,7 @@ def separator(prev: str, new: str, language: str | None = None) -> str:
 
 
 def sentence_state(prev: str) -> str:
-    """"start", "middle" or "keep" (leave the engine's case) for text after ``prev``."""
+    """ "start", "middle" or "keep" (leave the engine's case) for text after ``prev``."""
     tail = prev.rstrip(" \t")
     if not tail:
         return "keep"
@@ -117,7 +118,7 @@ def _recase(text: str, state: str, language: str | None) -> str:
     word = text[i:j]
     if state == "start":
         up = word[0].title()
-        return text[:i] + up + text[i + 1:] if len(up) == 1 else text
+        return text[:i] + up + text[i + 1 :] if len(up) == 1 else text
     # middle: undo the engine's sentence case, but not "I", acronyms or German nouns
     if language in NOUN_CAPITALISING or _I_FORMS.match(word):
         return text
@@ -125,11 +126,10 @@ def _recase(text: str, state: str, language: str | None) -> str:
     low = word[0].lower()
     if not titled or len(low) != 1:
         return text
-    return text[:i] + low + text[i + 1:]
+    return text[:i] + low + text[i + 1 :]
 
 
-def join_dictation(prev_text_tail: str | None, new_text: str, *, same_field: bool,
-                   language: str | None = None) -> str:
+def join_dictation(prev_text_tail: str | None, new_text: str, *, same_field: bool, language: str | None = None) -> str:
     """The text to insert after ``prev_text_tail`` (the end of what the field holds).
 
     ``same_field`` False, or an unknown tail (None), returns the engine's text, only

@@ -18,6 +18,7 @@ Why it is built this way:
 sounddevice is imported lazily so that a missing PortAudio library becomes a
 CaptureError a user can act on, not an import crash of the whole app.
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,8 +62,7 @@ def _sd() -> Any:
         import sounddevice
     except OSError as e:  # libportaudio missing
         raise CaptureError(
-            "cannot use the microphone: the PortAudio library is missing "
-            "(Debian/Ubuntu: apt-get install libportaudio2)"
+            "cannot use the microphone: the PortAudio library is missing (Debian/Ubuntu: apt-get install libportaudio2)"
         ) from e
     return sounddevice
 
@@ -371,7 +371,9 @@ class MicCapture:
                 if link.stream is not None:
                     self._retire(link)
                 self._need_rescan = True
-                raise CaptureError(f"cannot open microphone {dev.name!r}: {_reason(e)}; {describe_inputs(inputs)}") from e
+                raise CaptureError(
+                    f"cannot open microphone {dev.name!r}: {_reason(e)}; {describe_inputs(inputs)}"
+                ) from e
             with _registry_lock:
                 _open_streams += 1
                 link.counted = True

@@ -20,6 +20,7 @@
   runs any more: a decoding ffmpeg ends on its broken output pipe, a rendering one may run to
   its end (a watchdog process per child was judged not worth it).
 """
+
 from __future__ import annotations
 
 import atexit
@@ -183,17 +184,28 @@ def _linux_popen(args: Sequence[str], kwargs: dict[str, Any]) -> Popen:
 
 # --- Windows: one kill-on-close Job object for all children -----------------------------
 class _BasicLimits(ctypes.Structure):  # JOBOBJECT_BASIC_LIMIT_INFORMATION
-    _fields_ = [("PerProcessUserTimeLimit", ctypes.c_int64), ("PerJobUserTimeLimit", ctypes.c_int64),
-                ("LimitFlags", ctypes.c_uint32), ("MinimumWorkingSetSize", ctypes.c_size_t),
-                ("MaximumWorkingSetSize", ctypes.c_size_t), ("ActiveProcessLimit", ctypes.c_uint32),
-                ("Affinity", ctypes.c_size_t), ("PriorityClass", ctypes.c_uint32),
-                ("SchedulingClass", ctypes.c_uint32)]
+    _fields_ = [
+        ("PerProcessUserTimeLimit", ctypes.c_int64),
+        ("PerJobUserTimeLimit", ctypes.c_int64),
+        ("LimitFlags", ctypes.c_uint32),
+        ("MinimumWorkingSetSize", ctypes.c_size_t),
+        ("MaximumWorkingSetSize", ctypes.c_size_t),
+        ("ActiveProcessLimit", ctypes.c_uint32),
+        ("Affinity", ctypes.c_size_t),
+        ("PriorityClass", ctypes.c_uint32),
+        ("SchedulingClass", ctypes.c_uint32),
+    ]
 
 
 class _ExtendedLimits(ctypes.Structure):  # JOBOBJECT_EXTENDED_LIMIT_INFORMATION
-    _fields_ = [("BasicLimitInformation", _BasicLimits), ("IoInfo", ctypes.c_uint64 * 6),
-                ("ProcessMemoryLimit", ctypes.c_size_t), ("JobMemoryLimit", ctypes.c_size_t),
-                ("PeakProcessMemoryUsed", ctypes.c_size_t), ("PeakJobMemoryUsed", ctypes.c_size_t)]
+    _fields_ = [
+        ("BasicLimitInformation", _BasicLimits),
+        ("IoInfo", ctypes.c_uint64 * 6),
+        ("ProcessMemoryLimit", ctypes.c_size_t),
+        ("JobMemoryLimit", ctypes.c_size_t),
+        ("PeakProcessMemoryUsed", ctypes.c_size_t),
+        ("PeakJobMemoryUsed", ctypes.c_size_t),
+    ]
 
 
 _JobObjectExtendedLimitInformation = 9
@@ -213,8 +225,9 @@ class _WindowsJob:
         self.handle: int | None = k32.CreateJobObjectW(None, None)
         info = _ExtendedLimits()
         info.BasicLimitInformation.LimitFlags = _JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
-        if not self.handle or not k32.SetInformationJobObject(self.handle, _JobObjectExtendedLimitInformation,
-                                                              ctypes.byref(info), ctypes.sizeof(info)):
+        if not self.handle or not k32.SetInformationJobObject(
+            self.handle, _JobObjectExtendedLimitInformation, ctypes.byref(info), ctypes.sizeof(info)
+        ):
             log.warning("no job object for child processes (error %d)", self._error())
             self.handle = None
 
@@ -257,8 +270,15 @@ def popen(args: Sequence[str], **kwargs: Any) -> Popen:
     return proc
 
 
-def run(args: Sequence[str], *, input: str | bytes | None = None, capture_output: bool = False,
-        timeout: float | None = None, check: bool = False, **kwargs: Any) -> subprocess.CompletedProcess[Any]:
+def run(
+    args: Sequence[str],
+    *,
+    input: str | bytes | None = None,
+    capture_output: bool = False,
+    timeout: float | None = None,
+    check: bool = False,
+    **kwargs: Any,
+) -> subprocess.CompletedProcess[Any]:
     """subprocess.run through `popen`: the child is killed if the wait is interrupted."""
     if capture_output:
         kwargs["stdout"] = kwargs["stderr"] = subprocess.PIPE

@@ -5,6 +5,7 @@ float32 itself; we read its stdout straight into float32 arrays (one, sized
 from the probed duration, once that is known), so a long file never exists as
 float64 or as one big Python bytes object.
 """
+
 from __future__ import annotations
 
 import collections
@@ -179,9 +180,16 @@ class _WavReader:
         self.path, self._w = path, w
         self.sample_rate = w.getframerate()
         self.frames = w.getnframes()
-        self.info = MediaInfo(path=str(path), duration=self.frames / self.sample_rate, format_name="wav",
-                              has_audio=True, has_video=False, audio_codec="pcm_s16le",
-                              sample_rate=self.sample_rate, channels=1)
+        self.info = MediaInfo(
+            path=str(path),
+            duration=self.frames / self.sample_rate,
+            format_name="wav",
+            has_audio=True,
+            has_video=False,
+            audio_codec="pcm_s16le",
+            sample_rate=self.sample_rate,
+            channels=1,
+        )
 
     @classmethod
     def open(cls, path: Path, sample_rate: int) -> _WavReader | None:
@@ -219,7 +227,9 @@ class _WavReader:
         if n_samples == 0:
             raise EmptyMediaError(self.path)
         if n_samples < self.frames - self.sample_rate // 2:
-            msg = f"the file seems truncated: decoded {n_samples / self.sample_rate:.1f} s of {self.info.duration:.1f} s"
+            msg = (
+                f"the file seems truncated: decoded {n_samples / self.sample_rate:.1f} s of {self.info.duration:.1f} s"
+            )
             log.warning("%s: %s", self.path, msg)
             return [msg]
         return []

@@ -10,6 +10,7 @@ asked to transcribe silence (where Whisper invents "Thank you.").
 Both use Silero VAD (audio.vad) with its hysteresis: speech begins above
 `threshold`, and only probabilities below `neg_threshold` count as silence.
 """
+
 from __future__ import annotations
 
 import math

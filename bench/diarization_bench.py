@@ -10,6 +10,7 @@ Baselines, measured in the same run:
   RTF   - pyannote's own settings (segmentation step 0.1, batch 32, as community-1 ships)
   merge - building the captions of the same 10k words without speakers
 """
+
 from __future__ import annotations
 
 import random
@@ -48,16 +49,26 @@ def bench_rtf(runs: int, threads: int) -> None:
     seconds = samples.size / 16000
     folder = _pipeline()
     configs = [
-        ("pyannote defaults (step 0.1, batch 32)", DiarizationOptions(
-            segmentation_step=PYANNOTE_SEGMENTATION_STEP, embedding_batch_size=32, shared_trunk=False,
-            threads=threads)),
+        (
+            "pyannote defaults (step 0.1, batch 32)",
+            DiarizationOptions(
+                segmentation_step=PYANNOTE_SEGMENTATION_STEP,
+                embedding_batch_size=32,
+                shared_trunk=False,
+                threads=threads,
+            ),
+        ),
     ] + [
-        (f"Hark {name}{' (default)' if name == DEFAULT_PRESET else ''}: step {step}, trunk once per chunk",
-         DiarizationOptions.for_preset(name, threads=threads))
+        (
+            f"Hark {name}{' (default)' if name == DEFAULT_PRESET else ''}: step {step}, trunk once per chunk",
+            DiarizationOptions.for_preset(name, threads=threads),
+        )
         for name, step in sorted(SPEED_PRESETS.items(), key=lambda kv: kv[1])
     ]
-    print(f"diarization: {seconds:.0f} s of AMI meeting audio, {threads} threads, random-weight community-1 "
-          f"shapes, median of {runs}")
+    print(
+        f"diarization: {seconds:.0f} s of AMI meeting audio, {threads} threads, random-weight community-1 "
+        f"shapes, median of {runs}"
+    )
     base = None
     for label, options in configs:
         d = Diarizer(folder, options)
@@ -65,8 +76,9 @@ def bench_rtf(runs: int, threads: int) -> None:
         n = max(1, min(runs, 3)) if not options.shared_trunk else runs
         (took,) = medians([lambda d=d: d(samples)], n)
         base = base or took
-        print(f"  {label:<52} {took:6.1f} s  RTF {took / seconds:5.3f}  speed-up x{base / took:4.1f}"
-              f"  (goal RTF <= 0.15)")
+        print(
+            f"  {label:<52} {took:6.1f} s  RTF {took / seconds:5.3f}  speed-up x{base / took:4.1f}  (goal RTF <= 0.15)"
+        )
 
 
 def _transcript(n_words: int):  # type: ignore[no-untyped-def]
@@ -75,7 +87,25 @@ def _transcript(n_words: int):  # type: ignore[no-untyped-def]
     from pipeline.transcript import MediaRef, Provenance, Transcript, Word
 
     rng = random.Random(7)
-    vocab = ["so", "the", "model", "runs", "offline", "and", "writes", "captions", "for", "every", "word", "you", "say", "in", "the", "show", "today."]
+    vocab = [
+        "so",
+        "the",
+        "model",
+        "runs",
+        "offline",
+        "and",
+        "writes",
+        "captions",
+        "for",
+        "every",
+        "word",
+        "you",
+        "say",
+        "in",
+        "the",
+        "show",
+        "today.",
+    ]
     words, t = [], 0.3
     for i in range(n_words):
         length = rng.uniform(0.12, 0.45)
@@ -86,9 +116,13 @@ def _transcript(n_words: int):  # type: ignore[no-untyped-def]
         e = s + rng.uniform(3, 15)
         turns.append(Turn(s, min(e + rng.uniform(0, 0.5), t), f"SPEAKER_0{k % 3}"))
         s, k = e, k + rng.choice((1, 2))
-    tr = Transcript(media=MediaRef(path="bench.wav", duration=t, sha256="0" * 64), language="en",
-                    provenance=Provenance(engine="bench", engine_version="0", model="none"),
-                    words=words, captions=build_captions(words, CaptionRules(), "en"))
+    tr = Transcript(
+        media=MediaRef(path="bench.wav", duration=t, sha256="0" * 64),
+        language="en",
+        provenance=Provenance(engine="bench", engine_version="0", model="none"),
+        words=words,
+        captions=build_captions(words, CaptionRules(), "en"),
+    )
     return tr, turns
 
 
@@ -99,14 +133,16 @@ def bench_merge(runs: int) -> None:
     n = 10_000
     t, turns = _transcript(n)
     rules = CaptionRules()
-    base, merge = medians([lambda: build_captions(t.words, rules, "en"),
-                           lambda: diarize_transcript(t, turns, rules)], runs)
+    base, merge = medians(
+        [lambda: build_captions(t.words, rules, "en"), lambda: diarize_transcript(t, turns, rules)], runs
+    )
     print(f"merge: {n} words, {len(turns)} turns, median of {runs}")
-    print(f"  captions alone {base * 1000:6.1f} ms | speakers merged + captions split {merge * 1000:6.1f} ms"
-          f"  ratio {merge / base:5.2f}")
+    print(
+        f"  captions alone {base * 1000:6.1f} ms | speakers merged + captions split {merge * 1000:6.1f} ms"
+        f"  ratio {merge / base:5.2f}"
+    )
 
 
 def run(runs: int, threads: int) -> None:
     bench_merge(runs)
     bench_rtf(runs, threads)
-

@@ -29,6 +29,7 @@ on the same utterances as above plus every whole English clip of <= 15 s with a 
 full + 1 point), and, on the cut utterances (no reference of their own), the words each decode
 changes relative to the file-style one (word edit distance / words of the file-style decode).
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,10 +75,15 @@ def cut_utterances(vad: SileroVad) -> list[Utterance]:
     from bench.__main__ import SHARED
 
     data = SHARED / "data"
-    sources = [data / "whisper.cpp" / "jfk.wav", data / "mfa" / "cold_corpus.wav",
-               data / "lhotse" / "2412-153948-0000.flac", data / "lhotse" / "2412-153948-0001.flac",
-               data / "lhotse" / "libri-1088-134315-0000.wav", data / "mfa" / "61-70968-0000.flac",
-               *sorted((data / "mfa").glob("mfa_*.flac"))]
+    sources = [
+        data / "whisper.cpp" / "jfk.wav",
+        data / "mfa" / "cold_corpus.wav",
+        data / "lhotse" / "2412-153948-0000.flac",
+        data / "lhotse" / "2412-153948-0001.flac",
+        data / "lhotse" / "libri-1088-134315-0000.wav",
+        data / "mfa" / "61-70968-0000.flac",
+        *sorted((data / "mfa").glob("mfa_*.flac")),
+    ]
     out: list[Utterance] = []
     for src in sources:
         audio = decode_audio(src).samples
@@ -94,7 +100,7 @@ def cut_utterances(vad: SileroVad) -> list[Utterance]:
             end = min(end, start + MAX_S)  # one region longer than the maximum: cut it
             if end - start >= MIN_S:
                 a, b = max(0.0, start - LEAD_S), min(total, end + TAIL_S)
-                out.append(Utterance(src.name, a, audio[int(a * SR):int(b * SR)].copy()))
+                out.append(Utterance(src.name, a, audio[int(a * SR) : int(b * SR)].copy()))
             i = j + 1
     return out[:MAX_UTTERANCES]
 
@@ -140,9 +146,11 @@ def run(runs: int, threads: int | None = None) -> None:
     vad = SileroVad(SILERO)
     utts = cut_utterances(vad)
     lengths = [u.seconds for u in utts]
-    print(f"dictation: end of speech -> text ready (VAD trim + final decode + join), {len(utts)} utterances "
-          f"of {min(lengths):.1f}-{max(lengths):.1f} s (median {statistics.median(lengths):.1f} s) of real speech, "
-          f"{threads} threads, median of {runs} per utterance")
+    print(
+        f"dictation: end of speech -> text ready (VAD trim + final decode + join), {len(utts)} utterances "
+        f"of {min(lengths):.1f}-{max(lengths):.1f} s (median {statistics.median(lengths):.1f} s) of real speech, "
+        f"{threads} threads, median of {runs} per utterance"
+    )
 
     t = time.perf_counter()
     for u in utts:
@@ -196,18 +204,26 @@ def run(runs: int, threads: int | None = None) -> None:
     p50_on, p90_on = percentile(results["on"], 50), percentile(results["on"], 90)
     p50_off, p90_off = percentile(results["off"], 50), percentile(results["off"], 90)
     print("  whisper, random base.en weights:")
-    print(f"    audio_ctx on  (sized, e.g. {audio_ctx_for(5.0)} for 5 s): {line(results['on'])}"
-          f"   encoder alone p50 {percentile(encode['on'], 50):6.0f} ms")
-    print(f"    audio_ctx off (1500, 30 s):            {line(results['off'])}"
-          f"   encoder alone p50 {percentile(encode['off'], 50):6.0f} ms")
+    print(
+        f"    audio_ctx on  (sized, e.g. {audio_ctx_for(5.0)} for 5 s): {line(results['on'])}"
+        f"   encoder alone p50 {percentile(encode['on'], 50):6.0f} ms"
+    )
+    print(
+        f"    audio_ctx off (1500, 30 s):            {line(results['off'])}"
+        f"   encoder alone p50 {percentile(encode['off'], 50):6.0f} ms"
+    )
     ratios = [a / b for a, b in zip(results["off"], results["on"])]
     enc_ratios = [a / b for a, b in zip(encode["off"], encode["on"]) if b > 0]
-    print(f"    ratio off/on: p50 {p50_off / p50_on:4.2f}x  p90 {p90_off / p90_on:4.2f}x  "
-          f"(per utterance median {statistics.median(ratios):4.2f}x; encoder alone "
-          f"{statistics.median(enc_ratios) if enc_ratios else float('nan'):4.2f}x)")
+    print(
+        f"    ratio off/on: p50 {p50_off / p50_on:4.2f}x  p90 {p90_off / p90_on:4.2f}x  "
+        f"(per utterance median {statistics.median(ratios):4.2f}x; encoder alone "
+        f"{statistics.median(enc_ratios) if enc_ratios else float('nan'):4.2f}x)"
+    )
     k = min(range(len(utts)), key=lambda i: abs(utts[i].seconds - 5.0))
-    print(f"    the utterance nearest 5 s ({utts[k].seconds:.1f} s, {utts[k].source}): on {results['on'][k]:.0f} ms, "
-          f"off {results['off'][k]:.0f} ms: {results['off'][k] / results['on'][k]:.1f}x faster with audio_ctx")
+    print(
+        f"    the utterance nearest 5 s ({utts[k].seconds:.1f} s, {utts[k].source}): on {results['on'][k]:.0f} ms, "
+        f"off {results['off'][k]:.0f} ms: {results['off'][k] / results['on'][k]:.1f}x faster with audio_ctx"
+    )
     if fallbacks:
         print(f"    temperature fallbacks per decode (random weights): median {statistics.median(fallbacks):.0f}")
     goal = "met" if p50_on <= GOAL_P50_MS and p90_on <= GOAL_P90_MS else "NOT met"
@@ -267,8 +283,9 @@ def _decoders(engine: object, vad: SileroVad, threads: int) -> dict[str, Dictati
     }
 
 
-def _decode_all(decoders: dict[str, DictationDecoder], utts: list[Utterance], runs: int
-                ) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
+def _decode_all(
+    decoders: dict[str, DictationDecoder], utts: list[Utterance], runs: int
+) -> tuple[dict[str, list[float]], dict[str, list[str]]]:
     """Per decoder: each utterance's median latency (ms) and its text; decoders alternate per run."""
     ms: dict[str, list[float]] = {k: [] for k in decoders}
     texts: dict[str, list[str]] = {k: [] for k in decoders}
@@ -299,9 +316,11 @@ def run_trained(runs: int, threads: int | None = None, quants: Sequence[str] = (
     cut, whole = cut_utterances(vad), whole_clips()
     models = bench_models()
     lengths = [u.seconds for u in whole]
-    print(f"dictation, trained tiny.en: {len(cut)} utterances cut at pauses (as above) + {len(whole)} whole clips "
-          f"with references ({min(lengths):.1f}-{max(lengths):.1f} s, median {statistics.median(lengths):.1f} s), "
-          f"{threads} threads, median of {runs} per utterance")
+    print(
+        f"dictation, trained tiny.en: {len(cut)} utterances cut at pauses (as above) + {len(whole)} whole clips "
+        f"with references ({min(lengths):.1f}-{max(lengths):.1f} s, median {statistics.median(lengths):.1f} s), "
+        f"{threads} threads, median of {runs} per utterance"
+    )
     for q in quants:
         engine = WhisperCppEngine(models[q], dtw=False)  # as the app loads it for dictation: text only
         decoders = _decoders(engine, vad, threads)
@@ -310,26 +329,40 @@ def run_trained(runs: int, threads: int | None = None, quants: Sequence[str] = (
         ms_cut, texts_cut = _decode_all(decoders, list(cut), runs)
         ms_whole, texts_whole = _decode_all(decoders, list(whole), runs)
         engine.close()
-        print(f"  {q}:  {'decode':<11} {'cut p50':>8} {'p90':>6} {'whole p50':>10} {'p90':>6}   WER on whole clips"
-              f"  words changed vs file-style (cut)")
+        print(
+            f"  {q}:  {'decode':<11} {'cut p50':>8} {'p90':>6} {'whole p50':>10} {'p90':>6}   WER on whole clips"
+            f"  words changed vs file-style (cut)"
+        )
         wers = {}
         for name in decoders:
             wers[name] = total(score(u.reference, t) for u, t in zip(whole, texts_whole[name]))
             change = total(score(full, mine) for full, mine in zip(texts_cut["file-style"], texts_cut[name]))
-            print(f"       {name:<11} {percentile(ms_cut[name], 50):6.0f}ms {percentile(ms_cut[name], 90):4.0f}ms "
-                  f"{percentile(ms_whole[name], 50):8.0f}ms {percentile(ms_whole[name], 90):4.0f}ms   "
-                  f"{wer_text(wers[name]):<24} {'' if name == 'file-style' else f'{100 * (change.wer or 0):4.1f} %'}")
-        loops = [u.source if isinstance(u, Referenced) else f"{u.source}@{u.start:.1f}s" for u, a, b in zip([*cut, *whole], [*texts_cut["fast"], *texts_whole["fast"]],
-                                             [*texts_cut["full ctx"], *texts_whole["full ctx"]])
-                 if len(a.split()) >= max(6, 3 * len(b.split()))]
+            print(
+                f"       {name:<11} {percentile(ms_cut[name], 50):6.0f}ms {percentile(ms_cut[name], 90):4.0f}ms "
+                f"{percentile(ms_whole[name], 50):8.0f}ms {percentile(ms_whole[name], 90):4.0f}ms   "
+                f"{wer_text(wers[name]):<24} {'' if name == 'file-style' else f'{100 * (change.wer or 0):4.1f} %'}"
+            )
+        loops = [
+            u.source if isinstance(u, Referenced) else f"{u.source}@{u.start:.1f}s"
+            for u, a, b in zip(
+                [*cut, *whole],
+                [*texts_cut["fast"], *texts_whole["fast"]],
+                [*texts_cut["full ctx"], *texts_whole["full ctx"]],
+            )
+            if len(a.split()) >= max(6, 3 * len(b.split()))
+        ]
         if loops:
-            print(f"       the fast path ran away (>= 3x the words of the full-context decode) on {len(loops)}: "
-                  f"{', '.join(loops)}")
+            print(
+                f"       the fast path ran away (>= 3x the words of the full-context decode) on {len(loops)}: "
+                f"{', '.join(loops)}"
+            )
         full = wers["full ctx"].wer or 0.0
         for name in ("fast", "fast+fallbk", "fast, >=15s"):
             fast = wers[name].wer or 0.0
             goal = "met" if fast <= full + WER_MARGIN else "NOT met"
-            print(f"       goal WER({name}) <= WER(full ctx) + 1 point: {goal} ({100 * fast:.1f} vs {100 * full:.1f} %)")
+            print(
+                f"       goal WER({name}) <= WER(full ctx) + 1 point: {goal} ({100 * fast:.1f} vs {100 * full:.1f} %)"
+            )
 
 
 if __name__ == "__main__":
@@ -338,8 +371,14 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--trained", nargs="*", choices=("f16", "q8_0"), default=None, metavar="QUANT",
-                    help="the trained tiny.en instead (f16, q8_0; default both)")
+    ap.add_argument(
+        "--trained",
+        nargs="*",
+        choices=("f16", "q8_0"),
+        default=None,
+        metavar="QUANT",
+        help="the trained tiny.en instead (f16, q8_0; default both)",
+    )
     a = ap.parse_args()
     if a.trained is None:
         run(a.runs, a.threads)

@@ -19,6 +19,7 @@ Three parts, each N kills (seeded, so a run can be repeated), each followed by t
 
 Results go into docs/reliability.md. The tests (tests/test_kill_campaign.py) run a few kills of each.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,12 +70,20 @@ class Kill:
 class Child:
     """A child in its own process group whose stdout lines are read as they come, time-stamped."""
 
-    def __init__(self, cmd: list[str], *, env: dict[str, str] | None = None, log: Path | None = None,
-                 stdin: bool = False) -> None:
+    def __init__(
+        self, cmd: list[str], *, env: dict[str, str] | None = None, log: Path | None = None, stdin: bool = False
+    ) -> None:
         self.log = open(log, "wb") if log is not None else subprocess.DEVNULL  # noqa: SIM115
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True, text=True,
-                                     stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=self.log)
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            text=True,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+        )
         self.lines: queue.SimpleQueue[tuple[str, float]] = queue.SimpleQueue()
         self.seen: list[tuple[str, float]] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -138,7 +147,7 @@ def group_members(pgid: int) -> list[int]:
             stat = (d / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()  # state, ppid, pgrp, ...
+        fields = stat[stat.rindex(")") + 2 :].split()  # state, ppid, pgrp, ...
         if int(fields[2]) == pgid and fields[0] != "Z":
             out.append(int(d.name))
     return out
@@ -174,8 +183,11 @@ def output_problem(path: Path, ref: dict[str, str]) -> str | None:
         except Exception as e:
             return f"does not load: {e}"
         want = transcript_json.loads(ref["json"])
-        return None if [w.text for w in t.words] == [w.text for w in want.words] and t.captions == want.captions \
+        return (
+            None
+            if [w.text for w in t.words] == [w.text for w in want.words] and t.captions == want.captions
             else "loads, but differs from the uninterrupted run"
+        )
     if fmt == "srt" and (why := srt_problem(text)):
         return why
     if fmt == "vtt" and not text.startswith("WEBVTT"):
@@ -193,8 +205,11 @@ def scan_outputs(folder: Path, stem: str) -> tuple[list[Path], list[str]]:
 
 
 def transcribe(src: Path, out: Path, env: dict[str, str], log: Path | None = None) -> Child:
-    return Child(python_cmd("-m", "app", "transcribe", str(src), "--format", ",".join(FORMATS), "--out", str(out),
-                            "-q"), env=env, log=log)
+    return Child(
+        python_cmd("-m", "app", "transcribe", str(src), "--format", ",".join(FORMATS), "--out", str(out), "-q"),
+        env=env,
+        log=log,
+    )
 
 
 @dataclass
@@ -237,8 +252,16 @@ def wait_for_entry(folder: Path, limit: float) -> bool:
     return False
 
 
-def file_part(kills: int, seed: int, work: Path, *, src: Path = JFK, env: dict[str, str] | None = None,
-              moments: list[tuple[str, float]] | None = None, rerun: bool = True) -> list[Kill]:
+def file_part(
+    kills: int,
+    seed: int,
+    work: Path,
+    *,
+    src: Path = JFK,
+    env: dict[str, str] | None = None,
+    moments: list[tuple[str, float]] | None = None,
+    rerun: bool = True,
+) -> list[Kill]:
     """`moments`: fixed (mode, seconds) instead of random ones; mode "run" counts from the start, "write"
     from the first output appearing."""
     env = dict(env or os.environ)
@@ -246,11 +269,18 @@ def file_part(kills: int, seed: int, work: Path, *, src: Path = JFK, env: dict[s
     media = work / src.name
     shutil.copyfile(src, media)
     ref = file_reference(media, work, env)
-    print(f"file: reference run {ref.duration:.2f} s, first output at {ref.first_write:.2f} s, outputs written "
-          f"in {ref.writing * 1000:.1f} ms", flush=True)
+    print(
+        f"file: reference run {ref.duration:.2f} s, first output at {ref.first_write:.2f} s, outputs written "
+        f"in {ref.writing * 1000:.1f} ms",
+        flush=True,
+    )
     rng = random.Random(seed)
-    plan = moments or [("run", rng.uniform(0, ref.duration * 1.05)) if i % 2 == 0 else
-                       ("write", rng.uniform(0, max(ref.writing, 0.002) * 1.5)) for i in range(kills)]
+    plan = moments or [
+        ("run", rng.uniform(0, ref.duration * 1.05))
+        if i % 2 == 0
+        else ("write", rng.uniform(0, max(ref.writing, 0.002) * 1.5))
+        for i in range(kills)
+    ]
     results = []
     for i, (mode, delay) in enumerate(plan):
         out = work / f"kill-{i:03d}"
@@ -294,9 +324,11 @@ def file_part(kills: int, seed: int, work: Path, *, src: Path = JFK, env: dict[s
             if left:
                 k.litter.append(f"still there after the next run: {', '.join(left)}")
         results.append(k)
-        print(f"  file {i:3d}: {mode:5s} {k.at:6.3f} s  {k.phase:40s} {found} outputs  "
-              f"{'; '.join(k.violations) or 'ok'}{'  litter: ' + ', '.join(k.litter) if k.litter else ''}",
-              flush=True)
+        print(
+            f"  file {i:3d}: {mode:5s} {k.at:6.3f} s  {k.phase:40s} {found} outputs  "
+            f"{'; '.join(k.violations) or 'ok'}{'  litter: ' + ', '.join(k.litter) if k.litter else ''}",
+            flush=True,
+        )
     return results
 
 
@@ -333,7 +365,7 @@ def edit_script(t: Any, n: int, rng: random.Random) -> tuple[list[Op], list[Any]
         if kind == "correct":
             op: Op = ["correct", words[k].id, f"edit{len(ops) + 1}"]
         elif kind == "cut":
-            op = ["cut", [w.id for w in words[k:k + rng.randint(1, 3)]]]
+            op = ["cut", [w.id for w in words[k : k + rng.randint(1, 3)]]]
         elif kind == "restore":
             cut = sorted(editing.cut_word_ids(cur))
             if not cut:
@@ -361,10 +393,19 @@ def tiled(t: Any, copies: int) -> Any:
     from pipeline.transcript import Transcript
 
     dur = t.media.duration
-    words = [dataclasses.replace(w, id=k * len(t.words) + j, start=w.start + k * dur, end=w.end + k * dur)
-             for k in range(copies) for j, w in enumerate(t.words)]
-    return Transcript(dataclasses.replace(t.media, duration=dur * copies), t.language, t.provenance, words,
-                      build_captions(words, language=t.language), created=t.created)
+    words = [
+        dataclasses.replace(w, id=k * len(t.words) + j, start=w.start + k * dur, end=w.end + k * dur)
+        for k in range(copies)
+        for j, w in enumerate(t.words)
+    ]
+    return Transcript(
+        dataclasses.replace(t.media, duration=dur * copies),
+        t.language,
+        t.provenance,
+        words,
+        build_captions(words, language=t.language),
+        created=t.created,
+    )
 
 
 def _say(lock: threading.Lock, text: str) -> None:
@@ -420,8 +461,17 @@ def editor_child(project: str, script: str) -> None:
     app.exec()
 
 
-def editor_part(kills: int, seed: int, work: Path, *, source: Path | None = None, env: dict[str, str] | None = None,
-                copies: int = 100, edits: int = 60, moments: list[float] | None = None) -> list[Kill]:
+def editor_part(
+    kills: int,
+    seed: int,
+    work: Path,
+    *,
+    source: Path | None = None,
+    env: dict[str, str] | None = None,
+    copies: int = 100,
+    edits: int = 60,
+    moments: list[float] | None = None,
+) -> list[Kill]:
     """`source`: a transcript JSON to build the project from (default: jfk.wav transcribed by the CLI);
     `moments`: fixed seconds after the first edit instead of random ones."""
     from pipeline import project as projects
@@ -446,8 +496,11 @@ def editor_part(kills: int, seed: int, work: Path, *, source: Path | None = None
         path = projects.save(Project(base, {"engine": "whisper"}), folder / "jfk.hark")
         script = folder / "script.json"
         script.write_text(json.dumps({"ops": ops, "delays": [rng.uniform(0.005, 0.12) for _ in ops]}))
-        child = Child(python_cmd("-m", "bench.kill_campaign", "--child", "editor", str(path), str(script)), env=env,
-                      log=folder / "child.log")
+        child = Child(
+            python_cmd("-m", "bench.kill_campaign", "--child", "editor", str(path), str(script)),
+            env=env,
+            log=folder / "child.log",
+        )
         return path, child, float(child.wait_line("edit 1 ", 120).split()[-1])  # the child's monotonic clock
 
     # One session left to finish: how long a session lasts, and how long an edit waits to be on disk.
@@ -460,9 +513,11 @@ def editor_part(kills: int, seed: int, work: Path, *, source: Path | None = None
     saved_at = sorted((int(t.split()[1]), float(t.split()[2])) for t, _ in child.seen if t.startswith("saved "))
     waits = [next(ts for j, ts in saved_at if j >= k) - at for k, at in edit_at.items()]
     length = max(edit_at.values()) - start
-    print(f"editor: {len(base.words)} words, {len(ops)} edits in {length:.1f} s per session; an edit is on disk "
-          f"{statistics.median(waits) * 1000:.0f} ms after it was made (median), {max(waits) * 1000:.0f} ms at most",
-          flush=True)
+    print(
+        f"editor: {len(base.words)} words, {len(ops)} edits in {length:.1f} s per session; an edit is on disk "
+        f"{statistics.median(waits) * 1000:.0f} ms after it was made (median), {max(waits) * 1000:.0f} ms at most",
+        flush=True,
+    )
     results = []
     for i in range(len(moments) if moments is not None else kills):
         folder = work / f"kill-{i:03d}"
@@ -488,8 +543,14 @@ def editor_part(kills: int, seed: int, work: Path, *, source: Path | None = None
             k.phase = "?"
             results.append(k)
             continue
-        m = next((j for j in range(len(states) - 1, -1, -1)
-                  if disk.edits == states[j].edits and disk.captions == states[j].captions), None)
+        m = next(
+            (
+                j
+                for j in range(len(states) - 1, -1, -1)
+                if disk.edits == states[j].edits and disk.captions == states[j].captions
+            ),
+            None,
+        )
         if m is None:
             k.violations.append("the project on disk is no state the editor ever had")
         elif m < saved:
@@ -501,13 +562,22 @@ def editor_part(kills: int, seed: int, work: Path, *, source: Path | None = None
         left = [p.name for p in folder.iterdir() if p.name.endswith(".tmp")]
         if left:
             k.litter.append(f"still there after the next save: {', '.join(left)}")
-        k.phase = ("mid-write (temporary file left)" if any(n.endswith(".tmp") for n in k.litter) else
-                   "after the last edit" if last == len(ops) and saved == last else
-                   "save pending" if saved < last else "everything saved")
+        k.phase = (
+            "mid-write (temporary file left)"
+            if any(n.endswith(".tmp") for n in k.litter)
+            else "after the last edit"
+            if last == len(ops) and saved == last
+            else "save pending"
+            if saved < last
+            else "everything saved"
+        )
         results.append(k)
-        print(f"  editor {i:3d}: {k.at:6.3f} s  {k.phase:32s} edits {last:3d}, reported saved {saved:3d}, "
-              f"on disk {m}, oldest lost edit {k.figure * 1000:5.0f} ms old  {'; '.join(k.violations) or 'ok'}"
-              f"{'  litter: ' + ', '.join(k.litter) if k.litter else ''}", flush=True)
+        print(
+            f"  editor {i:3d}: {k.at:6.3f} s  {k.phase:32s} edits {last:3d}, reported saved {saved:3d}, "
+            f"on disk {m}, oldest lost edit {k.figure * 1000:5.0f} ms old  {'; '.join(k.violations) or 'ok'}"
+            f"{'  litter: ' + ', '.join(k.litter) if k.litter else ''}",
+            flush=True,
+        )
     return results
 
 
@@ -524,8 +594,14 @@ def dictation_child(data: str, engine: str) -> None:
     from pipeline.models.store import ModelStore
 
     lock = threading.Lock()
-    settings = AppSettings(engine=engine, language="en", threads=2, dictation_mode="push", dictation_insert="type",
-                           dictation_partials=False)
+    settings = AppSettings(
+        engine=engine,
+        language="en",
+        threads=2,
+        dictation_mode="push",
+        dictation_insert="type",
+        dictation_partials=False,
+    )
     d = DictationController(settings, ModelStore(), Path(data))
     d.history_changed.connect(lambda: _say(lock, "history"))
     d.enable()
@@ -563,7 +639,7 @@ def coverage(recorded: np.ndarray, clip: np.ndarray, rate: int = 16_000) -> floa
     corr = np.fft.irfft(np.fft.rfft(recorded, n) * np.conj(np.fft.rfft(clip, n)), n)[: len(recorded)]
     lag = int(np.argmax(corr))  # recorded[lag + i] ~ clip[i]
     k = min(len(clip), len(recorded) - lag)
-    a, b = recorded[lag: lag + k], clip[:k]
+    a, b = recorded[lag : lag + k], clip[:k]
     if k < rate // 20 or np.std(a) == 0 or np.corrcoef(a, b)[0, 1] < 0.8:
         return 0.0
     return k / rate
@@ -592,9 +668,18 @@ def virtual_microphone() -> Iterator[Any]:
         yield mic
 
 
-def dictation_part(kills: int, seed: int, work: Path, *, clip_path: Path = SPEECH, engine: str = "whisper",
-                   env: dict[str, str] | None = None, moments: list[float] | None = None,
-                   mic: Any = None, recover: bool = True) -> list[Kill]:
+def dictation_part(
+    kills: int,
+    seed: int,
+    work: Path,
+    *,
+    clip_path: Path = SPEECH,
+    engine: str = "whisper",
+    env: dict[str, str] | None = None,
+    moments: list[float] | None = None,
+    mic: Any = None,
+    recover: bool = True,
+) -> list[Kill]:
     """`moments`: fixed seconds after the speech starts playing, instead of random ones; `mic`: a started
     tests.virtual_mic.VirtualMic (default: one of its own); `recover`: start the controller again after
     each kill and let it recover (decode) what was pending, as the app does at its next start."""
@@ -611,8 +696,12 @@ def dictation_part(kills: int, seed: int, work: Path, *, clip_path: Path = SPEEC
         print(f"dictation: {clip_path.name} ({dur:.1f} s), engine {engine}", flush=True)
         for i in range(len(moments) if moments is not None else kills):
             data = work / f"kill-{i:03d}"
-            child = Child(python_cmd("-m", "bench.kill_campaign", "--child", "dictation", str(data), engine),
-                          env=child_env, log=work / f"kill-{i:03d}.log", stdin=True)
+            child = Child(
+                python_cmd("-m", "bench.kill_campaign", "--child", "dictation", str(data), engine),
+                env=child_env,
+                log=work / f"kill-{i:03d}.log",
+                stdin=True,
+            )
             child.wait_line("ready", 180)
             child.send("start")
             child.wait_line("recording", 30)
@@ -634,8 +723,12 @@ def dictation_part(kills: int, seed: int, work: Path, *, clip_path: Path = SPEEC
             k.orphans = child.orphans()
             delivered = any(text.startswith("history") for text, _ in child.seen)
             if not delivered and recover:  # the next start decodes what was pending into the history
-                again = Child(python_cmd("-m", "bench.kill_campaign", "--child", "dictation", str(data), engine),
-                              env=child_env, log=work / f"kill-{i:03d}-recovery.log", stdin=True)
+                again = Child(
+                    python_cmd("-m", "bench.kill_campaign", "--child", "dictation", str(data), engine),
+                    env=child_env,
+                    log=work / f"kill-{i:03d}-recovery.log",
+                    stdin=True,
+                )
                 again.wait_line("ready", 180)
                 if any((data / "dictation" / "pending").glob("*.*")):
                     try:
@@ -648,18 +741,28 @@ def dictation_part(kills: int, seed: int, work: Path, *, clip_path: Path = SPEEC
             played = min(max(0.0, t_kill - t_play), dur)
             k.figure = max(0.0, played - coverage(audio, clip))
             quarter = 25 * min(3, int(4 * played / dur))
-            k.phase = ("delivered" if delivered else "after stop (saving, decoding)" if stopped else
-                       "before the speech reached the mic" if played < 0.3 else
-                       f"mid-utterance ({quarter}-{quarter + 25} % of the speech)")
+            k.phase = (
+                "delivered"
+                if delivered
+                else "after stop (saving, decoding)"
+                if stopped
+                else "before the speech reached the mic"
+                if played < 0.3
+                else f"mid-utterance ({quarter}-{quarter + 25} % of the speech)"
+            )
             if k.figure > MAX_DICTATION_LOSS:
-                k.violations.append(f"{k.figure:.2f} s of the {played:.2f} s played were lost "
-                                    f"({len(audio) / 16000:.2f} s recovered)")
+                k.violations.append(
+                    f"{k.figure:.2f} s of the {played:.2f} s played were lost ({len(audio) / 16000:.2f} s recovered)"
+                )
             if k.orphans:
                 k.violations.append(f"{k.orphans} child process(es) outlived Hark")
             results.append(k)
-            print(f"  dictation {i:3d}: {k.at:6.2f} s  {k.phase:36s} played {played:5.2f} s, recovered "
-                  f"{len(audio) / 16000:5.2f} s, lost {k.figure:5.2f} s  {'; '.join(k.violations) or 'ok'}"
-                  f"{'  litter: ' + ', '.join(k.litter) if k.litter else ''}", flush=True)
+            print(
+                f"  dictation {i:3d}: {k.at:6.2f} s  {k.phase:36s} played {played:5.2f} s, recovered "
+                f"{len(audio) / 16000:5.2f} s, lost {k.figure:5.2f} s  {'; '.join(k.violations) or 'ok'}"
+                f"{'  litter: ' + ', '.join(k.litter) if k.litter else ''}",
+                flush=True,
+            )
     return results
 
 
@@ -676,9 +779,11 @@ def report(results: list[Kill]) -> str:
         ks = [k for k in results if k.part == part]
         bad = [k for k in ks if k.violations]
         figures = [k.figure for k in ks if k.figure is not None]
-        lines.append(f"{part}: {len(ks)} kills, {len(bad)} with violations, "
-                     f"{sum(k.orphans for k in ks)} orphaned child processes, {sum(bool(k.litter) for k in ks)} "
-                     f"with litter")
+        lines.append(
+            f"{part}: {len(ks)} kills, {len(bad)} with violations, "
+            f"{sum(k.orphans for k in ks)} orphaned child processes, {sum(bool(k.litter) for k in ks)} "
+            f"with litter"
+        )
         for phase, n in sorted(Counter(k.phase for k in ks).items()):
             lines.append(f"    {n:4d}  {phase}")
         if figures:
@@ -696,8 +801,9 @@ PARTS: dict[str, Callable[..., list[Kill]]] = {"file": file_part, "editor": edit
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.kill_campaign", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m bench.kill_campaign", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--kills", type=int, default=50, help="kills per part (default 50)")
     p.add_argument("--part", choices=[*PARTS, "all"], default="all")
     p.add_argument("--seed", type=int, default=14)

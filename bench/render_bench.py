@@ -6,6 +6,7 @@ the same x264 preset and CRF (what any exporter pays at least once). Reported:
                per second), ratio to the baseline
   copy       - render_trimmed(mode="copy") on the same cut pattern moved onto keyframes
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -31,12 +32,44 @@ def source(out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".part.mp4")
     seconds = MINUTES * 60
-    subprocess.run([find_tools().ffmpeg, "-v", "error", "-y",
-                    "-f", "lavfi", "-i", f"testsrc2=size={SIZE}:rate={FPS}",
-                    "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000",
-                    "-t", str(seconds), "-c:v", "libx264", "-preset", "veryfast", "-crf", "23",
-                    "-g", str(GOP), "-keyint_min", str(GOP), "-sc_threshold", "0",
-                    "-c:a", "aac", "-b:a", "128k", "-ac", "2", str(tmp)], check=True)
+    subprocess.run(
+        [
+            find_tools().ffmpeg,
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={SIZE}:rate={FPS}",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:sample_rate=48000",
+            "-t",
+            str(seconds),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-g",
+            str(GOP),
+            "-keyint_min",
+            str(GOP),
+            "-sc_threshold",
+            "0",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "128k",
+            "-ac",
+            "2",
+            str(tmp),
+        ],
+        check=True,
+    )
     tmp.replace(path)
     return path
 
@@ -71,9 +104,30 @@ def run(runs: int) -> None:
         work = Path(tmp)
 
         def plain() -> None:
-            subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(src), "-c:v", "libx264", "-preset", preset,
-                            "-crf", str(crf), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "192k",
-                            str(work / "plain.mp4")], check=True)
+            subprocess.run(
+                [
+                    ffmpeg,
+                    "-v",
+                    "error",
+                    "-y",
+                    "-i",
+                    str(src),
+                    "-c:v",
+                    "libx264",
+                    "-preset",
+                    preset,
+                    "-crf",
+                    str(crf),
+                    "-pix_fmt",
+                    "yuv420p",
+                    "-c:a",
+                    "aac",
+                    "-b:a",
+                    "192k",
+                    str(work / "plain.mp4"),
+                ],
+                check=True,
+            )
 
         def ours_reencode() -> None:
             render_trimmed(src, reencode_keep, work / "cut.mp4", RenderOptions(mode="reencode", quality=QUALITY))
@@ -86,10 +140,14 @@ def run(runs: int) -> None:
     kept_copy = sum(b - a for a, b in copy_keep)
     print(f"render: {MINUTES} min {SIZE} H.264+AAC, {CUTS} cuts, x264 {preset} crf {crf}, median of {runs}")
     print(f"  plain ffmpeg re-encode, whole file  {base:7.1f} s  ({total / base:5.2f}x real time)")
-    print(f"  trimmed export, re-encode ({kept_re:.0f} s kept) {reencode:7.1f} s  ({kept_re / reencode:5.2f}x real time)"
-          f"  ratio to plain {reencode / base:5.3f}")
-    print(f"  trimmed export, video copy ({kept_copy:.0f} s kept) {copy:7.1f} s  ({kept_copy / copy:6.1f}x real time)"
-          f"  ratio to plain {copy / base:5.3f}")
+    print(
+        f"  trimmed export, re-encode ({kept_re:.0f} s kept) {reencode:7.1f} s  ({kept_re / reencode:5.2f}x real time)"
+        f"  ratio to plain {reencode / base:5.3f}"
+    )
+    print(
+        f"  trimmed export, video copy ({kept_copy:.0f} s kept) {copy:7.1f} s  ({kept_copy / copy:6.1f}x real time)"
+        f"  ratio to plain {copy / base:5.3f}"
+    )
 
 
 if __name__ == "__main__":

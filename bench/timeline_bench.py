@@ -3,6 +3,7 @@
 Every figure is a median, printed against a baseline measured in the same run:
 painting an empty timeline of the same size.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,16 +19,44 @@ def _content() -> tuple[list, list, float, list[tuple[float, float]]]:
     from ui.timeline_widget import TimelineCaption, TimelineWord
 
     rng = random.Random(5)
-    vocab = ["so", "the", "model", "runs", "offline", "and", "writes", "captions", "for", "every", "word", "you", "say", "in", "the", "show", "today"]
+    vocab = [
+        "so",
+        "the",
+        "model",
+        "runs",
+        "offline",
+        "and",
+        "writes",
+        "captions",
+        "for",
+        "every",
+        "word",
+        "you",
+        "say",
+        "in",
+        "the",
+        "show",
+        "today",
+    ]
     words, t = [], 0.3
     for i in range(N_WORDS):
         length = rng.uniform(0.12, 0.45)
-        words.append(TimelineWord(i, t, t + length, rng.choice(vocab), i % 60 in (20, 21),
-                                  "SPEAKER_00" if (i // 35) % 2 else "SPEAKER_01"))
+        words.append(
+            TimelineWord(
+                i, t, t + length, rng.choice(vocab), i % 60 in (20, 21), "SPEAKER_00" if (i // 35) % 2 else "SPEAKER_01"
+            )
+        )
         t += length + rng.uniform(0.02, 0.1) + (0.6 if i % 12 == 11 else 0.0)
-    captions = [TimelineCaption(j, words[i].start, words[min(i + 7, N_WORDS) - 1].end,
-                                " ".join(w.text for w in words[i:i + 7]), words[i].speaker)
-                for j, i in enumerate(range(0, N_WORDS, 7))]
+    captions = [
+        TimelineCaption(
+            j,
+            words[i].start,
+            words[min(i + 7, N_WORDS) - 1].end,
+            " ".join(w.text for w in words[i : i + 7]),
+            words[i].speaker,
+        )
+        for j, i in enumerate(range(0, N_WORDS, 7))
+    ]
     cuts = [(words[i].start, words[i + 1].end) for i in range(20, N_WORDS - 1, 60)]
     return words, captions, t + 1.0, cuts
 
@@ -87,17 +116,29 @@ def run(runs: int) -> None:
         app.processEvents()
 
     base, t_content, t_default, t_mid, t_out = medians(
-        [empty.viewport().repaint, set_content_and_paint, full.viewport().repaint, mid.viewport().repaint,
-         out.viewport().repaint], runs)
+        [
+            empty.viewport().repaint,
+            set_content_and_paint,
+            full.viewport().repaint,
+            mid.viewport().repaint,
+            out.viewport().repaint,
+        ],
+        runs,
+    )
     # Apart from the repaints: its processEvents would otherwise also flush their windows.
     (t_step,) = medians([move_playhead], runs * 4)
-    print(f"timeline: {N_WORDS} words, {len(captions)} captions, {duration / 60:.0f} min, {len(cuts)} cuts, "
-          f"{WIDTH}x{HEIGHT} px, median of {runs}")
+    print(
+        f"timeline: {N_WORDS} words, {len(captions)} captions, {duration / 60:.0f} min, {len(cuts)} cuts, "
+        f"{WIDTH}x{HEIGHT} px, median of {runs}"
+    )
     print(f"  baseline: empty timeline repaint          {base * 1e3:7.2f} ms")
-    rows = [("set_content + first paint (grab)", t_content),
-            (f"full repaint at {default_zoom:.0f} px/s", t_default), ("full repaint at 10 px/s", t_mid),
-            (f"full repaint zoomed out ({out.zoom():.2f} px/s)", t_out),
-            ("set_playhead 30 fps step + its paint", t_step)]
+    rows = [
+        ("set_content + first paint (grab)", t_content),
+        (f"full repaint at {default_zoom:.0f} px/s", t_default),
+        ("full repaint at 10 px/s", t_mid),
+        (f"full repaint zoomed out ({out.zoom():.2f} px/s)", t_out),
+        ("set_playhead 30 fps step + its paint", t_step),
+    ]
     for label, t in rows:
         print(f"  {label:<40} {t * 1e3:7.2f} ms  ratio {t / base:6.2f}")
     print(f"  set_playhead step / full repaint at {default_zoom:.0f} px/s: ratio {t_step / t_default:5.3f}")

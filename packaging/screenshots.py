@@ -3,6 +3,7 @@
 Real app, real files, the real offline engine: the screenshots show what a
 user sees. Everything the app stores goes to a temporary folder.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,12 @@ def main(out_dir: str) -> int:
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="hark-shots-"))
-    os.environ.update(HARK_DATA_DIR=str(tmp / "data"), HARK_MODELS_DIR=str(tmp / "models"),
-                      XDG_CONFIG_HOME=str(tmp / "config"), HARK_LOG_DIR=str(tmp / "logs"))
+    os.environ.update(
+        HARK_DATA_DIR=str(tmp / "data"),
+        HARK_MODELS_DIR=str(tmp / "models"),
+        XDG_CONFIG_HOME=str(tmp / "config"),
+        HARK_LOG_DIR=str(tmp / "logs"),
+    )
     sys.path.insert(0, str(ROOT))
 
     from PySide6.QtCore import QCoreApplication
@@ -38,8 +43,13 @@ def main(out_dir: str) -> int:
     app = QApplication.instance() or QApplication(["hark"])
     icon = QIcon(str(RESOURCES / "hark.svg"))
     app.setWindowIcon(icon)
-    settings = AppSettings(engine="sphinx", projects_folder=str(tmp / "projects"), output_folder=str(tmp / "out"),
-                           formats=["srt", "vtt", "txt", "json"], use_vad=False)
+    settings = AppSettings(
+        engine="sphinx",
+        projects_folder=str(tmp / "projects"),
+        output_folder=str(tmp / "out"),
+        formats=["srt", "vtt", "txt", "json"],
+        use_vad=False,
+    )
     c = Controller(settings, ModelStore(), None, icon)
     w = c.window
     w.resize(1280, 760)
@@ -66,12 +76,24 @@ def main(out_dir: str) -> int:
     media.mkdir()
     broken = media / "voice-memo-corrupt.m4a"
     broken.write_bytes(b"\0not really audio\n" * 200)
-    files = [DATA / "whisper.cpp" / "jfk.wav", DATA / "mfa" / "cold_corpus.wav", DATA / "lhotse" / "2412-153948-0000.flac",
-             broken, DATA / "mfa" / "61-70968-0000.flac", DATA / "lhotse" / "ES2011a.Headset-0-40s-46s.wav"]
+    files = [
+        DATA / "whisper.cpp" / "jfk.wav",
+        DATA / "mfa" / "cold_corpus.wav",
+        DATA / "lhotse" / "2412-153948-0000.flac",
+        broken,
+        DATA / "mfa" / "61-70968-0000.flac",
+        DATA / "lhotse" / "ES2011a.Headset-0-40s-46s.wav",
+    ]
     c.add_paths([str(f) for f in files])
     jobs = c.queue.jobs
-    pump(lambda: jobs[0].status is JobStatus.DONE and jobs[1].status is JobStatus.RUNNING and jobs[1].progress > 0.35
-         and jobs[3].status is JobStatus.FAILED)
+    pump(
+        lambda: (
+            jobs[0].status is JobStatus.DONE
+            and jobs[1].status is JobStatus.RUNNING
+            and jobs[1].progress > 0.35
+            and jobs[3].status is JobStatus.FAILED
+        )
+    )
     w.queue_view.select_job(jobs[0].id)
     shot(w, "queue-running.png")
 
@@ -103,11 +125,36 @@ def shot_editor(c, media: Path, pump, out: Path) -> None:  # type: ignore[no-unt
     from pipeline.jobs import JobStatus
 
     video = media / "inaugural-address.mp4"
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-stream_loop", "-1",
-                    "-i", str(DATA / "lhotse" / "big_buck_bunny_small.mp4"),
-                    "-i", str(DATA / "whisper.cpp" / "jfk.wav"),
-                    "-map", "0:v", "-map", "1:a", "-shortest", "-c:v", "libx264", "-preset", "veryfast",
-                    "-pix_fmt", "yuv420p", "-c:a", "aac", str(video)], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(DATA / "lhotse" / "big_buck_bunny_small.mp4"),
+            "-i",
+            str(DATA / "whisper.cpp" / "jfk.wav"),
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-shortest",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            str(video),
+        ],
+        check=True,
+    )
     c.add_paths([str(video)])
     job = c.queue.jobs[-1]
     pump(lambda: job.status is JobStatus.DONE, timeout=120)
@@ -136,8 +183,7 @@ def shot_editor(c, media: Path, pump, out: Path) -> None:  # type: ignore[no-unt
     area = QRect(w.preview.video.mapTo(w, QPoint(0, 0)), w.preview.video.size())
     painter = QPainter(pix)  # the video draws in a native window grab() cannot see: paint its frame in
     painter.fillRect(area, Qt.GlobalColor.black)
-    scaled = frame.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                          Qt.TransformationMode.SmoothTransformation)
+    scaled = frame.scaled(area.size(), Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
     painter.drawImage(area.center() - QPoint(scaled.width() // 2, scaled.height() // 2), scaled)
     painter.end()
     pix.save(str(out / "editor.png"))

@@ -8,6 +8,7 @@ libcudart and libtorch_cuda and fail to load with torch's CPU build, which break
 Idempotent; does nothing when torchaudio is absent or its libraries are CPU builds.
 Exit status 1 when torchaudio still cannot be imported afterwards.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -34,8 +35,11 @@ def main() -> int:
     if removed:
         print(f"setup: removed {len(removed)} CUDA-linked torchaudio libraries from {lib_dir}", file=sys.stderr)
     # Import in a child: this process must not keep a half-imported torchaudio.
-    check = subprocess.run([sys.executable, "-c", "import torchaudio.compliance.kaldi, torchaudio.functional"],
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [sys.executable, "-c", "import torchaudio.compliance.kaldi, torchaudio.functional"],
+        capture_output=True,
+        text=True,
+    )
     if check.returncode != 0:
         print("setup: torchaudio still does not import:\n" + check.stderr[-2000:], file=sys.stderr)
         return 1

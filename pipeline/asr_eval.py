@@ -7,6 +7,7 @@ Totals add up error counts and reference lengths over files: the total WER is al
 all reference words, not a mean of per-file rates, so a 3-word clip does not weigh as much as
 a 300-word one.
 """
+
 from __future__ import annotations
 
 import functools
@@ -39,8 +40,12 @@ class ErrorCounts:
         return self.errors / self.length if self.length else (0.0 if not self.errors else None)
 
     def __add__(self, other: ErrorCounts) -> ErrorCounts:
-        return ErrorCounts(self.length + other.length, self.substitutions + other.substitutions,
-                           self.deletions + other.deletions, self.insertions + other.insertions)
+        return ErrorCounts(
+            self.length + other.length,
+            self.substitutions + other.substitutions,
+            self.deletions + other.deletions,
+            self.insertions + other.insertions,
+        )
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,7 @@ def _word_counts(ref: str, hyp: str) -> ErrorCounts:
     if not ref:  # jiwer refuses an empty reference; every hypothesis word is then an insertion
         return ErrorCounts(0, insertions=len(hyp.split()))
     out = jiwer.process_words(ref, hyp)
-    return ErrorCounts(out.hits + out.substitutions + out.deletions, out.substitutions, out.deletions,
-                       out.insertions)
+    return ErrorCounts(out.hits + out.substitutions + out.deletions, out.substitutions, out.deletions, out.insertions)
 
 
 def _char_counts(ref: str, hyp: str) -> ErrorCounts:
@@ -97,8 +101,7 @@ def _char_counts(ref: str, hyp: str) -> ErrorCounts:
     if not ref:
         return ErrorCounts(0, insertions=len(hyp))
     out = jiwer.process_characters(ref, hyp)
-    return ErrorCounts(out.hits + out.substitutions + out.deletions, out.substitutions, out.deletions,
-                       out.insertions)
+    return ErrorCounts(out.hits + out.substitutions + out.deletions, out.substitutions, out.deletions, out.insertions)
 
 
 def score(reference: str, hypothesis: str, language: str = "en") -> Score:

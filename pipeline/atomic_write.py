@@ -4,6 +4,7 @@ The text goes to a hidden temporary file beside the target (`.NAME.PID.RANDOM.tm
 renamed over the target. A process killed mid-write (kill -9, power) leaves only that temporary file;
 the next write into the same folder removes such leftovers of writers that are no longer running.
 """
+
 from __future__ import annotations
 
 import errno

@@ -4,6 +4,7 @@ Captions are derived from words and stored so hand-tuned ones survive; these
 operations return a new caption list (new Caption objects where changed) and
 never mutate their input.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -73,11 +74,19 @@ def split_caption(t: Transcript, index: int, before_word_id: int, rules: Caption
     second_start = max(boundary, first_end)
     texts = word_texts(t)
     sep = _sep(t)
-    a = dataclasses.replace(c, end=max(first_end, c.start), word_ids=first_ids,
-                            lines=wrap_caption([texts[i] for i in first_ids], rules, sep))
-    b = dataclasses.replace(c, start=min(second_start, c.end), word_ids=second_ids,
-                            lines=wrap_caption([texts[i] for i in second_ids], rules, sep))
-    return dataclasses.replace(t, captions=[*t.captions[:index], a, b, *t.captions[index + 1:]])
+    a = dataclasses.replace(
+        c,
+        end=max(first_end, c.start),
+        word_ids=first_ids,
+        lines=wrap_caption([texts[i] for i in first_ids], rules, sep),
+    )
+    b = dataclasses.replace(
+        c,
+        start=min(second_start, c.end),
+        word_ids=second_ids,
+        lines=wrap_caption([texts[i] for i in second_ids], rules, sep),
+    )
+    return dataclasses.replace(t, captions=[*t.captions[:index], a, b, *t.captions[index + 1 :]])
 
 
 def merge_captions(t: Transcript, index: int, rules: CaptionRules = CaptionRules()) -> Transcript:
@@ -90,9 +99,14 @@ def merge_captions(t: Transcript, index: int, rules: CaptionRules = CaptionRules
         raise EditError("captions of different speakers cannot be merged")
     ids = [*a.word_ids, *b.word_ids]
     texts = word_texts(t)
-    merged = Caption(start=a.start, end=max(a.end, b.end), word_ids=ids,
-                     lines=wrap_caption([texts[i] for i in ids if i in texts], rules, _sep(t)), speaker=a.speaker)
-    return dataclasses.replace(t, captions=[*t.captions[:index], merged, *t.captions[index + 2:]])
+    merged = Caption(
+        start=a.start,
+        end=max(a.end, b.end),
+        word_ids=ids,
+        lines=wrap_caption([texts[i] for i in ids if i in texts], rules, _sep(t)),
+        speaker=a.speaker,
+    )
+    return dataclasses.replace(t, captions=[*t.captions[:index], merged, *t.captions[index + 2 :]])
 
 
 def retime_caption(t: Transcript, index: int, start: float, end: float) -> Transcript:
@@ -103,5 +117,6 @@ def retime_caption(t: Transcript, index: int, start: float, end: float) -> Trans
     start, end = max(lo, min(start, hi)), max(lo, min(end, hi))
     if end - start < MIN_CAPTION:
         raise EditError("a caption cannot be shorter than 0.1 s (or overlap its neighbours)")
-    return dataclasses.replace(t, captions=[*t.captions[:index], dataclasses.replace(c, start=start, end=end),
-                                            *t.captions[index + 1:]])
+    return dataclasses.replace(
+        t, captions=[*t.captions[:index], dataclasses.replace(c, start=start, end=end), *t.captions[index + 1 :]]
+    )

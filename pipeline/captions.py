@@ -5,6 +5,7 @@ characters; on screen between `min_duration` and `max_duration` seconds; a new
 caption at sentence ends, at pauses longer than `pause_split`, and when the
 speaker changes; never held on screen across a long silence.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -66,7 +67,9 @@ def speaker_reserve(speaker: str | None) -> int:
     return len(speaker) + 2 if speaker else 0
 
 
-def build_captions(words: list[Word], rules: CaptionRules = CaptionRules(), language: str | None = None) -> list[Caption]:
+def build_captions(
+    words: list[Word], rules: CaptionRules = CaptionRules(), language: str | None = None
+) -> list[Caption]:
     sep = "" if (language or "") in NO_SPACE_LANGUAGES else " "
     groups: list[list[Word]] = []
     group: list[Word] = []
@@ -98,8 +101,10 @@ def build_captions(words: list[Word], rules: CaptionRules = CaptionRules(), lang
             start=g[0].start,
             end=max(x.end for x in g),
             word_ids=[x.id for x in g],
-            lines=(wrap_lines([x.text for x in g], rules, sep, speaker_reserve(g[0].speaker))
-                   or [sep.join(x.text for x in g)]),
+            lines=(
+                wrap_lines([x.text for x in g], rules, sep, speaker_reserve(g[0].speaker))
+                or [sep.join(x.text for x in g)]
+            ),
             speaker=g[0].speaker,
         )
         for g in groups

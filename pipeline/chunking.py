@@ -6,6 +6,7 @@ quietest point, keep memory flat and give honest progress. Why compact: inside
 a chunk only the regions the VAD heard speech in are passed on (joined by short
 gaps), so whisper never sees long silence, where it tends to hallucinate.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -71,7 +72,9 @@ class AudioChunk:
     timemap: TimeMap
 
 
-def compact(samples: np.ndarray, regions: list[tuple[float, float]], offset: float, gap: float = 0.3) -> tuple[np.ndarray, TimeMap]:
+def compact(
+    samples: np.ndarray, regions: list[tuple[float, float]], offset: float, gap: float = 0.3
+) -> tuple[np.ndarray, TimeMap]:
     """Keep only `regions` (seconds, relative to `samples`) joined by `gap` seconds of silence."""
     gap_n = int(gap * SAMPLE_RATE)
     parts: list[np.ndarray] = []

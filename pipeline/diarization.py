@@ -8,6 +8,7 @@ before pyannote is imported. Audio goes in as an in-memory waveform.
 torch and pyannote.audio are an optional part of the install (the `diarize`
 extra); without them `DiarizationUnavailable` says how to add them.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -49,7 +50,8 @@ class DiarizationUnavailable(HarkError):
     def __init__(self, detail: str = "") -> None:
         super().__init__(
             "speaker diarization needs PyTorch and pyannote.audio, which this install leaves out; "
-            "add them with: pip install 'hark[diarize]'" + (f" ({detail})" if detail else ""))
+            "add them with: pip install 'hark[diarize]'" + (f" ({detail})" if detail else "")
+        )
 
 
 def _set_env() -> None:
@@ -84,8 +86,16 @@ def check_pipeline_dir(path: str | Path) -> Path:
         p = p.parent
     if not (p / "config.yaml").is_file():
         raise ModelError(f"not a diarization pipeline folder (no config.yaml): {p}")
-    missing = [s for s in ("segmentation/pytorch_model.bin", "embedding/pytorch_model.bin", "plda/plda.npz",
-                           "plda/xvec_transform.npz") if not (p / s).is_file()]
+    missing = [
+        s
+        for s in (
+            "segmentation/pytorch_model.bin",
+            "embedding/pytorch_model.bin",
+            "plda/plda.npz",
+            "plda/xvec_transform.npz",
+        )
+        if not (p / s).is_file()
+    ]
     if missing:
         raise ModelError(f"diarization pipeline folder {p} is incomplete: missing {', '.join(missing)}")
     return p
@@ -99,8 +109,9 @@ def downloaded_pipeline_dir(models_root: Path) -> Path:
     return Path(models_root) / "diarization" / DOWNLOADED_PIPELINE
 
 
-def resolve_pipeline_dir(explicit: str | Path | None = None, configured: str | Path | None = None,
-                         downloaded: Path | None = None) -> Path:
+def resolve_pipeline_dir(
+    explicit: str | Path | None = None, configured: str | Path | None = None, downloaded: Path | None = None
+) -> Path:
     """Where the pipeline comes from: the command line, then $HARK_DIARIZATION_MODEL, then the
     folder chosen in Settings, then the one downloaded by the model manager."""
     for source in (explicit, os.environ.get(ENV_MODEL) or None, configured or None):
@@ -111,7 +122,8 @@ def resolve_pipeline_dir(explicit: str | Path | None = None, configured: str | P
     raise ModelError(
         "no speaker diarization model: download one with 'hark models download diarization' or in "
         "Tools → Models (needs a Hugging Face token), "
-        f"choose its folder in Settings, or pass --diarization-model DIR (or set {ENV_MODEL})")
+        f"choose its folder in Settings, or pass --diarization-model DIR (or set {ENV_MODEL})"
+    )
 
 
 @dataclass(frozen=True)
@@ -153,14 +165,21 @@ class Diarization:
 
 # Share of the work per pyannote step, for one progress value (measured on 2 cores:
 # embeddings dominate).
-_STEP_SPAN = {"segmentation": (0.0, 0.12), "speaker_counting": (0.12, 0.12), "embeddings": (0.12, 0.97),
-              "discrete_diarization": (0.99, 0.99)}
+_STEP_SPAN = {
+    "segmentation": (0.0, 0.12),
+    "speaker_counting": (0.12, 0.12),
+    "embeddings": (0.12, 0.97),
+    "discrete_diarization": (0.99, 0.99),
+}
 
 
 def _annotation_turns(annotation, duration: float) -> list[Turn]:  # type: ignore[no-untyped-def]
     """pyannote's turns as ours, clipped to the audio (its last window is padded past the end)."""
-    out = [Turn(max(0.0, float(seg.start)), min(duration, float(seg.end)), str(label))
-           for seg, _, label in annotation.itertracks(yield_label=True) if min(duration, seg.end) > seg.start]
+    out = [
+        Turn(max(0.0, float(seg.start)), min(duration, float(seg.end)), str(label))
+        for seg, _, label in annotation.itertracks(yield_label=True)
+        if min(duration, seg.end) > seg.start
+    ]
     out.sort(key=lambda t: (t.start, t.end, t.speaker))
     return out
 
@@ -198,8 +217,9 @@ class Diarizer:
         if o.shared_trunk and supports_shared_trunk(p._embedding):
             p._embedding = SharedTrunkEmbedding(p._embedding)
 
-    def __call__(self, samples: np.ndarray, *, progress: PipelineProgress | None = None,
-                 cancel: threading.Event | None = None) -> Diarization:
+    def __call__(
+        self, samples: np.ndarray, *, progress: PipelineProgress | None = None, cancel: threading.Event | None = None
+    ) -> Diarization:
         if samples.ndim != 1:
             raise ValueError("expected mono samples")
         if samples.size < SAMPLE_RATE // 2:  # shorter than pyannote's receptive field can say anything about
@@ -208,8 +228,13 @@ class Diarizer:
 
         last = [0.0]
 
-        def hook(step: str, artifact: object = None, file: object = None, total: int | None = None,
-                 completed: int | None = None) -> None:
+        def hook(
+            step: str,
+            artifact: object = None,
+            file: object = None,
+            total: int | None = None,
+            completed: int | None = None,
+        ) -> None:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
             if progress is None:
@@ -229,9 +254,13 @@ class Diarizer:
             warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"numpy\..*")
             # A clip too short for the asked number of speakers: pyannote returns fewer, as we do.
             warnings.filterwarnings("ignore", message=r"\s*The detected number of speakers")
-            out = self._pipeline({"waveform": waveform, "sample_rate": SAMPLE_RATE, "uri": "hark"},
-                                 num_speakers=o.num_speakers, min_speakers=o.min_speakers,
-                                 max_speakers=o.max_speakers, hook=hook)
+            out = self._pipeline(
+                {"waveform": waveform, "sample_rate": SAMPLE_RATE, "uri": "hark"},
+                num_speakers=o.num_speakers,
+                min_speakers=o.min_speakers,
+                max_speakers=o.max_speakers,
+                hook=hook,
+            )
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         duration = samples.size / SAMPLE_RATE

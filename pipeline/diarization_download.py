@@ -14,6 +14,7 @@ resumes next time; a full disk removes them.
 The token is only ever an argument and an unredirected HTTP header: it is never
 logged, put in a message, or written to disk.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,8 +44,13 @@ DEFAULT_ENDPOINT = "https://huggingface.co"
 MODEL_PAGE = f"https://huggingface.co/{REPO}"  # where a person accepts the conditions (always the real hub)
 TOKENS_PAGE = "https://huggingface.co/settings/tokens"
 NAMES = ("diarization", "speaker-diarization-community-1")  # what `hark models` accepts
-REQUIRED_FILES = ("config.yaml", "segmentation/pytorch_model.bin", "embedding/pytorch_model.bin",
-                  "plda/plda.npz", "plda/xvec_transform.npz")
+REQUIRED_FILES = (
+    "config.yaml",
+    "segmentation/pytorch_model.bin",
+    "embedding/pytorch_model.bin",
+    "plda/plda.npz",
+    "plda/xvec_transform.npz",
+)
 OPTIONAL_FILES = ("README.md", "LICENSE")  # the model card and licence travel with the weights when present
 WHAT = "the speaker diarization model"
 _MAX_TREE_PAGES = 20
@@ -120,13 +126,16 @@ def _auth(token: str) -> dict[str, str]:
 
 def _http_error(e: urllib.error.HTTPError, url: str) -> ModelError:
     if e.code == 401:
-        return ModelError(f"cannot download {WHAT}: the Hugging Face token was refused (401); "
-                          f"check it, or make a new read token at {TOKENS_PAGE}")
+        return ModelError(
+            f"cannot download {WHAT}: the Hugging Face token was refused (401); "
+            f"check it, or make a new read token at {TOKENS_PAGE}"
+        )
     if e.code == 403:
         return ModelError(
             f"cannot download {WHAT}: this token may not read {REPO} (403): "
             f"accept the model's conditions at {MODEL_PAGE} with this account first "
-            "(a fine-grained token also needs read access to public gated repositories)")
+            "(a fine-grained token also needs read access to public gated repositories)"
+        )
     if e.code == 404:
         return ModelError(f"cannot download {WHAT}: not found (404) at {url}")
     return ModelError(f"cannot download {WHAT}: the server answered {e.code} {e.reason} for {url}")
@@ -138,7 +147,8 @@ def _no_connection(e: urllib.error.URLError, url: str) -> ModelError:
     return ModelError(
         f"cannot download {WHAT}: no connection to {host} ({why}). It is downloaded once, then works "
         "offline; on a computer without internet, copy a pipeline folder and choose it in Settings → Speakers "
-        "(or pass --diarization-model DIR)")
+        "(or pass --diarization-model DIR)"
+    )
 
 
 def _next_link(header: str | None) -> str | None:
@@ -150,8 +160,9 @@ def _next_link(header: str | None) -> str | None:
     return None
 
 
-def list_remote_files(token: str, *, endpoint: str | None = None, repo: str = REPO, revision: str = REVISION,
-                      timeout: float = 10.0) -> list[RemoteFile]:
+def list_remote_files(
+    token: str, *, endpoint: str | None = None, repo: str = REPO, revision: str = REVISION, timeout: float = 10.0
+) -> list[RemoteFile]:
     """The files to fetch (required ones, plus optional ones the repo has), from the tree API."""
     endpoint = (endpoint or endpoint_from_env()).rstrip("/")
     secret = _auth(token)
@@ -187,18 +198,20 @@ def list_remote_files(token: str, *, endpoint: str | None = None, repo: str = RE
         if lfs and isinstance(lfs.get("size"), int):  # type: ignore[union-attr]
             size = lfs["size"]  # type: ignore[index]
         oid = x.get("oid")
-        files[path] = RemoteFile(path, size, sha if isinstance(sha, str) else None,
-                                 None if lfs or not isinstance(oid, str) else oid)
+        files[path] = RemoteFile(
+            path, size, sha if isinstance(sha, str) else None, None if lfs or not isinstance(oid, str) else oid
+        )
     missing = [p for p in REQUIRED_FILES if p not in files]
     if missing:
-        raise ModelError(f"cannot download {WHAT}: {repo} at {revision} has no {', '.join(missing)}; "
-                         "it is not the pipeline Hark expects")
+        raise ModelError(
+            f"cannot download {WHAT}: {repo} at {revision} has no {', '.join(missing)}; "
+            "it is not the pipeline Hark expects"
+        )
     return [files[p] for p in (*REQUIRED_FILES, *OPTIONAL_FILES) if p in files]
 
 
 def file_url(endpoint: str, repo: str, revision: str, path: str) -> str:
-    return (f"{endpoint.rstrip('/')}/{repo}/resolve/{urllib.parse.quote(revision, safe='')}/"
-            f"{urllib.parse.quote(path)}")
+    return f"{endpoint.rstrip('/')}/{repo}/resolve/{urllib.parse.quote(revision, safe='')}/{urllib.parse.quote(path)}"
 
 
 # --- the download ---------------------------------------------------------------------------------
@@ -244,9 +257,17 @@ def download_pipeline(
             url = file_url(endpoint, repo, revision, f.path)
             base = done
             try:
-                fetch_with_retries(url, part, f.size, label=f"{WHAT} ({f.path})", where=final.parent,
-                                   secret_headers=secret, cancel=cancel, timeout=timeout,
-                                   progress=lambda d, _t, base=base: report(base + d))
+                fetch_with_retries(
+                    url,
+                    part,
+                    f.size,
+                    label=f"{WHAT} ({f.path})",
+                    where=final.parent,
+                    secret_headers=secret,
+                    cancel=cancel,
+                    timeout=timeout,
+                    progress=lambda d, _t, base=base: report(base + d),
+                )
             except urllib.error.HTTPError as e:
                 raise _http_error(e, url) from e
             except urllib.error.URLError as e:
@@ -254,8 +275,10 @@ def download_pipeline(
             if not f.matches(part):
                 part.unlink()
                 kind = f"sha256 {f.sha256[:12]}…" if f.sha256 else "size and git hash"
-                raise ModelError(f"checksum mismatch for {f.path} of {WHAT}: expected {kind}; "
-                                 "the corrupt file was deleted, please retry")
+                raise ModelError(
+                    f"checksum mismatch for {f.path} of {WHAT}: expected {kind}; "
+                    "the corrupt file was deleted, please retry"
+                )
             os.replace(part, dest)
             done += f.size
             report(done)

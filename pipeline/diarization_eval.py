@@ -1,4 +1,5 @@
 """Scoring a diarization against reference turns: DER (pyannote.metrics) and UEM regions."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,9 +50,14 @@ def _annotation(turns: list[Turn]):  # type: ignore[no-untyped-def]
     return ann
 
 
-def diarization_error(reference: list[Turn], hypothesis: list[Turn], *,
-                      uem: list[tuple[float, float]] | None = None, collar: float = 0.0,
-                      skip_overlap: bool = False) -> DerResult:
+def diarization_error(
+    reference: list[Turn],
+    hypothesis: list[Turn],
+    *,
+    uem: list[tuple[float, float]] | None = None,
+    collar: float = 0.0,
+    skip_overlap: bool = False,
+) -> DerResult:
     """DER as pyannote.metrics computes it (no collar and overlap scored, unless asked)."""
     with pyannote_env():
         from pyannote.core import Segment, Timeline

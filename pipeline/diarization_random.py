@@ -12,6 +12,7 @@ module; it has the same layout as pyannote's speaker-diarization-community-1:
 
 Needs the `diarize` extra (torch, pyannote.audio).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -104,9 +105,7 @@ def _embedding(seed: int):  # type: ignore[no-untyped-def]
 
     torch.manual_seed(seed + 1)
     model = WeSpeakerResNet34()
-    model.specifications = Specifications(
-        problem=Problem.REPRESENTATION, resolution=Resolution.CHUNK, duration=5.0
-    )
+    model.specifications = Specifications(problem=Problem.REPRESENTATION, resolution=Resolution.CHUNK, duration=5.0)
     return model
 
 
@@ -114,15 +113,19 @@ def _plda(folder: Path, seed: int) -> None:
     rng = np.random.default_rng(seed)
     folder.mkdir(parents=True, exist_ok=True)
     lda, _ = np.linalg.qr(rng.standard_normal((EMBEDDING_DIM, EMBEDDING_DIM)))
-    np.savez(folder / "xvec_transform.npz",
-             mean1=rng.standard_normal(EMBEDDING_DIM) * 0.1,
-             mean2=rng.standard_normal(LDA_DIM) * 0.1,
-             lda=lda[:, :LDA_DIM])
+    np.savez(
+        folder / "xvec_transform.npz",
+        mean1=rng.standard_normal(EMBEDDING_DIM) * 0.1,
+        mean2=rng.standard_normal(LDA_DIM) * 0.1,
+        lda=lda[:, :LDA_DIM],
+    )
     tr, _ = np.linalg.qr(rng.standard_normal((LDA_DIM, LDA_DIM)))
-    np.savez(folder / "plda.npz",
-             mu=rng.standard_normal(LDA_DIM) * 0.1,
-             tr=tr,
-             psi=np.sort(rng.uniform(0.5, 20.0, LDA_DIM))[::-1].copy())
+    np.savez(
+        folder / "plda.npz",
+        mu=rng.standard_normal(LDA_DIM) * 0.1,
+        tr=tr,
+        psi=np.sort(rng.uniform(0.5, 20.0, LDA_DIM))[::-1].copy(),
+    )
 
 
 def write_random_pipeline(folder: str | Path, seed: int = 0) -> Path:

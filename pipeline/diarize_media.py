@@ -3,6 +3,7 @@
 Shared by `hark transcribe --diarize`, `hark eval diarization` and the app's job
 runner, so that they all decode, diarize and merge the same way.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -20,9 +21,11 @@ ProgressFn = Callable[[float], None]
 _DECODE_SHARE = 0.03  # decoding is ~3000x real time; diarization ~10x
 
 
-def diarize_media(path: str | Path, diarizer: Diarizer, *, progress: ProgressFn | None = None,
-                  cancel: threading.Event | None = None) -> Diarization:
+def diarize_media(
+    path: str | Path, diarizer: Diarizer, *, progress: ProgressFn | None = None, cancel: threading.Event | None = None
+) -> Diarization:
     """Decode `path` to 16 kHz mono and diarize it. Media errors are audio.errors.MediaError."""
+
     def decode_tick(f: float) -> None:
         if progress is not None:
             progress(_DECODE_SHARE * f)
@@ -35,8 +38,9 @@ def diarize_media(path: str | Path, diarizer: Diarizer, *, progress: ProgressFn 
     return diarizer(audio.samples, progress=diarize_tick, cancel=cancel)
 
 
-def add_speakers(t: Transcript, diarization: Diarization, diarizer: Diarizer | None = None,
-                 rules: CaptionRules = CaptionRules()) -> Transcript:
+def add_speakers(
+    t: Transcript, diarization: Diarization, diarizer: Diarizer | None = None, rules: CaptionRules = CaptionRules()
+) -> Transcript:
     """The transcript with a speaker on every word (pyannote's exclusive turns: one speaker at a time),
     captions split at speaker changes, and what diarized it recorded in the provenance."""
     turns = diarization.exclusive or diarization.turns
@@ -45,7 +49,10 @@ def add_speakers(t: Transcript, diarization: Diarization, diarizer: Diarizer | N
     record["diarization"] = {
         "pipeline": diarizer.path.name if diarizer is not None else None,
         "speakers": len(diarization.speakers),
-        **({k: v for k, v in dataclasses.asdict(diarizer.options).items() if v is not None}
-           if diarizer is not None else {}),
+        **(
+            {k: v for k, v in dataclasses.asdict(diarizer.options).items() if v is not None}
+            if diarizer is not None
+            else {}
+        ),
     }
     return dataclasses.replace(out, provenance=dataclasses.replace(out.provenance, options=record))

@@ -15,6 +15,7 @@
 Works with any Engine (whisper.cpp, PocketSphinx); engines ignore options they
 do not have (PocketSphinx has no prompt and no audio_ctx).
 """
+
 from __future__ import annotations
 
 import math
@@ -119,14 +120,14 @@ class _Track:
         if not np.array_equal(samples[:k], self.head):
             return False
         e = len(self.edge)
-        return np.array_equal(samples[self.fed - e:self.fed], self.edge)
+        return np.array_equal(samples[self.fed - e : self.fed], self.edge)
 
     def feed(self, samples: np.ndarray) -> None:
-        new = samples[self.fed:]
+        new = samples[self.fed :]
         if self.vad is not None and len(new):
             self.probs = np.concatenate([self.probs, self.vad.feed(new)])
         self.fed = len(samples)
-        self.edge = samples[max(0, self.fed - VAD_FRAME):self.fed].copy()
+        self.edge = samples[max(0, self.fed - VAD_FRAME) : self.fed].copy()
 
 
 class DictationDecoder:
@@ -215,13 +216,18 @@ class DictationDecoder:
                 window, state, settled = 0, AgreementState(n=self._n), []
             words, language = self._decode(audio, window, probs, None)
             texts = [w.text for w in words]
-            start = align(state.committed[state.base:], texts)
+            start = align(state.committed[state.base :], texts)
             words = [*settled, *words[start:]]
         finally:
             self._decode_lock.release()
         text = join_words([w.text for w in words], language)
-        return DictationResult(text=text, words=words, seconds=len(audio) / SAMPLE_RATE,
-                               decode_ms=(time.perf_counter() - t0) * 1000.0, language=language)
+        return DictationResult(
+            text=text,
+            words=words,
+            seconds=len(audio) / SAMPLE_RATE,
+            decode_ms=(time.perf_counter() - t0) * 1000.0,
+            language=language,
+        )
 
     def partial(self, samples_so_far: np.ndarray) -> PartialText:
         """Settled and unsettled text of the utterance so far. Never blocks on another decode:
@@ -237,8 +243,11 @@ class DictationDecoder:
                 self._partial_cancel = cancel
             track = self._track if self._track is not None and self._track.follows(audio) else None
             if track is None:
-                track = _Track(head=audio[:VAD_FRAME].copy(), vad=self._vad.stream() if self._vad else None,
-                               agreement=AgreementState(n=self._n))
+                track = _Track(
+                    head=audio[:VAD_FRAME].copy(),
+                    vad=self._vad.stream() if self._vad else None,
+                    agreement=AgreementState(n=self._n),
+                )
                 self._track = track
             track.feed(audio)
             self._move_window(track, len(audio))
@@ -250,10 +259,12 @@ class DictationDecoder:
             track.agreement = agree(track.agreement, [w.text for w in words])
             added = len(track.agreement.committed) - before
             end = track.agreement.tail_start
-            track.committed_words.extend(words[end - added:end])
+            track.committed_words.extend(words[end - added : end])
             track.language = language
-            track.last = PartialText(join_words(list(track.agreement.committed), language),
-                                     join_words(list(track.agreement.tentative), language))
+            track.last = PartialText(
+                join_words(list(track.agreement.committed), language),
+                join_words(list(track.agreement.tentative), language),
+            )
             return track.last
         finally:
             with self._flag_lock:
@@ -275,15 +286,16 @@ class DictationDecoder:
             track.window = cut
             track.agreement = rebase(track.agreement)
 
-    def _decode(self, audio: np.ndarray, window: int, probs: np.ndarray | None,
-                cancel: threading.Event | None) -> tuple[list[EngineWord], str | None]:
+    def _decode(
+        self, audio: np.ndarray, window: int, probs: np.ndarray | None, cancel: threading.Event | None
+    ) -> tuple[list[EngineWord], str | None]:
         """Trim silence from audio[window:], decode, and map word times back to `audio`."""
         part = audio[window:]
         total = len(part) / SAMPLE_RATE
         if len(part) == 0 or float(np.max(np.abs(part))) < SILENT_PEAK:
             return [], self._options.language
         if probs is not None:
-            regions = regions_from_probabilities(probs[window // VAD_FRAME:], self._vad_params, total=total)
+            regions = regions_from_probabilities(probs[window // VAD_FRAME :], self._vad_params, total=total)
         else:
             regions = [(0.0, total)]
         if not regions:

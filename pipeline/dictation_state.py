@@ -22,6 +22,7 @@ anything else) -> Decode(id) -> DictationDecoder.final on a worker -> feed back
 Decoded(id, text) or Failed(id, error) -> Insert(id, text) -> type it, then
 UtteranceJournal.mark_done.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -237,8 +238,11 @@ def _record_result(s: DictationState, e: Decoded | Failed) -> DictationState:
     queue = list(s.queue)
     for i, u in enumerate(queue):
         if u.id == e.utterance_id and u.status in ("waiting", "decoding"):
-            queue[i] = (replace(u, status="done", text=e.text) if isinstance(e, Decoded)
-                        else replace(u, status="failed", error=e.error))
+            queue[i] = (
+                replace(u, status="done", text=e.text)
+                if isinstance(e, Decoded)
+                else replace(u, status="failed", error=e.error)
+            )
             return replace(s, queue=tuple(queue))
     return s  # unknown, or already answered: ignored, so nothing is inserted twice
 

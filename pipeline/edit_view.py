@@ -4,6 +4,7 @@ Edits live beside the source words (corrections, retimes, inserted words,
 cuts); these pure functions compute the view the editor, exports and the
 renderer share. Nothing here changes a transcript.
 """
+
 from __future__ import annotations
 
 import bisect

@@ -9,6 +9,7 @@ Word operations live here; caption operations in pipeline/caption_editing.py;
 the read side (effective words, cut words, keep-ranges) in pipeline/edit_view.py.
 All are importable from this module.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -122,7 +123,7 @@ def cut_words(t: Transcript, word_ids: Iterable[int]) -> Transcript:
         j = i
         while j + 1 < len(words) and words[j + 1].id in ids:
             j += 1
-        start, end = words[i].start, max(w.end for w in words[i:j + 1])
+        start, end = words[i].start, max(w.end for w in words[i : j + 1])
         if i > 0 and words[i - 1].id in already:
             start = min(start, words[i - 1].end)
         if j + 1 < len(words) and words[j + 1].id in already:
@@ -179,8 +180,10 @@ def retime_word(t: Transcript, word_id: int, start: float, end: float) -> Transc
         raise EditError("a word cannot be shorter than 20 ms")
     inserted = _inserted_ids(t)
     if word_id in inserted:
-        out = _with_edits(t, inserted=[dataclasses.replace(x, start=start, end=end) if x.id == word_id else x
-                                       for x in t.edits.inserted])
+        out = _with_edits(
+            t,
+            inserted=[dataclasses.replace(x, start=start, end=end) if x.id == word_id else x for x in t.edits.inserted],
+        )
     else:
         source = next(x for x in t.words if x.id == word_id)
         retimed = [r for r in t.edits.retimed if r.word_id != word_id]
@@ -190,8 +193,12 @@ def retime_word(t: Transcript, word_id: int, start: float, end: float) -> Transc
     captions = list(out.captions)
     for i, c in enumerate(captions):
         if word_id in c.word_ids:
-            captions[i] = between_neighbours(captions, i, start if c.word_ids[0] == word_id else min(c.start, start),
-                                             end if c.word_ids[-1] == word_id else max(c.end, end))
+            captions[i] = between_neighbours(
+                captions,
+                i,
+                start if c.word_ids[0] == word_id else min(c.start, start),
+                end if c.word_ids[-1] == word_id else max(c.end, end),
+            )
     return dataclasses.replace(out, captions=captions)
 
 
@@ -204,10 +211,15 @@ def apply_alignment(t: Transcript, times: dict[int, tuple[float, float]]) -> Tra
         return t
     source = {w.id: w for w in t.words}
     retimed = [r for r in t.edits.retimed if r.word_id not in times]
-    retimed += [Retime(wid, s, e, aligned=True) for wid, (s, e) in times.items()
-                if wid in source and (s, e) != (source[wid].start, source[wid].end)]
-    inserted = [dataclasses.replace(w, start=times[w.id][0], end=times[w.id][1], rough=False) if w.id in times else w
-                for w in t.edits.inserted]
+    retimed += [
+        Retime(wid, s, e, aligned=True)
+        for wid, (s, e) in times.items()
+        if wid in source and (s, e) != (source[wid].start, source[wid].end)
+    ]
+    inserted = [
+        dataclasses.replace(w, start=times[w.id][0], end=times[w.id][1], rough=False) if w.id in times else w
+        for w in t.edits.inserted
+    ]
     out = _with_edits(t, retimed=retimed, inserted=inserted)
     words = {w.id: w for w in effective_words(out)}
     captions = list(out.captions)
@@ -219,8 +231,9 @@ def apply_alignment(t: Transcript, times: dict[int, tuple[float, float]]) -> Tra
     return dataclasses.replace(out, captions=captions)
 
 
-def insert_word(t: Transcript, after_word_id: int | None, text: str,
-                rules: CaptionRules = CaptionRules()) -> tuple[Transcript, int]:
+def insert_word(
+    t: Transcript, after_word_id: int | None, text: str, rules: CaptionRules = CaptionRules()
+) -> tuple[Transcript, int]:
     """Add a word the engine missed after `after_word_id` (None: before the first word).
 
     It takes the pause between its neighbours (at most about as long as the
@@ -261,8 +274,12 @@ def insert_word(t: Transcript, after_word_id: int | None, text: str,
 
 
 def _remove_inserted(t: Transcript, ids: set[int]) -> Transcript:
-    captions = [dataclasses.replace(c, word_ids=[i for i in c.word_ids if i not in ids])
-                if any(i in ids for i in c.word_ids) else c for c in t.captions]
+    captions = [
+        dataclasses.replace(c, word_ids=[i for i in c.word_ids if i not in ids])
+        if any(i in ids for i in c.word_ids)
+        else c
+        for c in t.captions
+    ]
     out = _with_edits(t, inserted=[w for w in t.edits.inserted if w.id not in ids])
     out = dataclasses.replace(out, captions=[c for c in captions if c.word_ids])
     return dataclasses.replace(out, captions=rewrap(out, _touched(t, ids), CaptionRules()))
@@ -301,8 +318,8 @@ def find_words(t: Transcript, query: str, *, case_sensitive: bool = False, whole
     n = len(terms)
     i = 0
     while i + n <= len(words):
-        if _run_matches(texts[i:i + n], terms, whole_word):
-            out.extend(w.id for w in words[i:i + n])
+        if _run_matches(texts[i : i + n], terms, whole_word):
+            out.extend(w.id for w in words[i : i + n])
             i += n
         else:
             i += 1
@@ -318,8 +335,15 @@ def _run_matches(texts: list[str], terms: list[str], whole_word: bool) -> bool:
     return inner_ok and _core(texts[0]).endswith(_core(terms[0])) and _core(texts[-1]).startswith(_core(terms[-1]))
 
 
-def replace_words(t: Transcript, query: str, replacement: str, *, case_sensitive: bool = False,
-                  whole_word: bool = False, rules: CaptionRules = CaptionRules()) -> Transcript:
+def replace_words(
+    t: Transcript,
+    query: str,
+    replacement: str,
+    *,
+    case_sensitive: bool = False,
+    whole_word: bool = False,
+    rules: CaptionRules = CaptionRules(),
+) -> Transcript:
     """Correct every match of `query` to read `replacement`; punctuation around a match is kept.
 
     A run of several words is replaced word for word, so its replacement must
@@ -338,8 +362,11 @@ def replace_words(t: Transcript, query: str, replacement: str, *, case_sensitive
     out = t
     for k, wid in enumerate(ids):
         if len(terms) == 1:
-            new = re.sub(re.escape(terms[0]), lambda _m: replacement.strip(), texts[wid], count=1, flags=flags) \
-                if not whole_word else _swap_core(texts[wid], replacement.strip())
+            new = (
+                re.sub(re.escape(terms[0]), lambda _m: replacement.strip(), texts[wid], count=1, flags=flags)
+                if not whole_word
+                else _swap_core(texts[wid], replacement.strip())
+            )
         else:
             new = _swap_core(texts[wid], repl[k % len(terms)])
         out = correct_word(out, wid, new, rules)
@@ -352,7 +379,7 @@ def _swap_core(text: str, core: str) -> str:
     if not c:
         return core
     i = text.find(c)
-    return text[:i] + core + text[i + len(c):]
+    return text[:i] + core + text[i + len(c) :]
 
 
 def edits_are_empty(e: Edits) -> bool:

@@ -12,6 +12,7 @@ non-drop-frame at the nominal integer rate (24, 25, 30, ...; 29.97 counts as 30)
 Frame numbers are rounded once per edge, and each event's record duration equals its
 source duration, so the record durations add up exactly to the record timeline.
 """
+
 from __future__ import annotations
 
 import math
@@ -72,8 +73,9 @@ def _frame(t: float, rate: float) -> int:
     return math.floor(t * rate + 0.5)  # half up, not to even: the same edge always lands the same way
 
 
-def edl_events(keep: Sequence[Range], fps: float | Fraction | None, record_start: float = RECORD_START,
-               source_start: int = 0) -> list[EdlEvent]:
+def edl_events(
+    keep: Sequence[Range], fps: float | Fraction | None, record_start: float = RECORD_START, source_start: int = 0
+) -> list[EdlEvent]:
     """Events in frames; `source_start` is the frame number of the media's first frame (its start timecode)."""
     rate, base = nominal_rate(fps)
     rec = _frame(record_start, base)  # a timecode: counted at the nominal base (01:00:00:00 stays 01:00:00:00)
@@ -123,12 +125,27 @@ def to_edl(
     return "\n".join(lines)
 
 
-def write_edl(path: str | Path, keep: Sequence[Range], *, fps: float | Fraction | None, media: str | Path,
-              title: str | None = None, has_video: bool = True, channels: int = 2,
-              source_timecode: str | None = None) -> Path:
+def write_edl(
+    path: str | Path,
+    keep: Sequence[Range],
+    *,
+    fps: float | Fraction | None,
+    media: str | Path,
+    title: str | None = None,
+    has_video: bool = True,
+    channels: int = 2,
+    source_timecode: str | None = None,
+) -> Path:
     """Write the EDL of `keep` for `media` (atomically); returns the path."""
-    text = to_edl(keep, fps=fps, clip_name=Path(media).name, title=title, has_video=has_video, channels=channels,
-                  source_timecode=source_timecode)
+    text = to_edl(
+        keep,
+        fps=fps,
+        clip_name=Path(media).name,
+        title=title,
+        has_video=has_video,
+        channels=channels,
+        source_timecode=source_timecode,
+    )
     return write_text_atomic(path, text + "\n")
 
 
@@ -141,4 +158,3 @@ def parse_timecode(tc: str, base: int) -> int:
     if f >= base or m >= 60 or s >= 60:
         raise EdlError(f"invalid timecode {tc} at {base} fps")
     return ((h * 60 + m) * 60 + s) * base + f
-

@@ -1,4 +1,5 @@
 """Choose and load an engine (and the VAD) from what the user asked for and what is installed."""
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,15 @@ class LoadedEngine:
     notices: list[str] = field(default_factory=list)  # things the user should know, one line each
 
 
-def load_engine(kind: str, model: str | None, store: ModelStore, *, language: str | None = None,
-                isolate: bool = False, dtw: bool = False) -> LoadedEngine:
+def load_engine(
+    kind: str,
+    model: str | None,
+    store: ModelStore,
+    *,
+    language: str | None = None,
+    isolate: bool = False,
+    dtw: bool = False,
+) -> LoadedEngine:
     """kind: auto (whisper if a model is available, else the offline English engine), whisper, sphinx.
 
     isolate: run engines that hold the GIL (PocketSphinx) in a child process, for a GUI.
@@ -46,8 +54,10 @@ def load_engine(kind: str, model: str | None, store: ModelStore, *, language: st
             ) from None
         return LoadedEngine(
             _sphinx(isolate),
-            notices=["no whisper model installed: using the offline English engine (pocketsphinx); "
-                     "for much better accuracy run: hark models download base.en"],
+            notices=[
+                "no whisper model installed: using the offline English engine (pocketsphinx); "
+                "for much better accuracy run: hark models download base.en"
+            ],
         )
     from pipeline.engines.whispercpp import WhisperCppEngine
 
@@ -65,8 +75,10 @@ def load_vad(store: ModelStore) -> tuple[SileroVad | None, str | None]:
     """The VAD if installed, else None with a notice (transcription still works, less guarded)."""
     path = store.vad_path()
     if path is None:
-        return None, ("silence trimming is off (no VAD model installed), so long silences may get invented "
-                      "text; run: hark models download silero-vad")
+        return None, (
+            "silence trimming is off (no VAD model installed), so long silences may get invented "
+            "text; run: hark models download silero-vad"
+        )
     try:
         return SileroVad(path), None
     except VadModelError as e:

@@ -1,4 +1,5 @@
 """Errors of the pipeline layer (media errors come from audio.errors)."""
+
 from __future__ import annotations
 
 from audio.errors import HarkError

@@ -1,4 +1,5 @@
 """Caption and text exports: SRT, WebVTT (optionally word-highlighted), TXT, JSON."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -99,7 +100,11 @@ def to_txt(t: Transcript) -> str:
     paragraphs: list[tuple[str | None, list[str]]] = []
     prev_end: float | None = None
     for c in t.captions:
-        new = not paragraphs or c.speaker != paragraphs[-1][0] or (prev_end is not None and c.start - prev_end > PARAGRAPH_PAUSE)
+        new = (
+            not paragraphs
+            or c.speaker != paragraphs[-1][0]
+            or (prev_end is not None and c.start - prev_end > PARAGRAPH_PAUSE)
+        )
         if new:
             paragraphs.append((c.speaker, []))
         paragraphs[-1][1].append(join_words(c.lines, t.language))
@@ -125,8 +130,10 @@ def free_stem(folder: Path, stem: str, formats: list[str] | tuple[str, ...], tak
     may be the user's own transcript or captions.
     """
     candidate, n = folder / stem, 2
-    while any(candidate.with_name(f"{candidate.name}.{f}") in taken or candidate.with_name(f"{candidate.name}.{f}").exists()
-              for f in formats):
+    while any(
+        candidate.with_name(f"{candidate.name}.{f}") in taken or candidate.with_name(f"{candidate.name}.{f}").exists()
+        for f in formats
+    ):
         candidate = folder / f"{stem}-{n}"
         n += 1
     return candidate

@@ -1,6 +1,7 @@
 """Running ffmpeg for an export: -progress reporting, prompt cancel, the stderr tail and
 disk-full errors, filter graphs too long for argv, and the temporary output that is
 renamed over the real one only on success."""
+
 from __future__ import annotations
 
 import atexit
@@ -40,8 +41,9 @@ def run_ffmpeg(
 ) -> None:
     """Run ffmpeg; report -progress out_time as 0..1 of `total`; kill it promptly on cancel."""
     try:
-        proc = child_process.popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True, errors="replace")
+        proc = child_process.popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace"
+        )
     except OSError as e:
         raise RenderError(f"could not start ffmpeg: {e.strerror or e}") from e
     errors: collections.deque[str] = collections.deque(maxlen=20)
@@ -98,11 +100,11 @@ def run_ffmpeg(
 @functools.cache
 def ffmpeg_features(ffmpeg: str) -> tuple[bool, bool]:
     """(has the subtitles filter i.e. libass, takes -filter_complex_script)."""
-    filters = child_process.run([ffmpeg, "-hide_banner", "-filters"], capture_output=True, text=True,
-                                errors="replace")
+    filters = child_process.run([ffmpeg, "-hide_banner", "-filters"], capture_output=True, text=True, errors="replace")
     has_subs = re.search(r"^\s*\S+\s+subtitles\s", filters.stdout, re.M) is not None
-    helptext = child_process.run([ffmpeg, "-hide_banner", "-h", "long"], capture_output=True, text=True,
-                                 errors="replace")
+    helptext = child_process.run(
+        [ffmpeg, "-hide_banner", "-h", "long"], capture_output=True, text=True, errors="replace"
+    )
     return has_subs, "filter_complex_script" in helptext.stdout
 
 
@@ -110,8 +112,9 @@ def has_libass(tools: FfmpegTools | None = None) -> bool:
     return ffmpeg_features((tools or find_tools()).ffmpeg)[0]
 
 
-def run_with_graph(cmd: list[str], graph: str, *, total: float, progress: ProgressFn | None,
-                   cancel: threading.Event | None) -> None:
+def run_with_graph(
+    cmd: list[str], graph: str, *, total: float, progress: ProgressFn | None, cancel: threading.Event | None
+) -> None:
     """Run `cmd` (cmd[0] is ffmpeg) with `graph` put in at GRAPH_SLOT; through a file when it is long."""
     cmd = list(cmd)
     at = cmd.index(GRAPH_SLOT)
@@ -124,9 +127,9 @@ def run_with_graph(cmd: list[str], graph: str, *, total: float, progress: Progre
             script = Path(name)
             # ffmpeg 7 replaced -filter_complex_script by the generic "-/option file" form.
             flag = "-filter_complex_script" if ffmpeg_features(cmd[0])[1] else "-/filter_complex"
-            cmd[at:at + 1] = [flag, str(script)]
+            cmd[at : at + 1] = [flag, str(script)]
         else:
-            cmd[at:at + 1] = ["-filter_complex", graph]
+            cmd[at : at + 1] = ["-filter_complex", graph]
         run_ffmpeg(cmd, total=total, progress=progress, cancel=cancel)
     finally:
         if script is not None:

@@ -7,6 +7,7 @@ re-raised as urllib's errors so each caller can word them for its own source.
 Headers given as `secret_headers` (an access token) are never forwarded to
 another host on a redirect, and never appear in a message.
 """
+
 from __future__ import annotations
 
 import errno
@@ -59,8 +60,13 @@ class _SameOriginSecrets(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_SameOriginSecrets)
 
 
-def open_url(url: str, *, headers: Mapping[str, str] | None = None, secret_headers: Mapping[str, str] | None = None,
-             timeout: float = 10.0) -> http.client.HTTPResponse:
+def open_url(
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    secret_headers: Mapping[str, str] | None = None,
+    timeout: float = 10.0,
+) -> http.client.HTTPResponse:
     """GET `url`; raises urllib.error.HTTPError / URLError like urlopen."""
     req = urllib.request.Request(url, headers={"User-Agent": "hark", **(headers or {})})
     if secret_headers:
@@ -73,8 +79,10 @@ def open_url(url: str, *, headers: Mapping[str, str] | None = None, secret_heade
 def ensure_free_space(folder: Path, needed: int, label: str, where: Path | None = None) -> None:
     free = shutil.disk_usage(folder).free
     if free < needed:
-        raise DiskFullError(f"not enough disk space for {label}: need {needed / 1e6:.0f} MB, "
-                            f"{free / 1e6:.0f} MB free in {where or folder}")
+        raise DiskFullError(
+            f"not enough disk space for {label}: need {needed / 1e6:.0f} MB, "
+            f"{free / 1e6:.0f} MB free in {where or folder}"
+        )
 
 
 def fetch_part(
@@ -105,8 +113,9 @@ def fetch_part(
         return
     ensure_free_space(part.parent, size - have, label, where)
     try:
-        resp = open_url(url, headers={"Range": f"bytes={have}-"} if have else None,
-                        secret_headers=secret_headers, timeout=timeout)
+        resp = open_url(
+            url, headers={"Range": f"bytes={have}-"} if have else None, secret_headers=secret_headers, timeout=timeout
+        )
     except urllib.error.HTTPError as e:
         if e.code == 416 and have:  # our range is past the end: start over
             part.unlink()
@@ -118,7 +127,8 @@ def fetch_part(
         total = _announced_total(resp, have)
         if total is not None and total != size:
             raise ModelError(
-                f"the server offers {total} bytes for {label}, expected {size}: it holds a different file ({url})")
+                f"the server offers {total} bytes for {label}, expected {size}: it holds a different file ({url})"
+            )
         body_start = have
         try:
             with open(part, "ab" if have else "wb") as f:
@@ -143,8 +153,9 @@ def fetch_part(
         raise http.client.IncompleteRead(b"", size - have)  # cut off: resume
 
 
-def fetch_with_retries(url: str, part: Path, size: int, *, label: str, retries: int = RETRIES,
-                       **kwargs: object) -> None:
+def fetch_with_retries(
+    url: str, part: Path, size: int, *, label: str, retries: int = RETRIES, **kwargs: object
+) -> None:
     """fetch_part, resuming after a cut connection; gives up with a ModelError that keeps the part."""
     for attempt in range(1, retries + 1):
         try:

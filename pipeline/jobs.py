@@ -5,6 +5,7 @@ and the ui shows them. Every change is meant to be saved (`save_queue`) so a
 crash or a restart loses no queued work; a job that was running when the app
 stopped is queued again on load.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,13 @@ class JobStatus(str, Enum):
 
     @property
     def label(self) -> str:
-        return {"queued": "Waiting", "running": "Transcribing", "done": "Done", "failed": "Failed",
-                "cancelled": "Cancelled"}[self.value]
+        return {
+            "queued": "Waiting",
+            "running": "Transcribing",
+            "done": "Done",
+            "failed": "Failed",
+            "cancelled": "Cancelled",
+        }[self.value]
 
 
 @dataclass
@@ -166,11 +172,18 @@ def _job_to_dict(j: Job) -> dict[str, Any]:
 def _job_from_dict(d: dict[str, Any]) -> Job:
     status = JobStatus(d.get("status", "queued"))
     job = Job(
-        path=str(d["path"]), id=str(d["id"]), status=status, progress=float(d.get("progress") or 0.0),
-        duration=d.get("duration"), error=d.get("error"), project=d.get("project"),
-        outputs=[str(o) for o in d.get("outputs") or []], warnings=[str(w) for w in d.get("warnings") or []],
+        path=str(d["path"]),
+        id=str(d["id"]),
+        status=status,
+        progress=float(d.get("progress") or 0.0),
+        duration=d.get("duration"),
+        error=d.get("error"),
+        project=d.get("project"),
+        outputs=[str(o) for o in d.get("outputs") or []],
+        warnings=[str(w) for w in d.get("warnings") or []],
         added=float(d.get("added") or time.time()),
-        started=d.get("started"), finished=d.get("finished"),
+        started=d.get("started"),
+        finished=d.get("finished"),
     )
     if job.status is JobStatus.RUNNING:  # the app stopped mid-job: run it again
         job.status, job.progress, job.started = JobStatus.QUEUED, 0.0, None

@@ -5,6 +5,7 @@ to convert into `BigNumber` (Python would raise on them) and deep nesting into `
 `check_value` vets free-form values (provenance options, project settings) and names the bad part.
 NaN and Infinity literals are parsed to floats here and refused by whoever checks the value.
 """
+
 from __future__ import annotations
 
 import json

@@ -13,6 +13,7 @@ kept is that of the latest hypothesis, which has seen the most audio.
 Pure: no I/O, no threads. `agree` is the whole algorithm; `LocalAgreement` is a
 small holder for callers that want an object.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -23,8 +24,7 @@ from dataclasses import dataclass, replace
 
 def normalize(word: str) -> str:
     """Comparison key: case-folded, letters and digits only ("Don't," -> "dont")."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", word).casefold()
-                   if unicodedata.category(ch)[0] in "LN")
+    return "".join(ch for ch in unicodedata.normalize("NFKC", word).casefold() if unicodedata.category(ch)[0] in "LN")
 
 
 @dataclass(frozen=True)
@@ -76,15 +76,14 @@ def common_prefix(seqs: Sequence[Sequence[str]]) -> int:
 
 def agree(state: AgreementState, hypothesis: Sequence[str]) -> AgreementState:
     """Take one more hypothesis (of the audio from word `base` on) and commit what the last n agree on."""
-    start = align(state.committed[state.base:], hypothesis)
+    start = align(state.committed[state.base :], hypothesis)
     tail = tuple(hypothesis[start:])
-    history = (*state.history, tail)[-state.n:]
+    history = (*state.history, tail)[-state.n :]
     agreed = common_prefix(history) if len(history) == state.n else 0
     committed = state.committed + tail[:agreed]  # the latest hypothesis' spelling
     # Older tails lose the words just committed so that later comparisons line up.
     history = tuple(h[agreed:] for h in history)
-    return replace(state, committed=committed, history=history, tentative=tail[agreed:],
-                   tail_start=start + agreed)
+    return replace(state, committed=committed, history=history, tentative=tail[agreed:], tail_start=start + agreed)
 
 
 def rebase(state: AgreementState) -> AgreementState:
@@ -94,7 +93,7 @@ def rebase(state: AgreementState) -> AgreementState:
 
 def finish(state: AgreementState, final: Sequence[str]) -> tuple[str, ...]:
     """The whole text once the audio is complete: committed words, then the final hypothesis' rest."""
-    return state.committed + tuple(final[align(state.committed[state.base:], final):])
+    return state.committed + tuple(final[align(state.committed[state.base :], final) :])
 
 
 class LocalAgreement:

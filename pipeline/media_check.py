@@ -4,6 +4,7 @@ A project's word times are only true of the exact bytes that were transcribed. A
 under the same name keeps its path but not its timing, and a cut rendered from it would remove the
 wrong words. The size is compared first (free), then the sha256 (one read of the file).
 """
+
 from __future__ import annotations
 
 from pathlib import Path

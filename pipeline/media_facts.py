@@ -1,5 +1,6 @@
 """What the source holds: duration, start, streams, frame rate and timecode from ffmpeg's
 banner (probe_media), and the video packet table (scan_packets, keyframe_times)."""
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,13 @@ _START = re.compile(r"Duration:.*?start:\s*(-?\d+(?:\.\d+)?)")
 _TIMECODE = re.compile(r"^\s*timecode\s*:\s*(\d\d:\d\d:\d\d[:;]\d\d)", re.M)
 _VIDEO_LINE = re.compile(r"Stream #0:\d+.*?: Video: (\w+)(.*)")
 _RATE = re.compile(r"(\d+(?:\.\d+)?)(k?) (fps|tbr)")
-_NTSC = {23.98: Fraction(24000, 1001), 29.97: Fraction(30000, 1001), 47.95: Fraction(48000, 1001),
-         59.94: Fraction(60000, 1001), 119.88: Fraction(120000, 1001)}
+_NTSC = {
+    23.98: Fraction(24000, 1001),
+    29.97: Fraction(30000, 1001),
+    47.95: Fraction(48000, 1001),
+    59.94: Fraction(60000, 1001),
+    119.88: Fraction(120000, 1001),
+}
 
 
 def _parse_rate(text: str) -> Fraction | None:
@@ -48,8 +54,9 @@ def probe_media(path: str | Path, tools: FfmpegTools | None = None) -> MediaFact
     p = Path(path)
     check_path(p)  # MediaNotFoundError, EmptyMediaError, ...
     tools = tools or find_tools()
-    run = child_process.run([tools.ffmpeg, "-hide_banner", "-nostdin", "-i", str(p)],
-                         capture_output=True, text=True, errors="replace")
+    run = child_process.run(
+        [tools.ffmpeg, "-hide_banner", "-nostdin", "-i", str(p)], capture_output=True, text=True, errors="replace"
+    )
     info = parse_banner(p, run.stderr)  # NotMediaError when ffmpeg cannot read it
     head = re.split(r"^.*(?:Output #0|Stream mapping:)", run.stderr, maxsplit=1, flags=re.M)[0]
     start = _START.search(head)
@@ -87,8 +94,23 @@ _FLAGS = re.compile(r"F=0x([0-9a-fA-F]+)")
 
 def scan_packets(media: Path, tools: FfmpegTools, cancel: threading.Event | None = None) -> Packets:
     """Read the video packet table with framecrc (-c copy: nothing is decoded)."""
-    cmd = [tools.ffmpeg, "-hide_banner", "-nostdin", "-v", "error", "-copyts", "-i", str(media),
-           "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
+    cmd = [
+        tools.ffmpeg,
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-copyts",
+        "-i",
+        str(media),
+        "-map",
+        "0:v:0",
+        "-c",
+        "copy",
+        "-f",
+        "framecrc",
+        "-",
+    ]
     lines: list[str] = []
     run_ffmpeg(cmd, total=None, progress=None, cancel=cancel, stdout_lines=lines)
     tb = Fraction(1, 1)

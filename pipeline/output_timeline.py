@@ -6,6 +6,7 @@ time inside a cut lands where the next kept range begins. Captions lose their
 cut words, close the gap the cut left, and are dropped when nothing of them is
 kept.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -42,8 +43,9 @@ class OutputClock:
         return self._offsets[k] + (min(t, e) - s)
 
 
-def output_transcript(t: Transcript, keep: list[Range], *, media: MediaRef | None = None,
-                      rules: CaptionRules = CaptionRules()) -> Transcript:
+def output_transcript(
+    t: Transcript, keep: list[Range], *, media: MediaRef | None = None, rules: CaptionRules = CaptionRules()
+) -> Transcript:
     """The transcript of the trimmed output: kept words and captions in output time, edits applied.
 
     The words kept are those the edit does not cut (pipeline.edit_view.cut_word_ids);
@@ -79,8 +81,13 @@ def output_transcript(t: Transcript, keep: list[Range], *, media: MediaRef | Non
         captions.append(Caption(start=start, end=end, word_ids=ids, lines=list(lines), speaker=c.speaker))
     _untangle(captions, clock.total)
     return dataclasses.replace(
-        t, media=media or dataclasses.replace(t.media, duration=clock.total), words=words, captions=captions,
-        edits=Edits(), warnings=list(t.warnings))
+        t,
+        media=media or dataclasses.replace(t.media, duration=clock.total),
+        words=words,
+        captions=captions,
+        edits=Edits(),
+        warnings=list(t.warnings),
+    )
 
 
 def _untangle(captions: list[Caption], total: float) -> None:

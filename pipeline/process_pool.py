@@ -5,6 +5,7 @@ Python's exit joins every pool as well: a PocketSphinx decode or alignment windo
 quitting app alive for seconds. The engines and aligners that own a pool call `stop_now` when closed:
 by then whatever still runs there was cancelled, or nobody is left to read its result.
 """
+
 from __future__ import annotations
 
 import concurrent.futures

@@ -4,6 +4,7 @@ Stored as versioned JSON (the transcript object of docs/transcript-format.md,
 wrapped with settings), written atomically so an autosave never leaves half a
 file. Media that moved is found again by its content hash.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,12 @@ class Project:
 
 
 def to_dict(p: Project) -> dict[str, Any]:
-    return {"format": FORMAT, "version": VERSION, "settings": p.settings,
-            "transcript": transcript_json.to_dict(p.transcript)}
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "settings": p.settings,
+        "transcript": transcript_json.to_dict(p.transcript),
+    }
 
 
 def save(p: Project, path: str | Path | None = None) -> Path:
@@ -140,5 +145,3 @@ def project_name_for(media: Path, folder: Path) -> Path:
         candidate = folder / f"{stem}-{n}{SUFFIX}"
         n += 1
     return candidate
-
-

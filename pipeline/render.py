@@ -14,6 +14,7 @@ callers use are re-exported here:
 Writes go to a temporary file in the output folder that is renamed over the output
 only on success; the source is never written.
 """
+
 from __future__ import annotations
 
 import os
@@ -56,11 +57,37 @@ from pipeline.render_plan import (
 )
 
 __all__ = [
-    "AUDIO_CODECS", "DEFAULT_CROSSFADE", "MIN_FADE", "QUALITY_PRESETS", "SCRIPT_THRESHOLD", "VIDEO_SUFFIXES",
-    "CopyNotPossible", "CopyPlan", "MediaFacts", "Mode", "Packets", "ProgressFn", "Quality", "Range",
-    "RenderCancelled", "RenderError", "RenderOptions", "RenderResult",
-    "audio_graph", "audio_plan", "copy_refusal", "escape_filter_path", "has_libass", "keyframe_times",
-    "normalize_keep", "plan_copy", "probe_media", "render_trimmed", "scan_packets", "video_graph", "video_plan",
+    "AUDIO_CODECS",
+    "DEFAULT_CROSSFADE",
+    "MIN_FADE",
+    "QUALITY_PRESETS",
+    "SCRIPT_THRESHOLD",
+    "VIDEO_SUFFIXES",
+    "CopyNotPossible",
+    "CopyPlan",
+    "MediaFacts",
+    "Mode",
+    "Packets",
+    "ProgressFn",
+    "Quality",
+    "Range",
+    "RenderCancelled",
+    "RenderError",
+    "RenderOptions",
+    "RenderResult",
+    "audio_graph",
+    "audio_plan",
+    "copy_refusal",
+    "escape_filter_path",
+    "has_libass",
+    "keyframe_times",
+    "normalize_keep",
+    "plan_copy",
+    "probe_media",
+    "render_trimmed",
+    "scan_packets",
+    "video_graph",
+    "video_plan",
 ]
 
 Mode = Literal["auto", "reencode", "copy"]
@@ -135,8 +162,19 @@ def _command(job: _Job, copy_plan: CopyPlan | None, tools: FfmpegTools) -> tuple
         bsf = f"noise=drop='{copy_plan.drop}',setts=pts='PTS-({shift})/TB':dts='DTS-({shift})/TB'"
         maps += ["-map", "0:v:0"]
         codec_args += ["-c:v", "copy", "-bsf:v", bsf]
-    cmd = [tools.ffmpeg, "-hide_banner", "-nostdin", "-y", "-v", "error", "-nostats",
-           "-progress", "pipe:1", "-stats_period", "0.25"]
+    cmd = [
+        tools.ffmpeg,
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        "-v",
+        "error",
+        "-nostats",
+        "-progress",
+        "pipe:1",
+        "-stats_period",
+        "0.25",
+    ]
     if copy_plan is not None:
         cmd.append("-copyts")
     cmd += ["-i", str(job.src), GRAPH_SLOT] + maps + codec_args + ["-map_metadata", "0", "-map_chapters", "-1"]
@@ -146,8 +184,14 @@ def _command(job: _Job, copy_plan: CopyPlan | None, tools: FfmpegTools) -> tuple
     return cmd, ";".join(chains)
 
 
-def _encode(job: _Job, copy_plan: CopyPlan | None, tools: FfmpegTools, total: float,
-            progress: ProgressFn | None, cancel: threading.Event | None) -> None:
+def _encode(
+    job: _Job,
+    copy_plan: CopyPlan | None,
+    tools: FfmpegTools,
+    total: float,
+    progress: ProgressFn | None,
+    cancel: threading.Event | None,
+) -> None:
     """Run one ffmpeg writing job.tmp; the filter graph goes through a file when it is long."""
     cmd, graph = _command(job, copy_plan, tools)
     run_with_graph(cmd, graph, total=total, progress=progress, cancel=cancel)
@@ -235,8 +279,10 @@ def render_trimmed(
             written = scan_packets(job.tmp, tools, cancel)
             if len(written.pts) != copy_plan.packets or written.key[:1] != [True]:
                 if options.mode == "copy":
-                    raise CopyNotPossible(f"cannot copy the video: this ffmpeg did not cut it exactly into a {suffix} "
-                                          "file (re-encode, or keep the source's file type)")
+                    raise CopyNotPossible(
+                        f"cannot copy the video: this ffmpeg did not cut it exactly into a {suffix} "
+                        "file (re-encode, or keep the source's file type)"
+                    )
                 note = "video re-encoded: the stream copy did not pass verification with this ffmpeg"
                 copy_plan = None
         if copy_plan is None:
@@ -247,5 +293,6 @@ def render_trimmed(
         raise
     report(1.0)
     video = "none" if not video_out else ("copied" if copy_plan else "reencoded")
-    return RenderResult(path=out, duration=total, video=video, ranges=len(ranges),
-                        elapsed=time.perf_counter() - t0, note=note)
+    return RenderResult(
+        path=out, duration=total, video=video, ranges=len(ranges), elapsed=time.perf_counter() - t0, note=note
+    )

@@ -1,4 +1,5 @@
 """The errors a trimmed export raises (re-exported by pipeline.render, where callers import them)."""
+
 from __future__ import annotations
 
 from audio.errors import Cancelled, HarkError

@@ -17,6 +17,7 @@ with the `noise` bitstream filter and closes the gaps with `setts`. A range endi
 mid-GOP may lose up to the B-frame depth of frames at its very end (the previous frame
 stays on screen that long); timing and A/V sync are unaffected.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -202,8 +203,10 @@ def plan_copy(keep: list[Range], packets: Packets, start: float, fps: Fraction |
         target = Fraction(start + a).limit_denominator(10**9) / tb
         k = min(keys, key=lambda i: abs(packets.pts[i] - target))
         if abs(packets.pts[k] - target) * tb > frame / 2 + Fraction(1, 10**6):
-            return (f"the range starting at {a:.3f} s does not start on a keyframe "
-                    f"(nearest at {float(packets.pts[k] * tb) - start:.3f} s)")
+            return (
+                f"the range starting at {a:.3f} s does not start on a keyframe "
+                f"(nearest at {float(packets.pts[k] * tb) - start:.3f} s)"
+            )
         length = Fraction(b - a).limit_denominator(10**9)
         end_pts = packets.pts[k] + length / tb
         stop = next((i for i in range(k + 1, n) if packets.pts[i] >= end_pts), n)
@@ -249,5 +252,3 @@ def copy_refusal(media: MediaFacts, out: Path, options: RenderOptions) -> str | 
     if not (dst == src or dst == ".mkv" or (dst in MP4_FAMILY and src in MP4_FAMILY)):
         return f"the {media.video_codec or 'source'} video cannot be copied into a {dst} file (use {src} or .mkv)"
     return None
-
-

@@ -8,6 +8,7 @@ per distinct chunk in a batch and pools each mask over the shared frames. The
 output equals pyannote's to float rounding (tested); with NHWC convolution
 weights it is about 5x faster on 2 CPU cores.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -64,6 +65,6 @@ class SharedTrunkEmbedding:
             self.trunk_runs += len(runs)
             for k, (a, b) in enumerate(runs):
                 weights = masks[a:b].to(device)[None]  # (1, speakers, frames)
-                emb = model.forward_embedding(frames[k:k + 1], weights=weights)
+                emb = model.forward_embedding(frames[k : k + 1], weights=weights)
                 out.append(emb.reshape(b - a, -1))
         return torch.cat(out).cpu().numpy()

@@ -23,6 +23,7 @@ than `min_range` are dropped, and ranges that come to touch are merged. Ranges n
 invert: each edge's window lies between the neighbouring edges.
 All functions are pure; `snap_media` is the convenience wrapper that decodes the audio.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -91,8 +92,9 @@ def _clamp(intervals: Sequence[Interval], duration: float) -> list[Interval]:
     return out
 
 
-def _prepare(keep: Sequence[Interval], kept_words: Sequence[Interval], cut_words: Sequence[Interval],
-             duration: float) -> tuple[list[Interval], list[Interval], list[Interval]]:
+def _prepare(
+    keep: Sequence[Interval], kept_words: Sequence[Interval], cut_words: Sequence[Interval], duration: float
+) -> tuple[list[Interval], list[Interval], list[Interval]]:
     """(consistent ranges, merged kept words, the parts of cut words that must stay out)."""
     kept = _merge([w for w in _clamp(kept_words, duration) if w[1] > w[0]])
     ranges = _merge([r for r in _clamp(keep, duration) if r[1] > r[0]] + kept)
@@ -100,8 +102,9 @@ def _prepare(keep: Sequence[Interval], kept_words: Sequence[Interval], cut_words
     return _subtract(ranges, holes), kept, holes
 
 
-def make_consistent(keep: Sequence[Interval], kept_words: Sequence[Interval], cut_words: Sequence[Interval],
-                    duration: float) -> list[Interval]:
+def make_consistent(
+    keep: Sequence[Interval], kept_words: Sequence[Interval], cut_words: Sequence[Interval], duration: float
+) -> list[Interval]:
     """Keep-ranges that contain every kept word and no part of a cut word not also kept."""
     return _prepare(keep, kept_words, cut_words, duration)[0]
 
@@ -120,8 +123,16 @@ def _rms_db(samples: np.ndarray, sample_rate: int, times: np.ndarray, window: fl
     return 10 * np.log10((csum[b] - csum[a]) / n + 1e-12)
 
 
-def quietest_point(lo: float, hi: float, origin: float, samples: np.ndarray, sample_rate: int,
-                   vad_probs: np.ndarray | None, params: SnapParams, vad_frame: float = VAD_FRAME) -> float:
+def quietest_point(
+    lo: float,
+    hi: float,
+    origin: float,
+    samples: np.ndarray,
+    sample_rate: int,
+    vad_probs: np.ndarray | None,
+    params: SnapParams,
+    vad_frame: float = VAD_FRAME,
+) -> float:
     """The candidate in [lo, hi] with the least speech, then the least energy, then nearest `origin`."""
     if hi - lo < 1e-9 or len(samples) == 0:
         return min(max(origin, lo), hi)
@@ -166,7 +177,7 @@ def snap_keep_ranges(
     prev_end = 0.0
     for i, (a, b) in enumerate(ranges):
         # Kept words starting in [a, b) lie wholly inside: the ranges were built to contain them.
-        inside = kept[bisect.bisect_left(word_starts, a):bisect.bisect_left(word_starts, b)]
+        inside = kept[bisect.bisect_left(word_starts, a) : bisect.bisect_left(word_starts, b)]
         first_word = inside[0][0] if inside else b
         last_word = inside[-1][1] if inside else a
         next_start = ranges[i + 1][0] if i + 1 < len(ranges) else total
@@ -217,5 +228,6 @@ def snap_media(
 
         probs = SileroVad(vad_model).probabilities(audio.samples)
     total = duration if duration is not None else (audio.info.duration or audio.duration)
-    return snap_keep_ranges(keep, kept_words, cut_words, audio.samples, SAMPLE_RATE, vad_probs=probs,
-                            duration=total, params=params)
+    return snap_keep_ranges(
+        keep, kept_words, cut_words, audio.samples, SAMPLE_RATE, vad_probs=probs, duration=total, params=params
+    )

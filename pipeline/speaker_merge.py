@@ -20,6 +20,7 @@ The steps, and why:
    Sentence ends and long pauses are never crossed, so a real short answer
    ("Yes, exactly.") stays with whoever said it.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -240,4 +241,6 @@ def rename_speaker(t: Transcript, old: str, new: str) -> Transcript:
         return dataclasses.replace(c, speaker=name) if c.speaker == old else c
 
     edits = dataclasses.replace(t.edits, inserted=[word(w) for w in t.edits.inserted])
-    return dataclasses.replace(t, words=[word(w) for w in t.words], captions=[caption(c) for c in t.captions], edits=edits)
+    return dataclasses.replace(
+        t, words=[word(w) for w in t.words], captions=[caption(c) for c in t.captions], edits=edits
+    )

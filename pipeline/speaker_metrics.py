@@ -8,6 +8,7 @@ speakers by the assignment that maximises the number of words on which the
 two agree; a word is wrong when its mapped speaker differs from the
 reference one (an unmapped or missing hypothesis speaker is always wrong).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -89,5 +90,6 @@ def word_speaker_error(words: Transcript | Sequence[Word], reference: Sequence[T
     mapping = {hyp_names[i]: ref_names[j] for i, j in best_assignment(counts)}
     wrong = sum(1 for h, r in pairs if h is None or mapping.get(h) != r)
     scored = len(pairs)
-    return SpeakerError(rate=wrong / scored if scored else 0.0, wrong=wrong, scored=scored,
-                        unscored=len(ws) - scored, mapping=mapping)
+    return SpeakerError(
+        rate=wrong / scored if scored else 0.0, wrong=wrong, scored=scored, unscored=len(ws) - scored, mapping=mapping
+    )

@@ -10,6 +10,7 @@ starting with `#` or `;;` are skipped. A malformed SPEAKER line is refused with
 an RttmError naming the line, never skipped: a silently dropped turn would
 hand its words to another speaker.
 """
+
 from __future__ import annotations
 
 import math

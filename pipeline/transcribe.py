@@ -3,6 +3,7 @@
 Used the same way by the CLI and the desktop app. Memory stays flat however
 long the file: audio flows through in blocks and the engine sees ~30 s at a time.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -37,6 +38,7 @@ MAX_RESUMES = 4  # per chunk
 def _overlap(before: list[EngineWord], after: list[EngineWord], most: int = 6) -> int:
     """How many leading words of `after` repeat the last words of `before` (a resume inside a word
     that was already heard hears it again)."""
+
     def norm(w: EngineWord) -> str:
         return "".join(ch for ch in w.text.lower() if ch.isalnum())
 
@@ -45,8 +47,13 @@ def _overlap(before: list[EngineWord], after: list[EngineWord], most: int = 6) -
     return next((n for n in range(min(len(tail), len(head)), 0, -1) if tail[-n:] == head[:n]), 0)
 
 
-def _resume_skipped(chunk: AudioChunk, heard: list[EngineWord], engine: Engine, options: TranscribeOptions,
-                    cancel: threading.Event | None) -> list[tuple[EngineWord, float]]:
+def _resume_skipped(
+    chunk: AudioChunk,
+    heard: list[EngineWord],
+    engine: Engine,
+    options: TranscribeOptions,
+    cancel: threading.Event | None,
+) -> list[tuple[EngineWord, float]]:
     """Decode again from where the engine stopped while the VAD still hears speech after it.
 
     whisper sometimes ends a 30 s window early (its end-of-text token after the first sentence) and
@@ -60,9 +67,9 @@ def _resume_skipped(chunk: AudioChunk, heard: list[EngineWord], engine: Engine, 
         if chunk.timemap.speech_after(last) < RESUME_MIN_SPEECH:
             break
         at = chunk.timemap.resume_point(last)
-        tail = chunk.samples[int(at * SAMPLE_RATE):]
+        tail = chunk.samples[int(at * SAMPLE_RATE) :]
         more = engine.transcribe(tail, options, cancel=cancel).words
-        more = more[_overlap([*heard, *(w for w, _ in out)], more):]
+        more = more[_overlap([*heard, *(w for w, _ in out)], more) :]
         if not more:
             break
         out += [(w, at) for w in more]
@@ -132,14 +139,25 @@ def transcribe_file(
             timed = align_engine_words(chunk.samples, spans, None, cancel=cancel)
             for (ew, _), t in zip(found, timed):
                 start, end = chunk.timemap.span_to_source(t.start, t.end)
-                words.append(Word(id=len(words), text=ew.text, start=start, end=end, probability=ew.probability,
-                                  rough=t.rough, suspect=ew.suspect))
+                words.append(
+                    Word(
+                        id=len(words),
+                        text=ew.text,
+                        start=start,
+                        end=end,
+                        probability=ew.probability,
+                        rough=t.rough,
+                        suspect=ew.suspect,
+                    )
+                )
             if language is None and result.words and result.language:
                 # Detect once, then hold it: a language flipping mid-file helps nobody.
                 language = result.language
                 chunk_options = TranscribeOptions(
-                    language=language, translate=options.translate,
-                    initial_prompt=options.initial_prompt, threads=options.threads,
+                    language=language,
+                    translate=options.translate,
+                    initial_prompt=options.initial_prompt,
+                    threads=options.threads,
                 )
             chunk_progress(1.0)
 
@@ -158,7 +176,7 @@ def transcribe_file(
                 background = BackgroundAligner(src, aligner, cancel)
             for r in parts:
                 assert background is not None
-                background.add(spans[r.start:r.stop])
+                background.add(spans[r.start : r.stop])
                 sent += len(r)
 
         try:
@@ -199,9 +217,11 @@ def transcribe_file(
         flag_unvoiced(words, captions, np.concatenate(voice))
     suspect = [w for w in words if w.suspect]
     if suspect:
-        warnings.append(f"{len(suspect)} of {len(words)} words may be invented (no voice under them, or they fail "
-                        f"whisper's own no-speech, repetition or confidence tests), from {_clock(suspect[0].start)}: "
-                        "check them in the editor")
+        warnings.append(
+            f"{len(suspect)} of {len(words)} words may be invented (no voice under them, or they fail "
+            f"whisper's own no-speech, repetition or confidence tests), from {_clock(suspect[0].start)}: "
+            "check them in the editor"
+        )
     record = dict(engine.options_record(options))
     record["vad"] = vad is not None
     record["alignment"] = aligner.name if aligned and aligner is not None else "none"

@@ -3,6 +3,7 @@
 Word times always refer to the source media. Later edits (corrections, cuts)
 are stored beside the words, never by rewriting their times.
 """
+
 from __future__ import annotations
 
 import math

@@ -3,6 +3,7 @@
 Round-trips losslessly: floats are written with repr precision, and every
 field of the model has a place in the file.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,10 @@ def to_dict(t: Transcript) -> dict[str, Any]:
             "corrections": [{"word": c.word_id, "text": c.text} for c in t.edits.corrections],
             "cuts": [{"start": c.start, "end": c.end} for c in t.edits.cuts],
             "inserted": [_word_dict(w) for w in t.edits.inserted],
-            "retimed": [{"word": r.word_id, "start": r.start, "end": r.end, **({"aligned": True} if r.aligned else {})}
-                        for r in t.edits.retimed],
+            "retimed": [
+                {"word": r.word_id, "start": r.start, "end": r.end, **({"aligned": True} if r.aligned else {})}
+                for r in t.edits.retimed
+            ],
         },
         "warnings": t.warnings,
     }
@@ -87,7 +90,9 @@ def from_dict(d: Any) -> Transcript:
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise TranscriptFormatError(f"bad transcript version {json_guard.show(version)}")
     if version > VERSION:
-        raise TranscriptFormatError(f"transcript version {json_guard.show(version)} was written by a newer Hark; this one reads {VERSION}")
+        raise TranscriptFormatError(
+            f"transcript version {json_guard.show(version)} was written by a newer Hark; this one reads {VERSION}"
+        )
     try:
         doc = transcript_schema.parse(d)
     except transcript_schema.SchemaError as e:
@@ -101,18 +106,27 @@ def _transcript(doc: transcript_schema.TranscriptDoc) -> Transcript:
     return Transcript(
         media=MediaRef(path=m["path"], duration=m["duration"], sha256=m["sha256"], size=m.get("size")),
         language=doc.get("language"),
-        provenance=Provenance(engine=p["engine"], engine_version=p["engine_version"], model=p["model"],
-                              model_sha256=p.get("model_sha256"), options=dict(p.get("options") or {}),
-                              hark_version=p.get("hark_version", "")),
+        provenance=Provenance(
+            engine=p["engine"],
+            engine_version=p["engine_version"],
+            model=p["model"],
+            model_sha256=p.get("model_sha256"),
+            options=dict(p.get("options") or {}),
+            hark_version=p.get("hark_version", ""),
+        ),
         words=[_word(w) for w in doc["words"]],
-        captions=[Caption(start=c["start"], end=c["end"], word_ids=c["words"], lines=c["lines"], speaker=c.get("speaker"))
-                  for c in doc.get("captions", [])],
+        captions=[
+            Caption(start=c["start"], end=c["end"], word_ids=c["words"], lines=c["lines"], speaker=c.get("speaker"))
+            for c in doc.get("captions", [])
+        ],
         edits=Edits(
             corrections=[Correction(word_id=c["word"], text=c["text"]) for c in e.get("corrections", [])],
             cuts=[Cut(start=c["start"], end=c["end"]) for c in e.get("cuts", [])],
             inserted=[_word(w) for w in e.get("inserted", [])],
-            retimed=[Retime(word_id=r["word"], start=r["start"], end=r["end"], aligned=r.get("aligned", False))
-                     for r in e.get("retimed", [])],
+            retimed=[
+                Retime(word_id=r["word"], start=r["start"], end=r["end"], aligned=r.get("aligned", False))
+                for r in e.get("retimed", [])
+            ],
         ),
         created=doc.get("created", ""),
         warnings=doc.get("warnings", []),
@@ -120,8 +134,16 @@ def _transcript(doc: transcript_schema.TranscriptDoc) -> Transcript:
 
 
 def _word(w: transcript_schema.WordDoc) -> Word:
-    return Word(id=w["id"], text=w["text"], start=w["start"], end=w["end"], probability=w.get("p"),
-                speaker=w.get("speaker"), rough=w.get("rough", False), suspect=w.get("suspect"))
+    return Word(
+        id=w["id"],
+        text=w["text"],
+        start=w["start"],
+        end=w["end"],
+        probability=w.get("p"),
+        speaker=w.get("speaker"),
+        rough=w.get("rough", False),
+        suspect=w.get("suspect"),
+    )
 
 
 def loads(text: str) -> Transcript:

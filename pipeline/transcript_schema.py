@@ -6,6 +6,7 @@ SchemaError naming the first bad field, e.g. "words[3].start: must be ≥ 0". Un
 are ignored, as the format promises old readers may. The caller maps the result to
 pipeline.transcript's dataclasses.
 """
+
 from __future__ import annotations
 
 from typing import (
@@ -149,8 +150,12 @@ def parse(d: object) -> TranscriptDoc:
 def _check_spans(doc: TranscriptDoc) -> None:
     edits = doc.get("edits") or {}
     spans: list[tuple[str, list[Any]]] = [
-        ("words", doc["words"]), ("captions", doc.get("captions", [])), ("edits.cuts", edits.get("cuts", [])),
-        ("edits.inserted", edits.get("inserted", [])), ("edits.retimed", edits.get("retimed", []))]
+        ("words", doc["words"]),
+        ("captions", doc.get("captions", [])),
+        ("edits.cuts", edits.get("cuts", [])),
+        ("edits.inserted", edits.get("inserted", [])),
+        ("edits.retimed", edits.get("retimed", [])),
+    ]
     for name, items in spans:
         for i, x in enumerate(items):
             if x["end"] < x["start"]:
@@ -165,8 +170,11 @@ def _check_ids(doc: TranscriptDoc) -> None:
             if w["id"] in seen:
                 raise SchemaError(f"{name}[{i}].id", f"duplicate id {w['id']} (also {seen[w['id']]})")
             seen[w["id"]] = f"{name}[{i}]"
-    refs = [(f"captions[{i}].words[{j}]", wid)
-            for i, c in enumerate(doc.get("captions", [])) for j, wid in enumerate(c["words"])]
+    refs = [
+        (f"captions[{i}].words[{j}]", wid)
+        for i, c in enumerate(doc.get("captions", []))
+        for j, wid in enumerate(c["words"])
+    ]
     refs += [(f"edits.corrections[{i}].word", c["word"]) for i, c in enumerate(edits.get("corrections", []))]
     refs += [(f"edits.retimed[{i}].word", r["word"]) for i, r in enumerate(edits.get("retimed", []))]
     for where, wid in refs:
@@ -174,15 +182,27 @@ def _check_ids(doc: TranscriptDoc) -> None:
             raise SchemaError(where, f"no word has id {wid}")
 
 
-_KINDS = {"int_type": "an integer", "float_type": "a number", "string_type": "text", "bool_type": "true or false",
-          "dict_type": "an object", "list_type": "a list"}
+_KINDS = {
+    "int_type": "an integer",
+    "float_type": "a number",
+    "string_type": "text",
+    "bool_type": "true or false",
+    "dict_type": "an object",
+    "list_type": "a list",
+}
 
 
 def _kind(v: object) -> str:
     if v is None:
         return "null"
-    for t, name in ((bool, "true/false"), (int, "an integer"), (float, "a number"), (str, "text"),
-                    (list, "a list"), (dict, "an object")):
+    for t, name in (
+        (bool, "true/false"),
+        (int, "an integer"),
+        (float, "a number"),
+        (str, "text"),
+        (list, "a list"),
+        (dict, "an object"),
+    ):
         if isinstance(v, t):
             return name
     return type(v).__name__

@@ -5,6 +5,7 @@ silence (Silero VAD when a model is given, else signal energy) so no kept word
 is clipped; one render (pipeline/render.py); captions and an EDL for the
 output. The source media is never written.
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -58,8 +59,9 @@ def default_output(media: Path) -> Path:
     return candidate
 
 
-def snapped_keep_ranges(t: Transcript, keep: list[Range], *, vad_model: Path | None,
-                        cancel: threading.Event | None = None) -> list[Range]:
+def snapped_keep_ranges(
+    t: Transcript, keep: list[Range], *, vad_model: Path | None, cancel: threading.Event | None = None
+) -> list[Range]:
     """Move each cut point into the quietest moment between the words on either side of it."""
     from audio.vad import SileroVad
     from pipeline.silence_snap import snap_keep_ranges
@@ -75,9 +77,14 @@ def snapped_keep_ranges(t: Transcript, keep: list[Range], *, vad_model: Path | N
     return snap_keep_ranges(keep, kept_words, cut_words, audio.samples, vad_probs=probs, duration=t.media.duration)
 
 
-def export_trimmed(t: Transcript, out: str | Path, options: TrimExportOptions = TrimExportOptions(), *,
-                   progress: Callable[[float], None] | None = None,
-                   cancel: threading.Event | None = None) -> TrimExportResult:
+def export_trimmed(
+    t: Transcript,
+    out: str | Path,
+    options: TrimExportOptions = TrimExportOptions(),
+    *,
+    progress: Callable[[float], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> TrimExportResult:
     """Render `t`'s media without its cuts to `out`, plus captions (and an EDL) that match it."""
     if options.captions not in CAPTION_CHOICES:
         raise EditError(f"unknown caption choice {options.captions!r}; choose from {', '.join(CAPTION_CHOICES)}")
@@ -99,10 +106,18 @@ def export_trimmed(t: Transcript, out: str | Path, options: TrimExportOptions = 
             burn = Path(tmp) / "captions.srt"
             burn.write_text(to_srt(out_t), encoding="utf-8")
         result = render_trimmed(
-            Path(t.media.path), keep, out,
-            RenderOptions(mode=options.mode, quality=options.preset, crossfade=options.crossfade,  # type: ignore[arg-type]
-                          burn_subtitles=burn),
-            progress=lambda f: report(0.05 + 0.95 * f), cancel=cancel)
+            Path(t.media.path),
+            keep,
+            out,
+            RenderOptions(
+                mode=options.mode,
+                quality=options.preset,
+                crossfade=options.crossfade,  # type: ignore[arg-type]
+                burn_subtitles=burn,
+            ),
+            progress=lambda f: report(0.05 + 0.95 * f),
+            cancel=cancel,
+        )
     if result.note:
         notes.append(result.note)
     captions = None
@@ -112,8 +127,15 @@ def export_trimmed(t: Transcript, out: str | Path, options: TrimExportOptions = 
     edl_path = None
     if options.edl:
         facts = probe_media(t.media.path)
-        edl_path = edl_format.write_edl(result.path.with_suffix(".edl"), keep, fps=facts.fps, media=t.media.path,
-                                        title=result.path.stem, has_video=facts.has_video)
+        edl_path = edl_format.write_edl(
+            result.path.with_suffix(".edl"),
+            keep,
+            fps=facts.fps,
+            media=t.media.path,
+            title=result.path.stem,
+            has_video=facts.has_video,
+        )
     report(1.0)
-    return TrimExportResult(media=result.path, captions=captions, duration=result.duration, keep=keep,
-                            edl=edl_path, notes=notes)
+    return TrimExportResult(
+        media=result.path, captions=captions, duration=result.duration, keep=keep, edl=edl_path, notes=notes
+    )

@@ -15,6 +15,7 @@ may be missing or damaged only if the crash (or the disk) struck in between.
 between leaves the utterance pending and `pending()` finishes the move instead
 of offering it again.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -250,8 +251,9 @@ class UtteranceJournal:
             self._live[uid] = rec
             return rec
 
-    def write(self, samples: np.ndarray, *, mode: str, target_app: str | None = None,
-              live: LiveRecording | None = None) -> str:
+    def write(
+        self, samples: np.ndarray, *, mode: str, target_app: str | None = None, live: LiveRecording | None = None
+    ) -> str:
         """Save a finished recording; returns its id. Call before decoding it.
 
         `live`: the recording `begin` started for it; the finished audio replaces it under its id.
@@ -376,13 +378,16 @@ class UtteranceJournal:
                     self._move_to_history(uid)
                     continue
                 meta = self._read_sidecar(uid)
-                out.append(PendingUtterance(
-                    id=uid, audio_path=wav,
-                    created=str((meta or {}).get("created") or _mtime_iso(wav)),
-                    mode=str((meta or {}).get("mode") or "unknown"),
-                    target_app=(meta or {}).get("target_app"),  # type: ignore[arg-type]
-                    sidecar_ok=meta is not None,
-                ))
+                out.append(
+                    PendingUtterance(
+                        id=uid,
+                        audio_path=wav,
+                        created=str((meta or {}).get("created") or _mtime_iso(wav)),
+                        mode=str((meta or {}).get("mode") or "unknown"),
+                        target_app=(meta or {}).get("target_app"),  # type: ignore[arg-type]
+                        sidecar_ok=meta is not None,
+                    )
+                )
             return out
 
     def _recover_live(self, rec: Path) -> None:
@@ -458,9 +463,13 @@ class UtteranceJournal:
     def _item(self, r: dict[str, object]) -> HistoryItem:
         audio = self.audio_dir / f"{r['id']}.wav"
         return HistoryItem(
-            id=str(r["id"]), created=str(r.get("created") or ""), finished=str(r.get("finished") or ""),
-            text=r.get("text"), mode=str(r.get("mode") or "unknown"),  # type: ignore[arg-type]
-            target_app=r.get("target_app"), audio_path=audio if audio.exists() else None,  # type: ignore[arg-type]
+            id=str(r["id"]),
+            created=str(r.get("created") or ""),
+            finished=str(r.get("finished") or ""),
+            text=r.get("text"),
+            mode=str(r.get("mode") or "unknown"),  # type: ignore[arg-type]
+            target_app=r.get("target_app"),
+            audio_path=audio if audio.exists() else None,  # type: ignore[arg-type]
             error=r.get("error"),  # type: ignore[arg-type]
         )
 

@@ -6,6 +6,7 @@ probability of 0.49 and an average log-probability of -0.26, which pass all of w
 The speech detector still runs, only to check: a caption under which it hears (almost) no voice is
 marked suspect, word by word, and kept for the user to judge.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -8,6 +8,7 @@ The cache is an .npz beside the project holding the peaks, the media's sha256 an
 the bin rate: a cache made for other media bytes or another rate is recomputed,
 and so is one that cannot be read.
 """
+
 from __future__ import annotations
 
 import logging
@@ -84,7 +85,7 @@ class _Binner:
         self.out.append(peaks)
         self.next_bin += n_done
         # Copy the tail: a view would keep the whole block alive.
-        self._rest = buf[edges[-1]:].copy()
+        self._rest = buf[edges[-1] :].copy()
 
     def finish(self) -> np.ndarray:
         if len(self._rest):  # a last, partial bin
@@ -162,8 +163,13 @@ def _write_cache(cache_path: Path, peaks: np.ndarray, media_sha256: str, per_sec
         remove_stale_temps(cache_path.parent)  # what a writer killed mid-write left (this cache's or others')
         fd, tmp = tempfile.mkstemp(prefix=f".{cache_path.name}.{os.getpid()}.", suffix=".tmp", dir=cache_path.parent)
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, version=np.int64(CACHE_VERSION), sha256=np.str_(media_sha256),
-                     per_second=np.float64(per_second), peaks=peaks)
+            np.savez(
+                f,
+                version=np.int64(CACHE_VERSION),
+                sha256=np.str_(media_sha256),
+                per_second=np.float64(per_second),
+                peaks=peaks,
+            )
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, cache_path)

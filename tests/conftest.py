@@ -1,4 +1,5 @@
 """Shared test set-up: where ../shared is, and an isolated models folder for every test."""
+
 from __future__ import annotations
 
 import os

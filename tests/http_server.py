@@ -10,6 +10,7 @@ tests can check what the client asked for.
 Use the fixtures by importing them into a test module:
     from tests.http_server import FileServer, refused_url, server  # noqa: F401
 """
+
 from __future__ import annotations
 
 import re
@@ -91,9 +92,13 @@ class _Handler(BaseHTTPRequestHandler):
         rng = self.headers.get("Range")
         with state.lock:
             state.requests.append(
-                Seen(self.path, rng, self.headers.get("User-Agent"), self.headers.get("Authorization")))
-        if (state.bearer is not None and not self.path.startswith(state.open_prefixes)
-                and self.headers.get("Authorization") != f"Bearer {state.bearer}"):
+                Seen(self.path, rng, self.headers.get("User-Agent"), self.headers.get("Authorization"))
+            )
+        if (
+            state.bearer is not None
+            and not self.path.startswith(state.open_prefixes)
+            and self.headers.get("Authorization") != f"Bearer {state.bearer}"
+        ):
             self.send_error(401, "Unauthorized")
             return
         if self.path in state.status:

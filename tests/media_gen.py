@@ -7,6 +7,7 @@ Video: every frame shows its own index in binary as vertical stripes across the 
 Both survive lossy encoding, so after a render the tests can tell which source second and
 which source frame ended up where.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -136,8 +137,25 @@ def make_video(
         write_wav(wav, tone_samples(seconds, sample_rate), sample_rate)
         args += ["-i", str(wav)]
     args += ["-map", "0:v"] + (["-map", "1:a", "-c:a", "aac", "-b:a", "128k"] if audio else [])
-    args += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-             "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold", "0", "-bf", str(bframes), str(path)]
+    args += [
+        "-c:v",
+        "libx264",
+        "-preset",
+        "veryfast",
+        "-crf",
+        "18",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        str(gop),
+        "-keyint_min",
+        str(gop),
+        "-sc_threshold",
+        "0",
+        "-bf",
+        str(bframes),
+        str(path),
+    ]
     try:
         _run(args, stdin=frames)
     finally:
@@ -148,14 +166,33 @@ def make_video(
 def decode_gray_frames(path: Path, size: tuple[int, int] = SIZE) -> np.ndarray:
     """Every decoded video frame as an (n, h, w) uint8 array."""
     w, h = size
-    raw = _run(["-i", str(path), "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "gray", "-fps_mode", "passthrough",
-                "pipe:"])
+    raw = _run(
+        ["-i", str(path), "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "gray", "-fps_mode", "passthrough", "pipe:"]
+    )
     return np.frombuffer(raw, dtype=np.uint8).reshape(-1, h, w)
 
 
 def make_testsrc_video(path: Path, seconds: float, size: tuple[int, int] = (640, 360), fps: int = 25) -> Path:
     """A bigger, busier video (ffmpeg's test pattern + a tone) for renders that must take a while."""
-    _run(["-f", "lavfi", "-i", f"testsrc2=size={size[0]}x{size[1]}:rate={fps}",
-          "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-          "-t", str(seconds), "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(path)])
+    _run(
+        [
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size={size[0]}x{size[1]}:rate={fps}",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            str(seconds),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            str(path),
+        ]
+    )
     return Path(path)

@@ -5,6 +5,7 @@ both measure the same corpus: MFA, LibriSpeech, LJSpeech, Common Voice and JFK c
 such as <cutoff-x> or [laughter] is stripped from the references (whisper's normaliser drops it too:
 stated here, not relied on).
 """
+
 from __future__ import annotations
 
 import re

@@ -21,6 +21,7 @@ starts a private X server on the first free display of a range::
 
 Needs Xvfb and xdotool (and PySide6 with Qt's xcb libraries, see PLATFORM.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,9 +65,11 @@ class Xvfb:
                 continue
             # -noreset: without it the server resets when its last client leaves, and a
             # client connecting at that moment gets "connection reset by peer".
-            proc = subprocess.Popen(["Xvfb", f":{n}", "-screen", "0", self.screen, "-nolisten",
-                                     "tcp", "-noreset"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                ["Xvfb", f":{n}", "-screen", "0", self.screen, "-nolisten", "tcp", "-noreset"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and proc.poll() is None:
                 # Ours only when its lock names our process: another test may have
@@ -135,15 +138,22 @@ class TargetField:
     def start(self) -> None:
         env = dict(os.environ, DISPLAY=self.display, QT_QPA_PLATFORM="xcb")
         env.pop("WAYLAND_DISPLAY", None)
-        cmd = [sys.executable, str(Path(__file__).resolve()), "--out", str(self.out),
-               "--title", self.title, "--text", self.initial]
+        cmd = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--out",
+            str(self.out),
+            "--title",
+            self.title,
+            "--text",
+            self.initial,
+        ]
         if self.multiline:
             cmd.append("--multiline")
         if self.wm_class:
             cmd += ["--wm-class", self.wm_class]
         self._ready.unlink(missing_ok=True)
-        self._proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                                      stderr=subprocess.PIPE)
+        self._proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + READY_TIMEOUT_S
         while not self._ready.exists():  # the window is shown and the text written
             if self._proc.poll() is not None:
@@ -215,8 +225,7 @@ class TargetField:
 
     def _xdotool(self, *args: str) -> str:
         env = dict(os.environ, DISPLAY=self.display)
-        done = subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True,
-                              timeout=READY_TIMEOUT_S)
+        done = subprocess.run(["xdotool", *args], env=env, capture_output=True, text=True, timeout=READY_TIMEOUT_S)
         if done.returncode != 0:
             raise RuntimeError(f"xdotool {' '.join(args)} failed: {done.stderr.strip()}")
         return done.stdout

@@ -1,5 +1,6 @@
 """Forced alignment: spoken forms of written words, sections, rough-word fitting (pure), and word times
 against exact truth (espeak-ng) and the human TextGrids with the trained tiny.en."""
+
 from __future__ import annotations
 
 import itertools
@@ -21,24 +22,39 @@ from pipeline.transcript_json import from_dict, to_dict
 from tests import espeak_speech
 from tests.conftest import JFK_WAV, SILERO
 
-DICT = {"nineteen": "N AY N T IY N", "sixty": "S IH K S T IY", "one": "W AH N", "alice": "AE L AH S",
-        "g": "JH IY", "five": "F AY V", "dollars": "D AA L ER Z", "percent": "P ER S EH N T", "covid": None,
-        "twenty": "T W EH N T IY", "first": "F ER S T", "well": "W EH L", "known": "N OW N"}
+DICT = {
+    "nineteen": "N AY N T IY N",
+    "sixty": "S IH K S T IY",
+    "one": "W AH N",
+    "alice": "AE L AH S",
+    "g": "JH IY",
+    "five": "F AY V",
+    "dollars": "D AA L ER Z",
+    "percent": "P ER S EH N T",
+    "covid": None,
+    "twenty": "T W EH N T IY",
+    "first": "F ER S T",
+    "well": "W EH L",
+    "known": "N OW N",
+}
 
 
 def lookup(word: str) -> str | None:
     return DICT.get(word)
 
 
-@pytest.mark.parametrize("text, words", [
-    ("1961", ["nineteen", "sixty", "one"]),
-    ("21st", ["twenty", "first"]),
-    ("$5", ["five", "dollars"]),
-    ("5%", ["five", "percent"]),
-    ("well-known", ["well", "known"]),
-    ("Alice,", ["alice"]),
-    ("—", []),
-])
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("1961", ["nineteen", "sixty", "one"]),
+        ("21st", ["twenty", "first"]),
+        ("$5", ["five", "dollars"]),
+        ("5%", ["five", "percent"]),
+        ("well-known", ["well", "known"]),
+        ("Alice,", ["alice"]),
+        ("—", []),
+    ],
+)
 def test_written_words_become_dictionary_words(text: str, words: list[str]) -> None:
     got = spoken_tokens(text, lookup)
     assert [s.word for s in got] == words and all(s.phones is None for s in got)
@@ -73,7 +89,7 @@ def test_the_audio_window_serves_overlapping_sections_in_order_and_drops_what_is
 
 def test_rough_words_fit_between_aligned_neighbours_with_length() -> None:
     samples = np.zeros(16_000 * 4, np.float32)
-    samples[int(1.2 * 16_000):int(1.6 * 16_000)] = 0.3  # the only sound between the aligned words
+    samples[int(1.2 * 16_000) : int(1.6 * 16_000)] = 0.3  # the only sound between the aligned words
     words = [WordSpan("one", 0.0, 0.4), WordSpan("two", 0.2, 0.3), WordSpan("three", 2.0, 2.5)]
     found = [AlignedTime(0.1, 0.9), None, AlignedTime(2.0, 2.4)]
     out = settle(samples, words, found)
@@ -83,8 +99,13 @@ def test_rough_words_fit_between_aligned_neighbours_with_length() -> None:
 
 
 def _transcript(words: list[Word]) -> Transcript:
-    return Transcript(media=MediaRef("x.wav", 10.0, ""), language="en", provenance=Provenance("e", "1", "m"),
-                      words=words, captions=[Caption(0.0, 2.0, [w.id for w in words], [" ".join(w.text for w in words)])])
+    return Transcript(
+        media=MediaRef("x.wav", 10.0, ""),
+        language="en",
+        provenance=Provenance("e", "1", "m"),
+        words=words,
+        captions=[Caption(0.0, 2.0, [w.id for w in words], [" ".join(w.text for w in words)])],
+    )
 
 
 def test_rough_and_aligned_retimes_round_trip_and_hand_retimes_win() -> None:
@@ -111,8 +132,13 @@ def _transcribe(path: Path, model: Path, *, aligned: bool) -> Transcript:
 
     engine = WhisperCppEngine(model)
     try:
-        return transcribe_file(path, engine, TranscribeOptions(language="en", threads=2), vad=SileroVad(SILERO),
-                               aligner=aligner_for("en") if aligned else None)
+        return transcribe_file(
+            path,
+            engine,
+            TranscribeOptions(language="en", threads=2),
+            vad=SileroVad(SILERO),
+            aligner=aligner_for("en") if aligned else None,
+        )
     finally:
         engine.close()
 
@@ -123,10 +149,12 @@ def test_aligned_times_on_speech_with_exact_truth(tmp_path: Path, trained_tiny_e
     """Six synthesised sentences with pauses of 0.35-1.5 s; word boundaries known to the sample."""
     speech = espeak_speech.joined(espeak_speech.SENTENCES, espeak_speech.PAUSES)
     path = espeak_speech.write_wav(tmp_path / "synth.wav", speech.samples)
-    aligned = score_timing([(w.text, w.start, w.end) for w in _transcribe(path, trained_tiny_en, aligned=True).words],
-                           speech.words)
-    token = score_timing([(w.text, w.start, w.end) for w in _transcribe(path, trained_tiny_en, aligned=False).words],
-                         speech.words)
+    aligned = score_timing(
+        [(w.text, w.start, w.end) for w in _transcribe(path, trained_tiny_en, aligned=True).words], speech.words
+    )
+    token = score_timing(
+        [(w.text, w.start, w.end) for w in _transcribe(path, trained_tiny_en, aligned=False).words], speech.words
+    )
     # Measured here: 70 of 90 words paired; aligned |start| median 18 ms, |end| 9 ms, 80 % within 50 ms and
     # 90 % within 100 ms at both ends, F1 0.72; token times 218/215 ms, 26 % within 100 ms, F1 0.58.
     assert aligned.matched >= 60
@@ -155,7 +183,22 @@ def test_realign_after_a_correction_moves_the_corrected_words(trained_tiny_en: P
 
 
 def _jfk_spans() -> list[WordSpan]:
-    text = ["and", "so", "my", "fellow", "americans", "ask", "not", "what", "your", "country", "can", "do", "for", "you"]
+    text = [
+        "and",
+        "so",
+        "my",
+        "fellow",
+        "americans",
+        "ask",
+        "not",
+        "what",
+        "your",
+        "country",
+        "can",
+        "do",
+        "for",
+        "you",
+    ]
     return [WordSpan(w, 0.3 + 0.45 * i, 0.3 + 0.45 * i + 0.4) for i, w in enumerate(text)]
 
 

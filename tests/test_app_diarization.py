@@ -1,6 +1,7 @@
 """Speakers in the desktop app: the queue identifies them (real pyannote, random weights, offline),
 jobs survive without a pipeline, cancel works mid-diarization, and speakers are renamed in the
 transcript view and in the editor (undoably), with the project and fresh exports following."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,9 +43,14 @@ def make_controller(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # 
     made: list[Controller] = []
 
     def make(**kw: object) -> Controller:
-        base: dict[str, object] = {"engine": "sphinx", "projects_folder": str(tmp_path / "projects"),
-                                       "output_folder": str(tmp_path / "out"), "formats": ["srt", "vtt", "json"],
-                                       "use_vad": False, "threads": 2}
+        base: dict[str, object] = {
+            "engine": "sphinx",
+            "projects_folder": str(tmp_path / "projects"),
+            "output_folder": str(tmp_path / "out"),
+            "formats": ["srt", "vtt", "json"],
+            "use_vad": False,
+            "threads": 2,
+        }
         c = Controller(AppSettings(**{**base, **kw}), ModelStore())  # type: ignore[arg-type]
         qtbot.addWidget(c.window)
         c.window.show()
@@ -63,6 +69,7 @@ def settled(c: Controller) -> bool:
 
 def when_shown(kind: type, act: Callable[[object], None], tries: int = 250) -> None:
     """Once a modal dialog or popup menu of `kind` shows (inside its exec loop), do `act` with it."""
+
     def poll(left: int = tries) -> None:
         w = QApplication.activePopupWidget() or QApplication.activeModalWidget()
         if isinstance(w, kind):
@@ -75,6 +82,7 @@ def when_shown(kind: type, act: Callable[[object], None], tries: int = 250) -> N
 
 def answer_rename(qtbot, name: str, seen: list[str] | None = None) -> None:  # type: ignore[no-untyped-def]
     """Type `name` into the next Rename Speaker dialog and press Enter."""
+
     def act(dlg: QInputDialog) -> None:  # type: ignore[override]
         if seen is not None:
             seen.append(dlg.textValue())
@@ -88,6 +96,7 @@ def answer_rename(qtbot, name: str, seen: list[str] | None = None) -> None:  # t
 
 def choose_in_menu(qtbot, prefix: str, seen: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Pick the entry starting with `prefix` in the next popup menu, by keyboard."""
+
     def act(menu: QMenu) -> None:  # type: ignore[override]
         seen.extend(a.text() for a in menu.actions())
         target = next(a for a in menu.actions() if a.text().startswith(prefix))
@@ -100,8 +109,12 @@ def choose_in_menu(qtbot, prefix: str, seen: list[str]) -> None:  # type: ignore
 def two_speaker_project(tmp_path: Path) -> Path:
     """A saved project whose words carry diarization-style speakers, over a real media file."""
     media = copy_shared(APEX, tmp_path)
-    script = [("SPEAKER_00", "Welcome back to the show."), ("SPEAKER_01", "Thanks for having me here."),
-              ("SPEAKER_00", "Let us talk about speakers."), ("SPEAKER_01", "Gladly, whenever you like.")]
+    script = [
+        ("SPEAKER_00", "Welcome back to the show."),
+        ("SPEAKER_01", "Thanks for having me here."),
+        ("SPEAKER_00", "Let us talk about speakers."),
+        ("SPEAKER_01", "Gladly, whenever you like."),
+    ]
     words: list[Word] = []
     t = 0.1
     for speaker, sentence in script:
@@ -109,8 +122,13 @@ def two_speaker_project(tmp_path: Path) -> Path:
             words.append(Word(len(words), text, t, t + 0.1, 0.9, speaker))
             t += 0.12
         t += 0.05
-    tr = Transcript(MediaRef(str(media), 3.1, sha256_file(media)), "en", Provenance("pocketsphinx", "5", "en-us"),
-                    words=words, captions=build_captions(words, language="en"))
+    tr = Transcript(
+        MediaRef(str(media), 3.1, sha256_file(media)),
+        "en",
+        Provenance("pocketsphinx", "5", "en-us"),
+        words=words,
+        captions=build_captions(words, language="en"),
+    )
     assert [c.speaker for c in tr.captions] == [s for s, _ in script]
     return projects.save(Project(tr, {"engine": "sphinx"}), tmp_path / "two-speakers.hark")
 
@@ -141,8 +159,13 @@ def test_speaker_settings_round_trip_and_dialog(qtbot, tmp_path: Path) -> None: 
     box.speakers_spin.setValue(2)
     assert box.speed_combo.currentData() == "balanced" and box.speed_combo.isEnabled()
     box.speed_combo.setCurrentIndex(box.speed_combo.findData("accurate"))
-    assert dlg.settings() == dataclasses.replace(AppSettings(), diarize=True, speaker_speed="accurate",
-                                                 diarization_model=str(tmp_path / "nowhere"), num_speakers=2)
+    assert dlg.settings() == dataclasses.replace(
+        AppSettings(),
+        diarize=True,
+        speaker_speed="accurate",
+        diarization_model=str(tmp_path / "nowhere"),
+        num_speakers=2,
+    )
     assert to_diarization_options(dlg.settings()).segmentation_step == 0.1
 
     # Without torch/pyannote: greyed out, with the one line that says how to add them.
@@ -155,7 +178,8 @@ def test_speaker_settings_round_trip_and_dialog(qtbot, tmp_path: Path) -> None: 
 
 # --- the queue ---------------------------------------------------------------------------------
 def test_queue_identifies_speakers_and_cancels_mid_diarization(  # type: ignore[no-untyped-def]
-        make_controller, qtbot, tmp_path: Path, random_diarization_pipeline: Path, no_network) -> None:
+    make_controller, qtbot, tmp_path: Path, random_diarization_pipeline: Path, no_network
+) -> None:
     media = tmp_path / "media"
     media.mkdir()
     sample = copy_shared(PYANNOTE_SAMPLE, media)
@@ -190,8 +214,10 @@ def test_queue_identifies_speakers_and_cancels_mid_diarization(  # type: ignore[
     diarizer = c.runner._speakers._diarizer
     c.add_paths([str(excerpt)])
     second = c.queue.jobs[1]
-    qtbot.waitUntil(lambda: second.status is JobStatus.RUNNING and "Identifying speakers" in
-                    c.window.status_label.text(), timeout=120_000)
+    qtbot.waitUntil(
+        lambda: second.status is JobStatus.RUNNING and "Identifying speakers" in c.window.status_label.text(),
+        timeout=120_000,
+    )
     assert status_text(second).startswith("Identifying speakers")  # the row says what it does, too
     c.cancel_job(second.id)
     qtbot.waitUntil(lambda: second.status is JobStatus.CANCELLED, timeout=60_000)
@@ -244,8 +270,10 @@ def test_rename_in_the_transcript_view_saves_and_exports(make_controller, qtbot,
     entries: list[str] = []
     choose_in_menu(qtbot, "Rename Spea&ker", entries)
     answer_rename(qtbot, "Alice")
-    QApplication.sendEvent(text.gutter, QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(10, y),
-                                                          text.gutter.mapToGlobal(QPoint(10, y))))
+    QApplication.sendEvent(
+        text.gutter,
+        QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(10, y), text.gutter.mapToGlobal(QPoint(10, y))),
+    )
     qtbot.waitUntil(lambda: transcript_speakers(c.project.transcript) == ["Alice", "Bob"])  # type: ignore[union-attr]
     assert entries == ["Rename Spea&ker “SPEAKER_00”…"]
 

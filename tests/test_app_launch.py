@@ -1,4 +1,5 @@
 """Launching the desktop app as a user does: real processes, one instance, files handed over."""
+
 from __future__ import annotations
 
 import json
@@ -36,10 +37,15 @@ def test_hand_off_reaches_the_running_instance(qtbot, tmp_path: Path, monkeypatc
     got: list[list[str]] = []
     server.files_received.connect(got.append)
     # The second launch is a real, separate process.
-    code = ("import sys; from PySide6.QtCore import QCoreApplication; app = QCoreApplication([]);"
-            "from app.single_instance import hand_off; sys.exit(0 if hand_off(sys.argv[1:]) else 1)")
-    proc = subprocess.Popen([sys.executable, "-c", code, "/x/a.wav", "/x/b.mp4"], cwd=ROOT,
-                            env={**os.environ, "HARK_DATA_DIR": str(tmp_path)})
+    code = (
+        "import sys; from PySide6.QtCore import QCoreApplication; app = QCoreApplication([]);"
+        "from app.single_instance import hand_off; sys.exit(0 if hand_off(sys.argv[1:]) else 1)"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "/x/a.wav", "/x/b.mp4"],
+        cwd=ROOT,
+        env={**os.environ, "HARK_DATA_DIR": str(tmp_path)},
+    )
     qtbot.waitUntil(lambda: got != [], timeout=10_000)
     qtbot.waitUntil(lambda: proc.poll() is not None, timeout=10_000)
     assert proc.returncode == 0 and got == [["/x/a.wav", "/x/b.mp4"]]
@@ -51,8 +57,11 @@ def test_hand_off_with_nobody_listening_says_so(qapp, tmp_path: Path, monkeypatc
     assert hand_off(["/x/a.wav"]) is False
 
 
-def test_a_stale_socket_from_a_crash_does_not_block_the_next_start(qapp, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stale_socket_from_a_crash_does_not_block_the_next_start(
+    qapp,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("HARK_DATA_DIR", str(tmp_path))
     first = InstanceServer()
     assert first.listen()
@@ -63,8 +72,13 @@ def test_a_stale_socket_from_a_crash_does_not_block_the_next_start(qapp, tmp_pat
 
 
 def test_second_launch_hands_its_files_to_the_first_window(tmp_path: Path) -> None:
-    env = {**os.environ, "HARK_DATA_DIR": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config"),
-           "QT_QPA_PLATFORM": "offscreen", "HARK_LOG_DIR": str(tmp_path / "logs")}
+    env = {
+        **os.environ,
+        "HARK_DATA_DIR": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "QT_QPA_PLATFORM": "offscreen",
+        "HARK_LOG_DIR": str(tmp_path / "logs"),
+    }
     conf = tmp_path / "config" / "Hark" / "Hark.conf"
     conf.parent.mkdir(parents=True)
     conf.write_text("[General]\nfirst_run_done=true\n\n[preferences]\nengine=sphinx\n")
@@ -78,8 +92,9 @@ def test_second_launch_hands_its_files_to_the_first_window(tmp_path: Path) -> No
         while not queue.exists() and time.monotonic() < deadline:
             assert first.poll() is None, (tmp_path / "first.log").read_text()
             time.sleep(0.2)
-        second = subprocess.run([*hark, str(DATA / "mfa" / "mfa_apex.flac")], cwd=ROOT, env=env,
-                                capture_output=True, text=True, timeout=30)
+        second = subprocess.run(
+            [*hark, str(DATA / "mfa" / "mfa_apex.flac")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+        )
         assert second.returncode == 0, second.stderr
         assert "already running" in second.stderr
         deadline = time.monotonic() + 15
@@ -102,12 +117,19 @@ def test_second_launch_hands_its_files_to_the_first_window(tmp_path: Path) -> No
 
 def _home(root: Path) -> dict[str, str]:
     """A user's set-up of its own: HOME and the XDG folders inside it, no HARK_DATA_DIR."""
-    return {"HOME": str(root), "XDG_CONFIG_HOME": str(root / ".config"), "XDG_DATA_HOME": str(root / ".local/share"),
-            "XDG_RUNTIME_DIR": str(root / "run")}
+    return {
+        "HOME": str(root),
+        "XDG_CONFIG_HOME": str(root / ".config"),
+        "XDG_DATA_HOME": str(root / ".local/share"),
+        "XDG_RUNTIME_DIR": str(root / "run"),
+    }
 
 
-def test_other_home_and_xdg_dirs_make_another_instance(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_other_home_and_xdg_dirs_make_another_instance(
+    qtbot,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("HARK_DATA_DIR", raising=False)
     a, b = _home(tmp_path / "a"), _home(tmp_path / "b")
     for k, v in b.items():
@@ -121,8 +143,10 @@ def test_other_home_and_xdg_dirs_make_another_instance(qtbot, tmp_path: Path,  #
     assert server.listen()
     got: list[list[str]] = []
     server.files_received.connect(got.append)
-    code = ("import sys; from PySide6.QtCore import QCoreApplication; app = QCoreApplication([]);"
-            "from app.single_instance import hand_off; sys.exit(0 if hand_off(sys.argv[1:]) else 1)")
+    code = (
+        "import sys; from PySide6.QtCore import QCoreApplication; app = QCoreApplication([]);"
+        "from app.single_instance import hand_off; sys.exit(0 if hand_off(sys.argv[1:]) else 1)"
+    )
     base = {k: v for k, v in os.environ.items() if k != "HARK_DATA_DIR"}
     try:
         # Real, separate processes, while this one's event loop answers: another set-up finds nobody ...

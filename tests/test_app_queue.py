@@ -1,4 +1,5 @@
 """The desktop app's queue end to end: real window, real drops, the real offline engine, real files."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,14 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def settings_for(tmp_path: Path, **kw: object) -> AppSettings:
-    base = {"engine": "sphinx", "projects_folder": str(tmp_path / "projects"), "output_folder": str(tmp_path / "out"),
-                "formats": ["srt", "json"], "use_vad": False, "threads": 2}
+    base = {
+        "engine": "sphinx",
+        "projects_folder": str(tmp_path / "projects"),
+        "output_folder": str(tmp_path / "out"),
+        "formats": ["srt", "json"],
+        "use_vad": False,
+        "threads": 2,
+    }
     base.update(kw)
     return AppSettings(**base)  # type: ignore[arg-type]
 
@@ -57,11 +64,14 @@ def drop(window, paths: list[Path]) -> None:  # type: ignore[no-untyped-def]
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = QPoint(window.width() // 2, window.height() // 2)
-    enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(
+        pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
-    ev = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                    Qt.KeyboardModifier.NoModifier)
+    ev = QDropEvent(
+        QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(window, ev)
 
 
@@ -161,8 +171,12 @@ def test_a_corrupt_queue_file_is_kept_aside_and_the_app_starts(make_controller, 
     assert "could not be read" in c.window.status_label.text()
 
 
-def test_event_loop_stays_responsive_during_a_whisper_job(make_controller, tmp_path: Path, qtbot,  # type: ignore[no-untyped-def]
-                                                          random_tiny_en: Path) -> None:
+def test_event_loop_stays_responsive_during_a_whisper_job(
+    make_controller,
+    tmp_path: Path,
+    qtbot,  # type: ignore[no-untyped-def]
+    random_tiny_en: Path,
+) -> None:
     c = make_controller(engine="whisper", model=str(random_tiny_en), language="en")
     gaps: list[float] = []
     last = [time.perf_counter()]
@@ -226,7 +240,10 @@ def test_recent_projects_menu_and_a_missing_project(make_controller, tmp_path: P
     assert [a.toolTip() for a in c.window.recent_menu.actions()] == [str(tmp_path / "gone.hark")]
     assert not c.open_project(str(tmp_path / "gone.hark"))
     assert warnings and "no such project" in warnings[0]
-    assert c.recent() == [] and json.loads((Path(__import__("os").environ["HARK_DATA_DIR"]) / "recent.json").read_text()) == []
+    assert (
+        c.recent() == []
+        and json.loads((Path(__import__("os").environ["HARK_DATA_DIR"]) / "recent.json").read_text()) == []
+    )
 
 
 def test_no_whisper_model_fails_the_job_with_what_to_do(make_controller, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -260,8 +277,13 @@ def test_a_full_disk_fails_the_job_and_says_so(make_controller, tmp_path: Path, 
     assert job.status is JobStatus.DONE
 
 
-def test_closing_during_a_job_asks_then_requeues_it(make_controller, tmp_path: Path, qtbot, monkeypatch,  # type: ignore[no-untyped-def]
-                                                    data_dir: Path) -> None:
+def test_closing_during_a_job_asks_then_requeues_it(
+    make_controller,
+    tmp_path: Path,
+    qtbot,
+    monkeypatch,  # type: ignore[no-untyped-def]
+    data_dir: Path,
+) -> None:
     c = make_controller()
     c.add_paths([str(copy_shared(JFK_WAV, tmp_path))])
     job = c.queue.jobs[0]
@@ -272,6 +294,7 @@ def test_closing_during_a_job_asks_then_requeues_it(make_controller, tmp_path: P
         def question(_parent, _title, text, *_a, **_k):  # type: ignore[no-untyped-def]
             asked.append(text)
             return choice
+
         return question
 
     monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.No))

@@ -1,5 +1,6 @@
 """SIGTERM and SIGINT quit the real app within 2 s, after saving, whatever it is doing: the first-run
 dialog (shown before the main event loop starts) and a modal dialog over the main window included."""
+
 from __future__ import annotations
 
 import os
@@ -25,10 +26,16 @@ class Hark:
     def __init__(self, root: Path, conf: str | None = None, display: str | None = None) -> None:
         self.root = root
         home = root / "home"
-        self.env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
-                    "XDG_DATA_HOME": str(home / ".local/share"), "HARK_DATA_DIR": str(root / "data"),
-                    "HARK_MODELS_DIR": str(root / "models"), "HARK_LOG_DIR": str(root / "log"),
-                    "QT_QPA_PLATFORM": "offscreen"}
+        self.env = {
+            **os.environ,
+            "HOME": str(home),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local/share"),
+            "HARK_DATA_DIR": str(root / "data"),
+            "HARK_MODELS_DIR": str(root / "models"),
+            "HARK_LOG_DIR": str(root / "log"),
+            "QT_QPA_PLATFORM": "offscreen",
+        }
         if display is not None:
             self.env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
             self.env.pop("WAYLAND_DISPLAY", None)
@@ -42,8 +49,9 @@ class Hark:
 
     def start(self, *args: str) -> None:
         self._out = (self.root / "out.txt").open("wb")  # a file: an unread pipe could stall the app
-        self.proc = subprocess.Popen([sys.executable, "-m", "app", *args], cwd=ROOT, env=self.env,
-                                     stdout=self._out, stderr=self._out)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app", *args], cwd=ROOT, env=self.env, stdout=self._out, stderr=self._out
+        )
 
     def log_text(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted((self.root / "log").glob("*.log")))

@@ -1,6 +1,7 @@
 """A subset of the bad-input catalogue (bench/bad_input_catalogue.py, issue 14), one or more cases per exit code,
 run through the same case definitions as the full catalogue in docs/reliability.md, so the two cannot drift.
 None of these loads a whisper model: each fails before one is needed, or uses the offline engine."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,23 +9,23 @@ import pytest
 from bench import bad_input_catalogue as catalogue
 
 SUBSET = (
-    "help",                        # 0
-    "cut-out-exists-force",        # 0: a real render
-    "dictate-app-not-running",     # 1
-    "cut-out-under-a-file",        # 1: an output that cannot be written
-    "mistyped-command",            # 2
-    "threads-0",                   # 2
-    "dash-file-name",              # 2: with the hint to write ./-talk.wav
-    "cut-out-exists",              # 2: an output that exists
-    "missing-file",                # 3
-    "text-named-mp3",              # 3: corrupt
-    "video-no-audio-track",        # 3
-    "cut-5000-digit-int",          # 3: a broken project
-    "cut-media-changed",           # 3: media that changed
-    "unreadable-file",             # 3: as another user (skipped where user namespaces are off)
-    "model-text-file",             # 4
-    "models-import-garbage-bin",   # 4
-    "sigterm-during-transcribe",   # 130
+    "help",  # 0
+    "cut-out-exists-force",  # 0: a real render
+    "dictate-app-not-running",  # 1
+    "cut-out-under-a-file",  # 1: an output that cannot be written
+    "mistyped-command",  # 2
+    "threads-0",  # 2
+    "dash-file-name",  # 2: with the hint to write ./-talk.wav
+    "cut-out-exists",  # 2: an output that exists
+    "missing-file",  # 3
+    "text-named-mp3",  # 3: corrupt
+    "video-no-audio-track",  # 3
+    "cut-5000-digit-int",  # 3: a broken project
+    "cut-media-changed",  # 3: media that changed
+    "unreadable-file",  # 3: as another user (skipped where user namespaces are off)
+    "model-text-file",  # 4
+    "models-import-garbage-bin",  # 4
+    "sigterm-during-transcribe",  # 130
 )
 
 

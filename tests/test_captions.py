@@ -1,4 +1,5 @@
 """Caption building: line limits, timing limits, where captions break, wrapping."""
+
 from __future__ import annotations
 
 import itertools
@@ -23,9 +24,14 @@ def words_from(spec: list[tuple[str, float, float] | tuple[str, float, float, st
     return out
 
 
-def steady(texts: list[str], *, step: float = 0.3, dur: float = 0.25, start: float = 0.0, speaker: str | None = None) -> list[Word]:
+def steady(
+    texts: list[str], *, step: float = 0.3, dur: float = 0.25, start: float = 0.0, speaker: str | None = None
+) -> list[Word]:
     """Words spoken one after another with short, unbroken gaps."""
-    return [Word(id=i, text=t, start=start + i * step, end=start + i * step + dur, speaker=speaker) for i, t in enumerate(texts)]
+    return [
+        Word(id=i, text=t, start=start + i * step, end=start + i * step + dur, speaker=speaker)
+        for i, t in enumerate(texts)
+    ]
 
 
 def caption_texts(caps: list[Caption], words: list[Word]) -> list[list[str]]:
@@ -100,7 +106,8 @@ def check_invariants(words: list[Word], caps: list[Caption], rules: CaptionRules
             or b.start - a.end > rules.pause_split
             or b.end - first.start > rules.max_duration
             or a.text.rstrip("\"')]»”’").endswith(SENTENCE_MARKS + ("…", "。", "？", "！"))
-            or wrap_lines([by_id[i].text for i in c.word_ids] + [b.text], rules, sep, speaker_reserve(c.speaker)) is None
+            or wrap_lines([by_id[i].text for i in c.word_ids] + [b.text], rules, sep, speaker_reserve(c.speaker))
+            is None
             # a clause tail moved forward: the next caption plus the word that forced it did not fit
             or a.text.rstrip("\"')]»”’").endswith((",", ";", ":", "—", "–", "、", "，", "；"))
         )
@@ -229,7 +236,7 @@ def test_empty_word_text_is_skipped():
     assert caps[0].lines == ["a b"]
 
 
-@pytest.mark.parametrize("mark", [".", "?", "!", ".\"", "?)", "!”"])
+@pytest.mark.parametrize("mark", [".", "?", "!", '."', "?)", "!”"])
 def test_break_after_sentence_punctuation(mark):
     words = steady(["It", "works" + mark, "Next", "one"])
     caps = build_captions(words)
@@ -261,7 +268,9 @@ def test_pause_split_is_a_rule():
 
 
 def test_new_caption_at_speaker_change():
-    words = words_from([("hi", 0.0, 0.2, "A"), ("there", 0.25, 0.5, "A"), ("hello", 0.55, 0.8, "B"), ("you", 0.85, 1.0, None)])
+    words = words_from(
+        [("hi", 0.0, 0.2, "A"), ("there", 0.25, 0.5, "A"), ("hello", 0.55, 0.8, "B"), ("you", 0.85, 1.0, None)]
+    )
     caps = build_captions(words)
     assert caption_texts(caps, words) == [["hi", "there"], ["hello"], ["you"]]
     assert [c.speaker for c in caps] == ["A", "B", None]
@@ -294,7 +303,28 @@ def test_break_when_text_does_not_fit():
 
 
 def test_clause_tail_moves_to_next_caption():
-    texts = ["we", "went", "down", "to", "the", "river", "and", "then,", "after", "a", "long", "walk", "along", "the", "bank,", "we", "sat", "there", "for", "hours"]
+    texts = [
+        "we",
+        "went",
+        "down",
+        "to",
+        "the",
+        "river",
+        "and",
+        "then,",
+        "after",
+        "a",
+        "long",
+        "walk",
+        "along",
+        "the",
+        "bank,",
+        "we",
+        "sat",
+        "there",
+        "for",
+        "hours",
+    ]
     words = steady(texts, step=0.2, dur=0.15)
     rules = CaptionRules(max_line_chars=42, max_lines=1)
     caps = build_captions(words, rules)
@@ -304,7 +334,9 @@ def test_clause_tail_moves_to_next_caption():
 
 
 def test_one_line_rule():
-    words = steady(["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "and", "keeps", "on", "running"])
+    words = steady(
+        ["the", "quick", "brown", "fox", "jumps", "over", "the", "lazy", "dog", "and", "keeps", "on", "running"]
+    )
     rules = CaptionRules(max_line_chars=20, max_lines=1)
     caps = build_captions(words, rules)
     assert all(len(c.lines) == 1 and len(c.lines[0]) <= 20 for c in caps)
@@ -373,7 +405,11 @@ def test_captions_are_sorted_and_contiguous_starts():
 
 @pytest.mark.parametrize("language", ["zh", "ja"])
 def test_cjk_joins_without_spaces(language):
-    texts = ["我们", "今天", "去", "公园", "散步。", "天气", "很", "好"] if language == "zh" else ["今日", "は", "いい", "天気", "です。", "散歩", "します"]
+    texts = (
+        ["我们", "今天", "去", "公园", "散步。", "天气", "很", "好"]
+        if language == "zh"
+        else ["今日", "は", "いい", "天気", "です。", "散歩", "します"]
+    )
     words = steady(texts)
     caps = build_captions(words, language=language)
     assert len(caps) == 2  # broken at the full-width full stop
@@ -410,7 +446,7 @@ RULE_SETS = [
 ]
 
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJ"
-PUNCT = ["", "", "", "", ".", "?", "!", ",", ";", ".\"", "…"]
+PUNCT = ["", "", "", "", ".", "?", "!", ",", ";", '."', "…"]
 
 
 @st.composite
@@ -434,21 +470,27 @@ def word_sequences(draw, cjk: bool = False):
     return words
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(words=word_sequences(), rules=st.sampled_from(RULE_SETS))
 def test_property_invariants(words, rules):
     caps = build_captions(words, rules)
     check_invariants(words, caps, rules)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(words=word_sequences(cjk=True), rules=st.sampled_from(RULE_SETS), language=st.sampled_from(["zh", "ja"]))
 def test_property_invariants_cjk(words, rules, language):
     caps = build_captions(words, rules, language)
     check_invariants(words, caps, rules, language)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(words=word_sequences(), rules=st.sampled_from(RULE_SETS))
 def test_property_deterministic_and_input_untouched(words, rules):
     before = [(w.id, w.text, w.start, w.end, w.speaker) for w in words]

@@ -1,5 +1,6 @@
 """Microphone capture: real capture through a PulseAudio virtual microphone, and
 device failures (unplug, stall, refusal) with a fake at the sounddevice boundary."""
+
 from __future__ import annotations
 
 import threading
@@ -92,8 +93,20 @@ class FakeStream:
 def fake_pa(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     pa = SimpleNamespace(
         devices=[
-            {"name": "USB Mic", "hostapi": 0, "max_input_channels": 1, "max_output_channels": 0, "default_samplerate": 48000.0},
-            {"name": "HDMI Output", "hostapi": 0, "max_input_channels": 0, "max_output_channels": 2, "default_samplerate": 48000.0},
+            {
+                "name": "USB Mic",
+                "hostapi": 0,
+                "max_input_channels": 1,
+                "max_output_channels": 0,
+                "default_samplerate": 48000.0,
+            },
+            {
+                "name": "HDMI Output",
+                "hostapi": 0,
+                "max_input_channels": 0,
+                "max_output_channels": 2,
+                "default_samplerate": 48000.0,
+            },
         ],
         rates={16000, 48000},
         streams=[],
@@ -141,7 +154,9 @@ def test_no_microphone_at_all(fake_pa: SimpleNamespace) -> None:
 
 def test_open_failure_is_a_capture_error(fake_pa: SimpleNamespace) -> None:
     fake_pa.open_error = sd.PortAudioError("Error opening InputStream: Device unavailable [PaErrorCode -9985]")
-    with pytest.raises(CaptureError, match=r"cannot open microphone 'USB Mic': Error opening InputStream: Device unavailable"):
+    with pytest.raises(
+        CaptureError, match=r"cannot open microphone 'USB Mic': Error opening InputStream: Device unavailable"
+    ):
         MicCapture("usb").open()
 
 
@@ -411,9 +426,7 @@ def test_cancel_on_the_real_microphone(virtual_mic: VirtualMic, warm_mic: MicCap
     assert len(warm_mic.end()) > SR // 2
 
 
-def test_real_device_refusing_16k(
-    virtual_mic: VirtualMic, monkeypatch: pytest.MonkeyPatch, jfk: np.ndarray
-) -> None:
+def test_real_device_refusing_16k(virtual_mic: VirtualMic, monkeypatch: pytest.MonkeyPatch, jfk: np.ndarray) -> None:
     real_check = sd.check_input_settings
 
     def refuse_16k(**kw):  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ interrupted (SIGINT, SIGTERM) or killed (SIGKILL) once its ffmpeg runs; the chil
 helper is checked in a small Python parent that starts `sleep` from a worker thread.
 Children are found through /proc (Linux only).
 """
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,7 @@ def _stat(pid: int) -> tuple[str, int] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = text[text.rindex(")") + 2:].split()  # the name in (...) may hold spaces
+    fields = text[text.rindex(")") + 2 :].split()  # the name in (...) may hold spaces
     return fields[0], int(fields[1])
 
 
@@ -89,8 +90,9 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("cut-project")
     src = make_testsrc_video(folder / "src.mp4", 60)
     words = [Word(i, f"w{i}", i + 0.1, i + 0.9) for i in range(60)]
-    t = Transcript(media=MediaRef(str(src), 60.0, ""), language="en",
-                   provenance=Provenance("test", "1", "none"), words=words)
+    t = Transcript(
+        media=MediaRef(str(src), 60.0, ""), language="en", provenance=Provenance("test", "1", "none"), words=words
+    )
     return projects.save(projects.Project(transcript=ed.cut_words(t, [10, 11])), folder / "src.hark")
 
 
@@ -99,9 +101,24 @@ def cut_run(project: Path, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[by
     """`hark cut` started in its own session; yields it, its rendering ffmpeg's pid, the output folder."""
     out = tmp_path / "out"
     out.mkdir()
-    proc = subprocess.Popen([str(HARK), "cut", str(project), "--out", str(out / "cut.mp4"), "--no-snap",
-                             "--captions", "none", "--mode", "reencode", "-q"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            str(HARK),
+            "cut",
+            str(project),
+            "--out",
+            str(out / "cut.mp4"),
+            "--no-snap",
+            "--captions",
+            "none",
+            "--mode",
+            "reencode",
+            "-q",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
     render: list[int] = []
 
     def rendering() -> bool:
@@ -182,8 +199,7 @@ time.sleep(60)
 
 
 def test_child_started_on_a_thread_outlives_the_thread_but_not_the_process() -> None:
-    parent = subprocess.Popen([sys.executable, "-c", PARENT.format(root=str(ROOT))], stdout=subprocess.PIPE,
-                              text=True)
+    parent = subprocess.Popen([sys.executable, "-c", PARENT.format(root=str(ROOT))], stdout=subprocess.PIPE, text=True)
     child = 0
     try:
         line = parent.stdout.readline()  # type: ignore[union-attr]
@@ -216,8 +232,12 @@ def test_child_of_a_parent_that_died_before_prctl_kills_itself() -> None:
 
 
 def test_popen_and_run_behave_like_subprocess() -> None:
-    done = child_process.run([sys.executable, "-c", "import sys; print(sys.stdin.read().upper()); sys.exit(3)"],
-                             input="hi", capture_output=True, text=True)
+    done = child_process.run(
+        [sys.executable, "-c", "import sys; print(sys.stdin.read().upper()); sys.exit(3)"],
+        input="hi",
+        capture_output=True,
+        text=True,
+    )
     assert (done.returncode, done.stdout.strip(), done.stderr) == (3, "HI", "")
     with pytest.raises(subprocess.CalledProcessError):
         child_process.run(["false"], check=True)
@@ -274,9 +294,12 @@ def test_exit_during_a_render_on_a_daemon_thread_leaves_no_part_file(project: Pa
         return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and str(out) in cmdline(int(p.name))]
 
     try:
-        run = subprocess.run([sys.executable, "-c", ABANDON.format(root=str(ROOT), src=str(src),
-                                                                   out=str(out / "c.mp4"))],
-                             capture_output=True, text=True, timeout=60)
+        run = subprocess.run(
+            [sys.executable, "-c", ABANDON.format(root=str(ROOT), src=str(src), out=str(out / "c.mp4"))],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert run.returncode == 0, run.stderr
         assert wait_until(lambda: not [p for p in writers() if alive(p)], 2), "ffmpeg outlived its parent"
         assert stays(lambda: not list(out.iterdir()), 0.5), list(out.iterdir())  # nothing, and nothing writes later
@@ -288,8 +311,9 @@ def test_exit_during_a_render_on_a_daemon_thread_leaves_no_part_file(project: Pa
 
 @pytest.mark.slow
 @pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit])
-def test_an_exception_raised_inside_the_render_leaves_no_part_file(project: Path, tmp_path: Path,
-                                                                   raised: type[BaseException]) -> None:
+def test_an_exception_raised_inside_the_render_leaves_no_part_file(
+    project: Path, tmp_path: Path, raised: type[BaseException]
+) -> None:
     from pipeline.render import RenderOptions, render_trimmed
 
     def progress(fraction: float) -> None:
@@ -298,7 +322,12 @@ def test_an_exception_raised_inside_the_render_leaves_no_part_file(project: Path
 
     before = set(children(os.getpid()))
     with pytest.raises(raised):
-        render_trimmed(project.with_name("src.mp4"), [(0.0, 60.0)], tmp_path / "c.mp4",
-                       RenderOptions(mode="reencode"), progress=progress)
+        render_trimmed(
+            project.with_name("src.mp4"),
+            [(0.0, 60.0)],
+            tmp_path / "c.mp4",
+            RenderOptions(mode="reencode"),
+            progress=progress,
+        )
     assert list(tmp_path.iterdir()) == []
     assert wait_until(lambda: set(children(os.getpid())) <= before, 2)

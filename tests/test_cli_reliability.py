@@ -1,5 +1,6 @@
 """Hostile use of the command line (issue 14): each case gives one clear line, the documented exit
 code, loses nothing and leaves nothing behind. Real files, real ffmpeg, the real `hark` entry point."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,15 @@ from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word
 from tests.conftest import JFK_MP3, JFK_WAV
 
 # JFK's words at their places in jfk.wav (seconds), enough for a cut to have something to remove.
-JFK_WORDS = [("And", 0.32, 0.54), ("so,", 0.54, 1.08), ("my", 1.08, 1.38), ("fellow", 1.38, 1.80),
-             ("Americans,", 1.80, 2.60), ("ask", 3.26, 3.98), ("not", 3.98, 4.30)]
+JFK_WORDS = [
+    ("And", 0.32, 0.54),
+    ("so,", 0.54, 1.08),
+    ("my", 1.08, 1.38),
+    ("fellow", 1.38, 1.80),
+    ("Americans,", 1.80, 2.60),
+    ("ask", 3.26, 3.98),
+    ("not", 3.98, 4.30),
+]
 
 
 def jfk_project(tmp_path: Path) -> tuple[Path, Path]:
@@ -26,9 +34,13 @@ def jfk_project(tmp_path: Path) -> tuple[Path, Path]:
     media = tmp_path / "jfk.wav"
     shutil.copy(JFK_WAV, media)
     words = [Word(i, t, s, e, 0.9) for i, (t, s, e) in enumerate(JFK_WORDS)]
-    t = Transcript(media=MediaRef(str(media), 11.0, sha256_file(media), media.stat().st_size), language="en",
-                   provenance=Provenance("whisper.cpp", "1.5.1", "tiny.en"), words=words,
-                   captions=[Caption(0.32, 4.30, [w.id for w in words], [" ".join(w.text for w in words)])])
+    t = Transcript(
+        media=MediaRef(str(media), 11.0, sha256_file(media), media.stat().st_size),
+        language="en",
+        provenance=Provenance("whisper.cpp", "1.5.1", "tiny.en"),
+        words=words,
+        captions=[Caption(0.32, 4.30, [w.id for w in words], [" ".join(w.text for w in words)])],
+    )
     from pipeline import editing as ed
 
     t = ed.cut_words(t, [3])
@@ -36,8 +48,13 @@ def jfk_project(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def run_cli(*args: str) -> tuple[int, str]:
-    r = subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=120,
-                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    r = subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     return r.returncode, r.stderr
 
 
@@ -45,8 +62,24 @@ def run_cli(*args: str) -> tuple[int, str]:
 def test_cut_refuses_media_whose_content_changed_and_relinks_when_asked(tmp_path, capsys):
     project, media = jfk_project(tmp_path)
     # Same name, other content (the user re-exported the clip): the words' times no longer apply.
-    subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(JFK_MP3), "-ar", "16000", "-ac", "1", "-t", "9",
-                    str(tmp_path / "other.wav")], check=True)
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-y",
+            "-i",
+            str(JFK_MP3),
+            "-ar",
+            "16000",
+            "-ac",
+            "1",
+            "-t",
+            "9",
+            str(tmp_path / "other.wav"),
+        ],
+        check=True,
+    )
     os.replace(tmp_path / "other.wav", media)
     out = tmp_path / "out.wav"
     assert main(["cut", str(project), "--out", str(out), "-q", "--no-snap"]) == EXIT_BAD_INPUT
@@ -114,8 +147,19 @@ def test_bad_thread_counts_are_usage_errors(value):
 
 
 def test_ten_thousand_threads_transcribe_with_the_cpu_count(tmp_path):
-    rc, err = run_cli("transcribe", str(JFK_WAV), "--threads", "10000", "--engine", "sphinx", "--format", "txt",
-                      "--out", str(tmp_path), "-q")
+    rc, err = run_cli(
+        "transcribe",
+        str(JFK_WAV),
+        "--threads",
+        "10000",
+        "--engine",
+        "sphinx",
+        "--format",
+        "txt",
+        "--out",
+        str(tmp_path),
+        "-q",
+    )
     assert rc == EXIT_OK, err
     assert "using" in err and "threads" in err, err
     assert "country" in (tmp_path / "jfk.txt").read_text().lower()
@@ -128,8 +172,17 @@ def test_a_batch_goes_on_past_a_file_it_cannot_write_and_reports_it(tmp_path):
     shutil.copy(JFK_WAV, a / "one.wav")
     shutil.copy(JFK_WAV, b / "two.wav")
     (a / "one.txt").mkdir()  # where one.txt must go there is a folder: the write fails
-    rc, err = run_cli("transcribe", str(a / "one.wav"), str(b / "two.wav"), "--engine", "sphinx", "--format", "txt",
-                      "--overwrite", "-q")
+    rc, err = run_cli(
+        "transcribe",
+        str(a / "one.wav"),
+        str(b / "two.wav"),
+        "--engine",
+        "sphinx",
+        "--format",
+        "txt",
+        "--overwrite",
+        "-q",
+    )
     assert rc == EXIT_FAIL, err
     assert (b / "two.txt").is_file()  # the second file was still done
     assert "1 of 2 files transcribed" in err and "one.txt" in err, err
@@ -138,8 +191,17 @@ def test_a_batch_goes_on_past_a_file_it_cannot_write_and_reports_it(tmp_path):
 
 def test_the_same_input_twice_is_transcribed_once(tmp_path):
     shutil.copy(JFK_WAV, tmp_path / "talk.wav")
-    rc, err = run_cli("transcribe", str(tmp_path / "talk.wav"), str(tmp_path / "." / "talk.wav"), str(tmp_path),
-                      "--engine", "sphinx", "--format", "txt", "-q")
+    rc, err = run_cli(
+        "transcribe",
+        str(tmp_path / "talk.wav"),
+        str(tmp_path / "." / "talk.wav"),
+        str(tmp_path),
+        "--engine",
+        "sphinx",
+        "--format",
+        "txt",
+        "-q",
+    )
     assert rc == EXIT_OK, err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.txt", "talk.wav"]
     assert "given more than once" in err, err
@@ -201,11 +263,23 @@ def test_a_file_name_starting_with_a_dash_gets_a_hint(tmp_path):
     dash = tmp_path / "-dash.wav"
     shutil.copy(JFK_WAV, dash)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-    r = subprocess.run([sys.executable, "-m", "app", "transcribe", "-dash.wav", "--engine", "sphinx"],
-                       capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    r = subprocess.run(
+        [sys.executable, "-m", "app", "transcribe", "-dash.wav", "--engine", "sphinx"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env=env,
+    )
     assert r.returncode == EXIT_USAGE and "./-dash.wav" in r.stderr, r.stderr
-    rc = subprocess.run([sys.executable, "-m", "app", "transcribe", "--engine", "sphinx", "--format", "txt", "-q",
-                         "--", "-dash.wav"], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    rc = subprocess.run(
+        [sys.executable, "-m", "app", "transcribe", "--engine", "sphinx", "--format", "txt", "-q", "--", "-dash.wav"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=env,
+    )
     assert rc.returncode == EXIT_OK, rc.stderr
     assert (tmp_path / "-dash.txt").is_file()
 
@@ -232,7 +306,13 @@ def test_an_unreadable_file_says_permission_denied():
         shutil.copy(JFK_WAV, locked)
         locked.chmod(0)
         env = {**os.environ, "HOME": d, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
-        r = subprocess.run(["unshare", "-U", sys.executable, "-m", "app", "transcribe", str(locked), "--engine",
-                            "sphinx", "-q"], capture_output=True, text=True, timeout=120, env=env, cwd=d)
+        r = subprocess.run(
+            ["unshare", "-U", sys.executable, "-m", "app", "transcribe", str(locked), "--engine", "sphinx", "-q"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+            cwd=d,
+        )
     assert r.returncode == EXIT_BAD_INPUT
     assert "permission denied" in r.stderr and "not an audio or video file" not in r.stderr, r.stderr

@@ -1,4 +1,5 @@
 """`hark transcribe` as a user runs it: a real process, real files, real exit codes."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,10 @@ from tests.conftest import DATA, JFK_MP3, SILERO, copy_shared
 
 def hark(*args: str, env: dict[str, str] | None = None, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "app", *args], capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "app", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )
 
@@ -46,8 +50,17 @@ def test_installed_console_script(tmp_path: Path) -> None:
 
 
 def test_with_vad_from_the_model_manager(tmp_path: Path) -> None:
-    run = hark("transcribe", str(JFK_MP3), "--engine", "sphinx", "--format", "txt", "--out", str(tmp_path),
-               env={"HARK_VAD_MODEL": str(SILERO)})
+    run = hark(
+        "transcribe",
+        str(JFK_MP3),
+        "--engine",
+        "sphinx",
+        "--format",
+        "txt",
+        "--out",
+        str(tmp_path),
+        env={"HARK_VAD_MODEL": str(SILERO)},
+    )
     assert run.returncode == 0, run.stderr
     assert "country" in (tmp_path / "jfk.txt").read_text()
     assert "silence trimming is off" not in run.stderr
@@ -67,8 +80,18 @@ def test_batch_keeps_going_past_bad_files(tmp_path: Path) -> None:
     bad = tmp_path / "notes.mp4"
     bad.write_text("not a video\n" * 100)
     out = tmp_path / "out"
-    run = hark("transcribe", str(bad), str(tmp_path / "gone.wav"), str(good), "--engine", "sphinx",
-               "--format", "txt", "--out", str(out))
+    run = hark(
+        "transcribe",
+        str(bad),
+        str(tmp_path / "gone.wav"),
+        str(good),
+        "--engine",
+        "sphinx",
+        "--format",
+        "txt",
+        "--out",
+        str(out),
+    )
     assert run.returncode == 3
     assert (out / "jfk.txt").exists() and not (out / "notes.txt").exists()
     assert "1 of 3 files transcribed" in run.stderr
@@ -108,9 +131,20 @@ def test_model_problems_exit_4(tmp_path: Path) -> None:
 
 def test_ctrl_c_cancels_with_130(tmp_path: Path) -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "transcribe", str(DATA / "mfa/cold_corpus.wav"), "--engine", "sphinx",
-         "--out", str(tmp_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "transcribe",
+            str(DATA / "mfa/cold_corpus.wav"),
+            "--engine",
+            "sphinx",
+            "--out",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(3.0)  # imports, model load, decoding under way
     proc.send_signal(signal.SIGINT)

@@ -6,6 +6,7 @@ engine) plus one word of slack per clip: whisper.cpp's output can move by a word
 CPU's kernels, but a change to decoding, chunking, VAD or word grouping that costs words shows up here, clip by
 clip. A clip added to ../shared needs a bound before the suite passes again.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

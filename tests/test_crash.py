@@ -1,4 +1,5 @@
 """The last line of defence: unhandled exceptions are logged and reported once, and Hark keeps running."""
+
 from __future__ import annotations
 
 import logging

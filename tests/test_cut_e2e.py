@@ -5,6 +5,7 @@ what your country can do for you ..." (roughly); the test cuts "Americans", rend
 `hark cut`, and checks by transcribing the output that the word is gone, its
 neighbours remain, and the re-timed captions line up with the speech.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -35,8 +36,26 @@ def engine():
 def video(tmp_path_factory) -> Path:
     """JFK's speech under a moving test picture: a real H.264+AAC video."""
     out = tmp_path_factory.mktemp("media") / "speech.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-i", str(JFK), "-shortest",
-           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac", str(out))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=25",
+        "-i",
+        str(JFK),
+        "-shortest",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        "25",
+        "-c:a",
+        "aac",
+        str(out),
+    )
     return out
 
 
@@ -113,7 +132,9 @@ def test_cut_refuses_to_overwrite_the_source_and_explains_missing_media(tmp_path
     assert main(["cut", str(path), "-q"]) == 3
     assert "--media" in capsys.readouterr().err
     out = tmp_path / "x.m4a"
-    assert main(["cut", str(path), "--media", str(moved), "--out", str(out), "--no-snap", "-q", "--captions", "vtt"]) == 0
+    assert (
+        main(["cut", str(path), "--media", str(moved), "--out", str(out), "--no-snap", "-q", "--captions", "vtt"]) == 0
+    )
     assert out.is_file() and out.with_suffix(".vtt").read_text().startswith("WEBVTT")
 
 
@@ -140,9 +161,36 @@ def three_sentences(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("media") / "three.mp4"
     graph = "".join(f"[{i}:a]aresample=16000,aformat=channel_layouts=mono[a{i}];" for i in range(3))
     graph += "[a0][a1][a2]concat=n=3:v=0:a=1[a]"
-    ffmpeg("-i", str(LIBRI), "-i", str(JFK), "-i", str(LIBRI2), "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
-           "-filter_complex", graph, "-map", "3:v", "-map", "[a]", "-shortest", "-c:v", "libx264", "-preset",
-           "ultrafast", "-pix_fmt", "yuv420p", "-g", "25", "-c:a", "aac", str(out))
+    ffmpeg(
+        "-i",
+        str(LIBRI),
+        "-i",
+        str(JFK),
+        "-i",
+        str(LIBRI2),
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=25",
+        "-filter_complex",
+        graph,
+        "-map",
+        "3:v",
+        "-map",
+        "[a]",
+        "-shortest",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        "25",
+        "-c:a",
+        "aac",
+        str(out),
+    )
     return out
 
 
@@ -157,8 +205,9 @@ def cut_and_hear_again(tmp_path: Path, t, word_ids: list[int], engine, opts, cap
     return out, plain_words(w.text for w in transcribe_file(out, engine, opts, vad=SileroVad(SILERO)).words)
 
 
-def test_delete_a_sentence_render_and_hear_it_gone_with_the_trained_model(tmp_path, three_sentences, trained_tiny_en,
-                                                                          monkeypatch, capsys):
+def test_delete_a_sentence_render_and_hear_it_gone_with_the_trained_model(
+    tmp_path, three_sentences, trained_tiny_en, monkeypatch, capsys
+):
     """Delete JFK's sentence from the middle in the transcript, `hark cut`, transcribe the result again:
     his words are gone and every word of the sentences around the cut is still there."""
     from pipeline.engines.whispercpp import WhisperCppEngine
@@ -172,21 +221,22 @@ def test_delete_a_sentence_render_and_hear_it_gone_with_the_trained_model(tmp_pa
         t = transcribe_file(three_sentences, engine, opts, vad=SileroVad(SILERO))
         said = plain_words(w.text for w in t.words)
         first = said.index("and")
-        last = next(i for i in range(first, len(said)) if said[i - 2:i + 1] == ["for", "your", "country"])
-        assert said[first:first + 5] == ["and", "so", "my", "fellow", "americans"], said
-        assert said[last + 1:last + 4] == ["if", "the", "reader"], said
-        out, again = cut_and_hear_again(tmp_path, t, [w.id for w in t.words[first:last + 1]], engine, opts, capsys)
+        last = next(i for i in range(first, len(said)) if said[i - 2 : i + 1] == ["for", "your", "country"])
+        assert said[first : first + 5] == ["and", "so", "my", "fellow", "americans"], said
+        assert said[last + 1 : last + 4] == ["if", "the", "reader"], said
+        out, again = cut_and_hear_again(tmp_path, t, [w.id for w in t.words[first : last + 1]], engine, opts, capsys)
     finally:
         engine.close()
-    kept = said[:first] + said[last + 1:]
+    kept = said[:first] + said[last + 1 :]
     assert not {"fellow", "americans", "ask"} & set(again), again
     assert again == kept, (again, kept)  # every word around the cut, nothing invented at the join
     srt = out.with_suffix(".srt").read_text().lower()
     assert "americans" not in srt and "the left" in srt and "if the reader" in srt
 
 
-def test_cut_one_word_from_real_speech_with_aligned_times_leaves_no_fragment(tmp_path, three_sentences, trained_tiny_en,
-                                                                             monkeypatch, capsys):
+def test_cut_one_word_from_real_speech_with_aligned_times_leaves_no_fragment(
+    tmp_path, three_sentences, trained_tiny_en, monkeypatch, capsys
+):
     """Forced alignment's word times are what a cut trusts: delete "vanished" from LibriSpeech's "... the wizard
     who had vanished behind the curtain ...", `hark cut`, transcribe the result: no fragment of it is heard and
     every word around it is. (tiny.en mishears some joins whatever the times: cutting "confused" from "a
@@ -202,12 +252,12 @@ def test_cut_one_word_from_real_speech_with_aligned_times_leaves_no_fragment(tmp
         t = transcribe_file(three_sentences, engine, opts, vad=SileroVad(SILERO), aligner=aligner_for("en"))
         said = plain_words(w.text for w in t.words)
         k = said.index("vanished")
-        assert said[k - 2:k + 4] == ["who", "had", "vanished", "behind", "the", "curtain"], said
+        assert said[k - 2 : k + 4] == ["who", "had", "vanished", "behind", "the", "curtain"], said
         assert not t.words[k].rough and not t.words[k - 1].rough and not t.words[k + 1].rough
         _, again = cut_and_hear_again(tmp_path, t, [t.words[k].id], engine, opts, capsys)
     finally:
         engine.close()
     assert not any(w.startswith("van") for w in again), again
     j = again.index("who")
-    assert again[j:j + 5] == ["who", "had", "behind", "the", "curtain"], again
-    assert again[:j] == said[:k - 2] and again[j + 2:] == said[k + 1:], (again, said)  # nothing else changed
+    assert again[j : j + 5] == ["who", "had", "behind", "the", "curtain"], again
+    assert again[:j] == said[: k - 2] and again[j + 2 :] == said[k + 1 :], (again, said)  # nothing else changed

@@ -1,4 +1,5 @@
 """Decoding real files from ../shared through real ffmpeg, and every bad-input case."""
+
 from __future__ import annotations
 
 import threading
@@ -50,7 +51,12 @@ def test_decoder_describes_its_input_as_ffprobe_does(rel: str, seconds: float) -
     ours, reference = AudioStream(DATA / rel).info, probe(DATA / rel)
     assert reference.duration is not None and ours.duration == pytest.approx(reference.duration, abs=0.02)
     assert (ours.has_audio, ours.has_video, ours.sample_rate, ours.channels, ours.audio_codec) == (
-        reference.has_audio, reference.has_video, reference.sample_rate, reference.channels, reference.audio_codec)
+        reference.has_audio,
+        reference.has_video,
+        reference.sample_rate,
+        reference.channels,
+        reference.audio_codec,
+    )
 
 
 def test_a_stream_dropped_unread_stops_its_ffmpeg() -> None:

@@ -4,6 +4,7 @@ Speaker labels from random weights mean nothing; what is tested is that the real
 pipeline loads from a folder with no network, runs on the waveform, reports
 progress, cancels, honours speaker counts, and that our speed-ups change nothing.
 """
+
 from __future__ import annotations
 
 import os
@@ -51,8 +52,9 @@ def run(diarizer: Diarizer, sample: np.ndarray):  # type: ignore[no-untyped-def]
     return result, ticks
 
 
-def test_the_pipeline_loads_and_runs_with_no_network_attempt(random_diarization_pipeline: Path, sample: np.ndarray,
-                                                             no_network: list[object]) -> None:
+def test_the_pipeline_loads_and_runs_with_no_network_attempt(
+    random_diarization_pipeline: Path, sample: np.ndarray, no_network: list[object]
+) -> None:
     d = Diarizer(random_diarization_pipeline, DiarizationOptions(threads=2))
     result = d(sample[: 12 * 16000])
     assert no_network == []
@@ -88,10 +90,12 @@ def test_cancel_stops_during_embeddings(random_diarization_pipeline: Path, sampl
     assert max(seen) < 0.9
 
 
-@pytest.mark.parametrize("options, count", [({"num_speakers": 3}, 3), ({"min_speakers": 2}, 2),
-                                            ({"max_speakers": 1}, 1)])
-def test_speaker_counts_are_honoured(random_diarization_pipeline: Path, sample: np.ndarray, options: dict,
-                                     count: int) -> None:
+@pytest.mark.parametrize(
+    "options, count", [({"num_speakers": 3}, 3), ({"min_speakers": 2}, 2), ({"max_speakers": 1}, 1)]
+)
+def test_speaker_counts_are_honoured(
+    random_diarization_pipeline: Path, sample: np.ndarray, options: dict, count: int
+) -> None:
     d = Diarizer(random_diarization_pipeline, DiarizationOptions(segmentation_step=0.5, threads=2, **options))
     assert len(d(sample).speakers) == count
 
@@ -103,7 +107,7 @@ def test_shared_trunk_gives_pyannotes_embeddings(random_diarization_pipeline: Pa
     plain = Diarizer(random_diarization_pipeline, DiarizationOptions(shared_trunk=False, threads=2))
     fast = Diarizer(random_diarization_pipeline, DiarizationOptions(shared_trunk=True, threads=2))
     assert type(fast._pipeline._embedding).__name__ == "SharedTrunkEmbedding"
-    chunks = torch.from_numpy(np.stack([sample[i * 16000:(i + 10) * 16000] for i in (0, 7, 19)]))[:, None]
+    chunks = torch.from_numpy(np.stack([sample[i * 16000 : (i + 10) * 16000] for i in (0, 7, 19)]))[:, None]
     waveforms = chunks.repeat_interleave(3, dim=0)  # as pyannote batches them: a chunk per local speaker
     rng = np.random.default_rng(0)
     masks = torch.from_numpy((rng.random((9, 589)) > 0.4).astype(np.float32))
@@ -118,16 +122,18 @@ def test_shared_trunk_gives_the_same_diarization(random_diarization_pipeline: Pa
     opts = {"segmentation_step": 0.5, "threads": 2}
     plain = Diarizer(random_diarization_pipeline, DiarizationOptions(shared_trunk=False, **opts))(clip)
     fast = Diarizer(random_diarization_pipeline, DiarizationOptions(shared_trunk=True, **opts))(clip)
-    assert [(round(t.start, 3), round(t.end, 3), t.speaker) for t in fast.turns] == \
-           [(round(t.start, 3), round(t.end, 3), t.speaker) for t in plain.turns]
+    assert [(round(t.start, 3), round(t.end, 3), t.speaker) for t in fast.turns] == [
+        (round(t.start, 3), round(t.end, 3), t.speaker) for t in plain.turns
+    ]
 
 
 def test_too_short_audio_has_no_speakers(diarizer: Diarizer) -> None:
     assert diarizer(np.zeros(4000, dtype=np.float32)).turns == []
 
 
-def test_pipeline_folder_errors(tmp_path: Path, random_diarization_pipeline: Path,
-                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pipeline_folder_errors(
+    tmp_path: Path, random_diarization_pipeline: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(ModelError, match="not found"):
         check_pipeline_dir(tmp_path / "nope")
     with pytest.raises(ModelError, match="no config.yaml"):
@@ -162,8 +168,9 @@ def test_without_pyannote_the_error_says_how_to_install(tmp_path: Path, random_d
         f"sys.exit(main(['transcribe', {str(PYANNOTE_SAMPLE)!r}, '--engine', 'sphinx', '--diarize',"
         f" '--diarization-model', {str(random_diarization_pipeline)!r}, '--out', {str(tmp_path)!r}, '-q']))\n"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1],
-                       timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=120
+    )
     assert r.returncode == 1, r.stderr
     assert "pip install 'hark[diarize]'" in r.stderr
     assert "Traceback" not in r.stderr

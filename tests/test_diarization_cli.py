@@ -3,6 +3,7 @@
 Real words come from the offline engine (PocketSphinx) on real two-speaker
 speech; the speakers from the real pyannote pipeline with random weights.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,14 +25,32 @@ pytestmark = pytest.mark.slow
 AMI = DATA / "pyannote" / "ami-debug"
 
 
-def test_transcribe_with_speakers_offline(tmp_path: Path, random_diarization_pipeline: Path,
-                                          no_network: list[object], capsys: pytest.CaptureFixture[str]) -> None:
+def test_transcribe_with_speakers_offline(
+    tmp_path: Path, random_diarization_pipeline: Path, no_network: list[object], capsys: pytest.CaptureFixture[str]
+) -> None:
     """The issue's done-when command, with --speakers 2 so that the speaker changes mid-file."""
     src = copy_shared(PYANNOTE_SAMPLE, tmp_path)
     out = tmp_path / "out"
-    rc = main(["transcribe", str(src), "--engine", "sphinx", "--diarize", "--speakers", "2", "--speaker-speed", "fast",
-               "--diarization-model", str(random_diarization_pipeline), "--format", "srt,json",
-               "--out", str(out), "-q"])
+    rc = main(
+        [
+            "transcribe",
+            str(src),
+            "--engine",
+            "sphinx",
+            "--diarize",
+            "--speakers",
+            "2",
+            "--speaker-speed",
+            "fast",
+            "--diarization-model",
+            str(random_diarization_pipeline),
+            "--format",
+            "srt,json",
+            "--out",
+            str(out),
+            "-q",
+        ]
+    )
     assert rc == 0, capsys.readouterr().err
     assert no_network == []
     t = load_transcript(out / "sample.json")
@@ -50,16 +69,20 @@ def test_transcribe_with_speakers_offline(tmp_path: Path, random_diarization_pip
     assert all(re.search(r"^SPEAKER_0[01]: ", b.splitlines()[2]) for b in blocks)
 
 
-@pytest.mark.parametrize("extra, message", [
-    (["--speakers", "2"], "need --diarize"),
-    (["--speaker-speed", "fast"], "need --diarize"),
-    (["--diarization-model", "x"], "need --diarize"),
-    (["--diarize", "--speakers", "2", "--min-speakers", "3"], "--speakers gives the exact number"),
-    (["--diarize", "--min-speakers", "3", "--max-speakers", "2"], "--min-speakers is more than --max-speakers"),
-    (["--diarize", "--speakers", "0"], "argument --speakers: must be within 1..50"),
-])
-def test_speaker_option_mistakes_are_one_line(extra: list[str], message: str,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--speakers", "2"], "need --diarize"),
+        (["--speaker-speed", "fast"], "need --diarize"),
+        (["--diarization-model", "x"], "need --diarize"),
+        (["--diarize", "--speakers", "2", "--min-speakers", "3"], "--speakers gives the exact number"),
+        (["--diarize", "--min-speakers", "3", "--max-speakers", "2"], "--min-speakers is more than --max-speakers"),
+        (["--diarize", "--speakers", "0"], "argument --speakers: must be within 1..50"),
+    ],
+)
+def test_speaker_option_mistakes_are_one_line(
+    extra: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     with pytest.raises(SystemExit) as e:
         main(["transcribe", str(PYANNOTE_SAMPLE), *extra])
     assert e.value.code == 2
@@ -72,7 +95,8 @@ def test_speed_presets() -> None:
 
     assert DiarizationOptions().segmentation_step == 0.3
     assert DiarizationOptions.for_preset("accurate", num_speakers=2) == DiarizationOptions(
-        segmentation_step=0.1, num_speakers=2)
+        segmentation_step=0.1, num_speakers=2
+    )
     assert DiarizationOptions.for_preset("fast").segmentation_step == 0.5
     with pytest.raises(ValueError, match="unknown speed preset 'slow'"):
         DiarizationOptions.for_preset("slow")
@@ -114,39 +138,83 @@ def test_uem_lines_and_errors(tmp_path: Path) -> None:
         read_uem(bad)
 
 
-def test_eval_diarization_scores_the_shared_clips(random_diarization_pipeline: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["eval", "diarization", str(PYANNOTE_SAMPLE), "--rttm", str(PYANNOTE_SAMPLE_RTTM),
-               "--diarization-model", str(random_diarization_pipeline), "--json"])
+def test_eval_diarization_scores_the_shared_clips(
+    random_diarization_pipeline: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rc = main(
+        [
+            "eval",
+            "diarization",
+            str(PYANNOTE_SAMPLE),
+            "--rttm",
+            str(PYANNOTE_SAMPLE_RTTM),
+            "--diarization-model",
+            str(random_diarization_pipeline),
+            "--json",
+        ]
+    )
     assert rc == 0
     row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert row["speakers_ref"] == 2 and row["speakers_hyp"] >= 1
     assert row["scored"] == pytest.approx(24.35, abs=0.5)  # reference speech inside the scored extent
-    assert row["der"] == pytest.approx((row["missed"] + row["false_alarm"] + row["confusion"]) / row["scored"],
-                                       abs=1e-3)  # printed to 4 decimals
+    assert row["der"] == pytest.approx(
+        (row["missed"] + row["false_alarm"] + row["confusion"]) / row["scored"], abs=1e-3
+    )  # printed to 4 decimals
     assert row["words"] > 40 and 0.0 <= row["word_speaker_error"] <= 1.0
 
-    rc = main(["eval", "diarization", str(AMI / "dev00.wav"), str(AMI / "dev01.wav"),
-               "--rttm", str(AMI / "debug.development.rttm"), "--uem", str(AMI / "debug.development.uem"),
-               "--diarization-model", str(random_diarization_pipeline), "--no-words"])
+    rc = main(
+        [
+            "eval",
+            "diarization",
+            str(AMI / "dev00.wav"),
+            str(AMI / "dev01.wav"),
+            "--rttm",
+            str(AMI / "debug.development.rttm"),
+            "--uem",
+            str(AMI / "debug.development.uem"),
+            "--diarization-model",
+            str(random_diarization_pipeline),
+            "--no-words",
+        ]
+    )
     out = capsys.readouterr().out
     assert rc == 0
     assert re.search(r"dev00\.wav: DER \d+\.\d%", out) and re.search(r"dev01\.wav: DER \d+\.\d%", out)
     assert re.search(r"^overall: DER \d+\.\d% over \d+\.\d s scored", out, re.M)
 
 
-def test_eval_needs_turns_for_the_file(tmp_path: Path, random_diarization_pipeline: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_needs_turns_for_the_file(
+    tmp_path: Path, random_diarization_pipeline: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     src = copy_shared(PYANNOTE_SAMPLE, tmp_path)
     renamed = src.rename(tmp_path / "other.wav")
-    rc = main(["eval", "diarization", str(renamed), "--rttm", str(AMI / "debug.development.rttm"),
-               "--diarization-model", str(random_diarization_pipeline)])
+    rc = main(
+        [
+            "eval",
+            "diarization",
+            str(renamed),
+            "--rttm",
+            str(AMI / "debug.development.rttm"),
+            "--diarization-model",
+            str(random_diarization_pipeline),
+        ]
+    )
     assert rc == 3
     assert "no turns for file id 'other'" in capsys.readouterr().err
     bad = tmp_path / "bad.rttm"
     bad.write_text("SPEAKER other 1 zero 1.0 <NA> <NA> A <NA> <NA>\n")
-    rc = main(["eval", "diarization", str(renamed), "--rttm", str(bad), "--no-words",
-               "--diarization-model", str(random_diarization_pipeline)])
+    rc = main(
+        [
+            "eval",
+            "diarization",
+            str(renamed),
+            "--rttm",
+            str(bad),
+            "--no-words",
+            "--diarization-model",
+            str(random_diarization_pipeline),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 3 and f"{bad}: line 1: " in err and err.count("\n") == 1
 
@@ -160,9 +228,22 @@ def test_ctrl_c_in_the_speaker_step_exits_130(tmp_path: Path, random_diarization
     import time
 
     src = copy_shared(PYANNOTE_SAMPLE, tmp_path)
-    cmd = [sys.executable, "-m", "app", "transcribe", str(src), "--engine", "sphinx", "--diarize",
-           "--speaker-speed", "accurate", "--diarization-model", str(random_diarization_pipeline),
-           "--out", str(tmp_path / "out")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "app",
+        "transcribe",
+        str(src),
+        "--engine",
+        "sphinx",
+        "--diarize",
+        "--speaker-speed",
+        "accurate",
+        "--diarization-model",
+        str(random_diarization_pipeline),
+        "--out",
+        str(tmp_path / "out"),
+    ]
     pid, fd = pty.fork()
     if pid == 0:  # the child: the hark command on a terminal
         os.chdir(Path(__file__).parents[1])

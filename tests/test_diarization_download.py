@@ -5,6 +5,7 @@ a 302 to a "CDN" on another host name (localhost) for the big LFS files, and 401
 for any other token. Only true edges are patched: free disk space and a write
 that hits ENOSPC, and QMessageBox.question.
 """
+
 from __future__ import annotations
 
 import errno
@@ -34,8 +35,10 @@ from tests.http_server import FileServer, refused_url, server
 TOKEN = "hf_" + hashlib.sha256(b"hark test token").hexdigest()[:34]
 TREE = f"/api/models/{dd.REPO}/tree/main?recursive=true"
 LFS = ("segmentation/pytorch_model.bin", "embedding/pytorch_model.bin", "plda/plda.npz", "plda/xvec_transform.npz")
-CONDITIONS = ("accept the model's conditions at https://huggingface.co/pyannote/speaker-diarization-community-1 "
-              "with this account first")
+CONDITIONS = (
+    "accept the model's conditions at https://huggingface.co/pyannote/speaker-diarization-community-1 "
+    "with this account first"
+)
 
 
 def resolve_path(path: str) -> str:
@@ -58,8 +61,7 @@ class Hub:
         return dd.partial_dir(self.root)
 
     def download(self, token: str = TOKEN, **kw: object) -> Path:
-        return dd.download_pipeline(self.root, token, endpoint=self.server.base, timeout=5,
-                                    **kw)  # type: ignore[arg-type]
+        return dd.download_pipeline(self.root, token, endpoint=self.server.base, timeout=5, **kw)  # type: ignore[arg-type]
 
     def serve(self, path: str, data: bytes) -> None:
         """Serve new bytes for a file (through the CDN, for LFS files), the tree JSON unchanged."""
@@ -78,8 +80,9 @@ class Hub:
 
 def tree_json(files: dict[str, bytes]) -> bytes:
     """What the hub's tree API answers: directories too; LFS files with sha256, others with the git blob id."""
-    out: list[dict[str, object]] = [{"type": "directory", "oid": "0" * 40, "size": 0, "path": d}
-                                    for d in ("embedding", "plda", "segmentation")]
+    out: list[dict[str, object]] = [
+        {"type": "directory", "oid": "0" * 40, "size": 0, "path": d} for d in ("embedding", "plda", "segmentation")
+    ]
     for path, data in files.items():
         git = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
         item: dict[str, object] = {"type": "file", "oid": git, "size": len(data), "path": path}
@@ -119,8 +122,7 @@ def assert_not_accepted(hub: Hub) -> None:
 
 
 # --- the download -------------------------------------------------------------------------------
-def test_full_download_loads_in_pyannote(hub: Hub, caplog: pytest.LogCaptureFixture,
-                                         no_network: list[object]) -> None:
+def test_full_download_loads_in_pyannote(hub: Hub, caplog: pytest.LogCaptureFixture, no_network: list[object]) -> None:
     caplog.set_level(logging.DEBUG)
     ticks: list[tuple[int, int]] = []
     folder = hub.download(progress=lambda d, t: ticks.append((d, t)))
@@ -236,10 +238,15 @@ def test_endpoint_from_environment(hub: Hub, monkeypatch: pytest.MonkeyPatch) ->
     assert dd.download_pipeline(hub.root, TOKEN, timeout=5) == hub.final
 
 
-@pytest.mark.parametrize("token, said", [("", "needs a Hugging Face access token"),
-                                         ("   ", "needs a Hugging Face access token"),
-                                         ("hf_secret\r\nX-Evil: 1", "characters a token cannot contain"),
-                                         ("hf_sécret", "characters a token cannot contain")])
+@pytest.mark.parametrize(
+    "token, said",
+    [
+        ("", "needs a Hugging Face access token"),
+        ("   ", "needs a Hugging Face access token"),
+        ("hf_secret\r\nX-Evil: 1", "characters a token cannot contain"),
+        ("hf_sécret", "characters a token cannot contain"),
+    ],
+)
 def test_unusable_token(isolated_models: Path, refused_url: str, token: str, said: str) -> None:
     with pytest.raises(ModelError, match=said) as ei:
         dd.download_pipeline(isolated_models, token, endpoint=refused_url)
@@ -379,7 +386,7 @@ def _installed_column(listing: str) -> str:
     header = next(x for x in listing.splitlines() if "INSTALLED" in x)
     line = next(x for x in listing.splitlines() if x.split()[:1] == ["diarization"])
     col = header.index("INSTALLED")
-    return line[col:col + 9].strip()
+    return line[col : col + 9].strip()
 
 
 def test_cli_download_list_path_remove(cli_hub: Hub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -408,8 +415,9 @@ def test_cli_download_list_path_remove(cli_hub: Hub, tmp_path: Path, capsys: pyt
     assert "not downloaded" in capsys.readouterr().err
 
 
-def test_cli_token_from_environment(cli_hub: Hub, monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_token_from_environment(
+    cli_hub: Hub, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     assert main(["models", "download", "diarization", "-q"]) == 0
     assert dd.is_installed(cli_hub.root)
@@ -424,8 +432,9 @@ def test_cli_refused_token(cli_hub: Hub, tmp_path: Path, capsys: pytest.CaptureF
     assert "the Hugging Face token was refused" in err and "hf_wrong_wrong_wrong" not in err
 
 
-def test_cli_without_a_token(cli_hub: Hub, tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_without_a_token(
+    cli_hub: Hub, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("sys.stdin.isatty", lambda: False)
     assert main(["models", "download", "diarization", "-q"]) == 4
     assert "--token-file" in capsys.readouterr().err

@@ -1,6 +1,7 @@
 """The live-dictation decoder with real engines: whisper.cpp (a random-weight model of the
 real tiny.en shapes: real inference, garbage words), PocketSphinx (real words from real
 speech) and the real Silero VAD."""
+
 from __future__ import annotations
 
 import itertools
@@ -97,8 +98,9 @@ def test_audio_ctx_always_covers_the_audio(seconds: float) -> None:
     assert audio_ctx_for(seconds + 0.5) == 0 or audio_ctx_for(seconds + 0.5) >= ctx
 
 
-def test_whisper_gets_audio_ctx_on_the_call_and_zero_on_the_next(whisper: WhisperCppEngine, wizard: np.ndarray,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_whisper_gets_audio_ctx_on_the_call_and_zero_on_the_next(
+    whisper: WhisperCppEngine, wizard: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[tuple[int, float]] = []
     real_full = whispercpp.pw.whisper_full
 
@@ -107,8 +109,9 @@ def test_whisper_gets_audio_ctx_on_the_call_and_zero_on_the_next(whisper: Whispe
         return real_full(ctx, params, audio, n)
 
     monkeypatch.setattr(whispercpp.pw, "whisper_full", full)
-    short = whisper.transcribe(wizard, TranscribeOptions(language="en", threads=2, audio_ctx=audio_ctx_for(4.9),
-                                                         fallback=False))
+    short = whisper.transcribe(
+        wizard, TranscribeOptions(language="en", threads=2, audio_ctx=audio_ctx_for(4.9), fallback=False)
+    )
     assert short.words and all(0.0 <= w.start <= w.end <= len(wizard) / SR for w in short.words)
     # The next call (a file transcription, say) leaves them at their defaults: pywhispercpp would have kept them.
     assert whisper.transcribe(wizard, WHISPER_OPTS).language == "en"
@@ -121,7 +124,8 @@ def test_whisper_gets_audio_ctx_on_the_call_and_zero_on_the_next(whisper: Whispe
 # --- final -----------------------------------------------------------------------------
 @pytest.mark.parametrize("use_vad", [True, False])
 def test_empty_or_silent_audio_gives_empty_text_without_asking_the_engine(
-        whisper: WhisperCppEngine, vad: SileroVad, use_vad: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    whisper: WhisperCppEngine, vad: SileroVad, use_vad: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rec = Recorder(whisper, monkeypatch)
     dec = DictationDecoder(whisper, WHISPER_OPTS, vad=vad if use_vad else None)
     for audio in (np.zeros(0, np.float32), np.zeros(3 * SR, np.float32)):
@@ -130,17 +134,18 @@ def test_empty_or_silent_audio_gives_empty_text_without_asking_the_engine(
     assert rec.calls == []
 
 
-def test_room_noise_without_speech_gives_empty_text_with_the_vad(whisper: WhisperCppEngine, vad: SileroVad,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_room_noise_without_speech_gives_empty_text_with_the_vad(
+    whisper: WhisperCppEngine, vad: SileroVad, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rec = Recorder(whisper, monkeypatch)
     noise = (np.random.default_rng(3).standard_normal(4 * SR) * 0.003).astype(np.float32)  # about -50 dBFS
     assert DictationDecoder(whisper, WHISPER_OPTS, vad=vad).final(noise).text == ""
     assert rec.calls == []  # whisper never saw it, so it could not invent "Thank you."
 
 
-def test_final_trims_silence_and_sizes_audio_ctx_to_the_speech(whisper: WhisperCppEngine, vad: SileroVad,
-                                                               wizard: np.ndarray,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_final_trims_silence_and_sizes_audio_ctx_to_the_speech(
+    whisper: WhisperCppEngine, vad: SileroVad, wizard: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rec = Recorder(whisper, monkeypatch)
     quiet = np.zeros(2 * SR, np.float32)
     audio = np.concatenate([quiet, wizard, quiet])  # 8.9 s, of which 4.9 s speech
@@ -207,9 +212,9 @@ def grow(audio: np.ndarray, step: float = 1.0) -> Iterator[np.ndarray]:
         yield audio[: min(end, len(audio))]
 
 
-def test_partials_never_take_back_committed_words_and_the_final_keeps_them(sphinx: SphinxEngine,
-                                                                           vad: SileroVad,
-                                                                           wizard: np.ndarray) -> None:
+def test_partials_never_take_back_committed_words_and_the_final_keeps_them(
+    sphinx: SphinxEngine, vad: SileroVad, wizard: np.ndarray
+) -> None:
     dec = DictationDecoder(sphinx, SPHINX_OPTS, vad=vad)
     shown: list[PartialText] = []
     for so_far in grow(np.concatenate([wizard, np.zeros(SR // 2, np.float32)])):
@@ -224,8 +229,9 @@ def test_partials_never_take_back_committed_words_and_the_final_keeps_them(sphin
 
 
 @pytest.mark.slow
-def test_partials_of_a_long_dictation_stop_redecoding_settled_speech(sphinx: SphinxEngine, vad: SileroVad,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_partials_of_a_long_dictation_stop_redecoding_settled_speech(
+    sphinx: SphinxEngine, vad: SileroVad, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cold = decode_audio(DATA / "mfa" / "cold_corpus.wav").samples[: 12 * SR]
     rec = Recorder(sphinx, monkeypatch)
     dec = DictationDecoder(sphinx, SPHINX_OPTS, vad=vad, max_partial_seconds=4.0)
@@ -244,8 +250,9 @@ def test_partials_of_a_long_dictation_stop_redecoding_settled_speech(sphinx: Sph
     assert last_partial < everything - SR and last_final < everything - SR
 
 
-def test_a_final_for_another_utterance_leaves_the_partials_alone(sphinx: SphinxEngine, vad: SileroVad,
-                                                                  wizard: np.ndarray) -> None:
+def test_a_final_for_another_utterance_leaves_the_partials_alone(
+    sphinx: SphinxEngine, vad: SileroVad, wizard: np.ndarray
+) -> None:
     cold = decode_audio(DATA / "mfa" / "cold_corpus.wav").samples[: 4 * SR]
     dec = DictationDecoder(sphinx, SPHINX_OPTS, vad=vad)
     for so_far in grow(wizard[: 4 * SR]):
@@ -272,8 +279,9 @@ def test_partial_is_empty_for_silence(sphinx: SphinxEngine, vad: SileroVad) -> N
 
 
 # --- one decode at a time --------------------------------------------------------------------
-def test_final_cancels_a_running_partial(whisper: WhisperCppEngine, wizard: np.ndarray,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_final_cancels_a_running_partial(
+    whisper: WhisperCppEngine, wizard: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rec = Recorder(whisper, monkeypatch)
     dec = DictationDecoder(whisper, WHISPER_OPTS)
     long_partial = np.tile(wizard, 5)  # 24.5 s: a slow decode
@@ -291,8 +299,9 @@ def test_final_cancels_a_running_partial(whisper: WhisperCppEngine, wizard: np.n
     assert result.words
 
 
-def test_a_partial_never_waits_for_a_running_final(whisper: WhisperCppEngine, wizard: np.ndarray,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_partial_never_waits_for_a_running_final(
+    whisper: WhisperCppEngine, wizard: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rec = Recorder(whisper, monkeypatch)
     dec = DictationDecoder(whisper, WHISPER_OPTS)
     t = threading.Thread(target=dec.final, args=(np.tile(wizard, 3),))

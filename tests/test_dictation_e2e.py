@@ -7,6 +7,7 @@ PulseAudio null sink; the offline engine, or the built-in trained whisper tiny.e
 recognises it. The field must end up holding exactly what the engine produced
 (recorded in the dictation history); with whisper, exactly what was said.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,10 +34,16 @@ class HarkApp:
     def __init__(self, root: Path, display: str, mode: str = "push", trained: Path | None = None) -> None:
         """trained: a models folder holding the trained tiny.en, to dictate with whisper instead of sphinx."""
         self.root = root
-        self.env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",
-                    "HARK_DATA_DIR": str(root / "data"), "XDG_CONFIG_HOME": str(root / "config"),
-                    "HARK_MODELS_DIR": str(root / "models"), "HARK_LOG_DIR": str(root / "log"),
-                    "HARK_VAD_MODEL": str(SILERO)}
+        self.env = {
+            **os.environ,
+            "DISPLAY": display,
+            "QT_QPA_PLATFORM": "xcb",
+            "HARK_DATA_DIR": str(root / "data"),
+            "XDG_CONFIG_HOME": str(root / "config"),
+            "HARK_MODELS_DIR": str(root / "models"),
+            "HARK_LOG_DIR": str(root / "log"),
+            "HARK_VAD_MODEL": str(SILERO),
+        }
         self.env.pop("WAYLAND_DISPLAY", None)
         conf = root / "config" / "Hark" / "Hark.conf"
         conf.parent.mkdir(parents=True, exist_ok=True)
@@ -44,13 +51,16 @@ class HarkApp:
         if trained is not None:
             install_trained(trained, root / "models")
             engine = "whisper"
-        conf.write_text(f"[General]\nfirst_run_done=true\n\n[preferences]\nengine={engine}\nlanguage=en\n"
-                        f"dictation_mode={mode}\ndictation_insert=type\ndictation_partials=false\n")
+        conf.write_text(
+            f"[General]\nfirst_run_done=true\n\n[preferences]\nengine={engine}\nlanguage=en\n"
+            f"dictation_mode={mode}\ndictation_insert=type\ndictation_partials=false\n"
+        )
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "app"], env=self.env, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app"], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self.wait_log("dictation ready", timeout=90)
 
     def log_text(self) -> str:
@@ -76,8 +86,9 @@ class HarkApp:
         return self.history()
 
     def dictate(self, flag: str) -> None:
-        r = subprocess.run([sys.executable, "-m", "app", "dictate", flag], env=self.env, capture_output=True,
-                           text=True, timeout=30)
+        r = subprocess.run(
+            [sys.executable, "-m", "app", "dictate", flag], env=self.env, capture_output=True, text=True, timeout=30
+        )
         assert r.returncode == 0, r.stderr
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
@@ -138,13 +149,17 @@ def test_hold_the_hotkey_speak_and_the_text_lands_in_another_app(desktop):
         _first, second = app.wait_history(2)
         assert second["text"], second
         final = field.wait_stable(quiet_s=0.5, timeout=20)
-        assert final.startswith(typed + " ") and final[len(typed) + 1:].lower() == second["text"].strip().lower(), \
-            (final, second)
+        assert final.startswith(typed + " ") and final[len(typed) + 1 :].lower() == second["text"].strip().lower(), (
+            final,
+            second,
+        )
 
 
 JFK_TEXT = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
-SECOND_TEXT = ("if the reader will excuse me i will say nothing of my antecedents nor of the circumstances which led "
-               "me to leave my native country the narrative would be tedious to him and painful to myself")
+SECOND_TEXT = (
+    "if the reader will excuse me i will say nothing of my antecedents nor of the circumstances which led "
+    "me to leave my native country the narrative would be tedious to him and painful to myself"
+)
 
 
 def plain(text: str) -> str:
@@ -182,8 +197,9 @@ def test_dictate_with_the_built_in_whisper_model_types_what_was_said(tmp_path, v
                 _, second = app.wait_history(2)
                 final = field.wait_stable(quiet_s=0.5, timeout=20)
                 # it follows the first with a space, its capital lowered if the first did not end a sentence
-                assert final.startswith(typed + " ") and \
-                    final[len(typed) + 1:].lower() == second["text"].strip().lower(), (final, second)
+                assert (
+                    final.startswith(typed + " ") and final[len(typed) + 1 :].lower() == second["text"].strip().lower()
+                ), (final, second)
                 # measured: 1 error in 36 words ("antecedence" for "antecedents"), WER 0.028; bound 2 errors
                 assert jiwer.wer(SECOND_TEXT, plain(second["text"])) <= 0.06, second
         finally:

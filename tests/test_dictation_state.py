@@ -1,5 +1,6 @@
 """The dictation state machine: every press/release/toggle/busy/cancel path, and a property
 over any event sequence: each stopped utterance is delivered exactly once, in spoken order."""
+
 from __future__ import annotations
 
 import itertools
@@ -246,8 +247,9 @@ def test_every_stopped_utterance_is_delivered_exactly_once_in_order(events: list
         s, actions = step(s, e)
         for a in actions:
             if isinstance(a, StartRecording):
-                assert before_recording is None or any(isinstance(x, (StopRecording, DiscardRecording))
-                                                       for x in actions)
+                assert before_recording is None or any(
+                    isinstance(x, (StopRecording, DiscardRecording)) for x in actions
+                )
             if isinstance(a, Decode):
                 asked.append(a.utterance_id)
         assert sum(isinstance(a, StartRecording) for a in actions) <= 1

@@ -5,6 +5,7 @@ what the editor relies on: inputs are never mutated (so undo = the previous
 value, restored exactly), the original transcript is always recoverable, cuts
 and keep-ranges are ordered, non-overlapping and inside the media.
 """
+
 from __future__ import annotations
 
 import copy
@@ -20,17 +21,32 @@ from pipeline.captions import build_captions
 from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word, validate
 
 
-def make(words: list[tuple[str, float, float]], duration: float | None = None, speakers: list[str | None] | None = None) -> Transcript:
+def make(
+    words: list[tuple[str, float, float]], duration: float | None = None, speakers: list[str | None] | None = None
+) -> Transcript:
     ws = [Word(i, text, s, e, 0.9, (speakers[i] if speakers else None)) for i, (text, s, e) in enumerate(words)]
     dur = duration if duration is not None else (ws[-1].end + 1.0 if ws else 1.0)
-    t = Transcript(media=MediaRef("/m.wav", dur, "0" * 64), language="en",
-                   provenance=Provenance("pocketsphinx", "5", "en-us"), words=ws)
+    t = Transcript(
+        media=MediaRef("/m.wav", dur, "0" * 64),
+        language="en",
+        provenance=Provenance("pocketsphinx", "5", "en-us"),
+        words=ws,
+    )
     t.captions = build_captions(ws, language="en")
     return t
 
 
-SENTENCE = [("Hello", 0.5, 0.9), ("there,", 1.0, 1.4), ("this", 1.6, 1.8), ("is", 1.9, 2.0),
-            ("a", 2.1, 2.15), ("test.", 2.2, 2.7), ("Second", 3.5, 3.9), ("sentence", 4.0, 4.5), ("here.", 4.6, 5.0)]
+SENTENCE = [
+    ("Hello", 0.5, 0.9),
+    ("there,", 1.0, 1.4),
+    ("this", 1.6, 1.8),
+    ("is", 1.9, 2.0),
+    ("a", 2.1, 2.15),
+    ("test.", 2.2, 2.7),
+    ("Second", 3.5, 3.9),
+    ("sentence", 4.0, 4.5),
+    ("here.", 4.6, 5.0),
+]
 
 
 def snapshot(t: Transcript) -> str:
@@ -153,6 +169,7 @@ def test_find_and_replace():
 
 # --- properties -------------------------------------------------------------
 
+
 @st.composite
 def transcripts(draw) -> Transcript:
     n = draw(st.integers(1, 25))
@@ -174,21 +191,61 @@ def ops(t: Transcript):
     ncap = max(1, len(t.captions))
     times = st.floats(-1.0, dur + 1.0)
     return st.one_of(
-        st.builds(lambda i, s: ("correct", lambda x: ed.correct_word(x, i, s)), st.sampled_from(ids), st.sampled_from(["fix", "two words", "Ünïcode"])),
+        st.builds(
+            lambda i, s: ("correct", lambda x: ed.correct_word(x, i, s)),
+            st.sampled_from(ids),
+            st.sampled_from(["fix", "two words", "Ünïcode"]),
+        ),
         st.builds(lambda s: ("cut", lambda x: ed.cut_words(x, s)), st.sets(st.sampled_from(ids), max_size=5)),
         st.builds(lambda s: ("restore", lambda x: ed.restore_words(x, s)), st.sets(st.sampled_from(ids), max_size=5)),
         st.builds(lambda a, b: ("cut_time", lambda x: ed.cut_time(x, min(a, b), max(a, b) + 0.01)), times, times),
         st.builds(lambda a, b: ("restore_time", lambda x: ed.restore_time(x, min(a, b), max(a, b))), times, times),
-        st.builds(lambda c, i: ("split", lambda x: ed.split_caption(x, c, i)), st.integers(0, ncap - 1), st.sampled_from(ids)),
-        *([st.sampled_from([(k, wid) for k, c in enumerate(t.captions) for wid in c.word_ids[1:]]).map(
-            lambda kw: ("split", lambda x: ed.split_caption(x, kw[0], kw[1])))] if any(len(c.word_ids) > 1 for c in t.captions) else []),
-        *([st.builds(lambda k, d: ("retime_caption", lambda x: ed.retime_caption(x, k, x.captions[k].start - d, x.captions[k].end + d)),
-                     st.integers(0, len(t.captions) - 1), st.floats(-0.3, 0.5))] if t.captions else []),
+        st.builds(
+            lambda c, i: ("split", lambda x: ed.split_caption(x, c, i)), st.integers(0, ncap - 1), st.sampled_from(ids)
+        ),
+        *(
+            [
+                st.sampled_from([(k, wid) for k, c in enumerate(t.captions) for wid in c.word_ids[1:]]).map(
+                    lambda kw: ("split", lambda x: ed.split_caption(x, kw[0], kw[1]))
+                )
+            ]
+            if any(len(c.word_ids) > 1 for c in t.captions)
+            else []
+        ),
+        *(
+            [
+                st.builds(
+                    lambda k, d: (
+                        "retime_caption",
+                        lambda x: ed.retime_caption(x, k, x.captions[k].start - d, x.captions[k].end + d),
+                    ),
+                    st.integers(0, len(t.captions) - 1),
+                    st.floats(-0.3, 0.5),
+                )
+            ]
+            if t.captions
+            else []
+        ),
         st.builds(lambda c: ("merge", lambda x: ed.merge_captions(x, c)), st.integers(0, ncap - 1)),
-        st.builds(lambda c, a, b: ("retime_caption", lambda x: ed.retime_caption(x, c, a, b)), st.integers(0, ncap - 1), times, times),
-        st.builds(lambda i, a, b: ("retime_word", lambda x: ed.retime_word(x, i, a, b)), st.sampled_from(ids), times, times),
-        st.builds(lambda i, s: ("insert", lambda x: ed.insert_word(x, i, s)[0]), st.none() | st.sampled_from(ids), st.sampled_from(["um", "new word"])),
-        st.builds(lambda q, r: ("replace", lambda x: ed.replace_words(x, q, r)), st.sampled_from(["the", "a", "cat", "zzz"]), st.sampled_from(["dog", "an"])),
+        st.builds(
+            lambda c, a, b: ("retime_caption", lambda x: ed.retime_caption(x, c, a, b)),
+            st.integers(0, ncap - 1),
+            times,
+            times,
+        ),
+        st.builds(
+            lambda i, a, b: ("retime_word", lambda x: ed.retime_word(x, i, a, b)), st.sampled_from(ids), times, times
+        ),
+        st.builds(
+            lambda i, s: ("insert", lambda x: ed.insert_word(x, i, s)[0]),
+            st.none() | st.sampled_from(ids),
+            st.sampled_from(["um", "new word"]),
+        ),
+        st.builds(
+            lambda q, r: ("replace", lambda x: ed.replace_words(x, q, r)),
+            st.sampled_from(["the", "a", "cat", "zzz"]),
+            st.sampled_from(["dog", "an"]),
+        ),
     )
 
 
@@ -253,8 +310,13 @@ def test_an_inserted_word_never_pushes_its_caption_over_the_next_one() -> None:
     """Found by the edit-sequence property test: a caption moved earlier by hand, then a word inserted at the
     end of the caption before it, made the two captions overlap."""
     words = [Word(0, "a", 0.0, 0.5), Word(1, "b", 1.0, 1.5)]
-    t = Transcript(media=MediaRef("x.wav", 2.0, ""), language="en", provenance=Provenance("e", "1", "m"), words=words,
-                   captions=[Caption(0.0, 0.5, [0], ["a"]), Caption(1.0, 1.5, [1], ["b"])])
+    t = Transcript(
+        media=MediaRef("x.wav", 2.0, ""),
+        language="en",
+        provenance=Provenance("e", "1", "m"),
+        words=words,
+        captions=[Caption(0.0, 0.5, [0], ["a"]), Caption(1.0, 1.5, [1], ["b"])],
+    )
     t = ed.retime_caption(t, 1, 0.5, 1.5)
     t, _ = ed.insert_word(t, 0, "um")
     assert all(a.end <= b.start for a, b in zip(t.captions, t.captions[1:])), t.captions

@@ -1,4 +1,5 @@
 """CMX 3600 EDL of a cut list: layout by columns, timecodes, and record times that add up."""
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,10 @@ from pipeline.edl import (
 
 # CMX 3600 event line: event(1-3) 2sp reel(6-13) sp channels(15-19) sp transition(21) 8sp
 # source in(30-40) sp source out(42-52) sp record in(54-64) sp record out(66-76).
-EVENT = re.compile(r"^(\d{3})  ([A-Z0-9_ ]{8}) ([A-Z/ ]{5}) C {8}"
-                   r"(\d\d:\d\d:\d\d:\d\d) (\d\d:\d\d:\d\d:\d\d) (\d\d:\d\d:\d\d:\d\d) (\d\d:\d\d:\d\d:\d\d)$")
+EVENT = re.compile(
+    r"^(\d{3})  ([A-Z0-9_ ]{8}) ([A-Z/ ]{5}) C {8}"
+    r"(\d\d:\d\d:\d\d:\d\d) (\d\d:\d\d:\d\d:\d\d) (\d\d:\d\d:\d\d:\d\d) (\d\d:\d\d:\d\d:\d\d)$"
+)
 KEEP = [(1.0, 3.3), (5.0, 8.72), (12.0, 15.5)]
 
 

@@ -1,5 +1,6 @@
 """Endpointing and silence trimming with the real Silero VAD on real speech,
 offline and live through the PulseAudio virtual microphone."""
+
 from __future__ import annotations
 
 import itertools

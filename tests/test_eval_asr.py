@@ -1,5 +1,6 @@
 """`hark eval asr`: WER/CER scoring (pipeline.asr_eval), the bare-pywhispercpp baseline, and the command
 end to end on real speech with the trained tiny.en, Hark against the bare engine in the same run."""
+
 from __future__ import annotations
 
 import json
@@ -20,14 +21,20 @@ JFK_REFERENCE = DATA / "whisper.cpp" / "jfk.txt"
 # Real speech with human references, each a different source and reference style: LibriSpeech FLAC
 # (.lab, upper case), LJSpeech 22.05 kHz WAV (.txt with punctuation), a 26 s WAV (.lab with fillers),
 # an MFA clip whose reference marks cut-off words (<cutoff-x>, removed by the normaliser).
-CLIPS = [DATA / "mfa" / "61-70968-0000.flac", DATA / "speechbrain" / "LJ050-0131.wav",
-         DATA / "mfa" / "cold_corpus.wav", DATA / "mfa" / "mfa_crossword.flac"]
+CLIPS = [
+    DATA / "mfa" / "61-70968-0000.flac",
+    DATA / "speechbrain" / "LJ050-0131.wav",
+    DATA / "mfa" / "cold_corpus.wav",
+    DATA / "mfa" / "mfa_crossword.flac",
+]
 
 
 # --- normalisation and scoring -------------------------------------------------------------------
 def test_english_is_normalised_as_whisper_evaluations_do() -> None:
-    assert normalise("And so my fellow Americans, ask not what your country can do for you.", "en") == \
-        "and so my fellow americans ask not what your country can do for you"
+    assert (
+        normalise("And so my fellow Americans, ask not what your country can do for you.", "en")
+        == "and so my fellow americans ask not what your country can do for you"
+    )
     # Annotation in <...> / [...] and fillers go; contractions and British spellings are unified.
     assert normalise("<cutoff-montreal> Montreal [laughter] uh forced   aligner", "en") == "montreal forced aligner"
     assert normalise("I can't recognise it", "en") == "i can not recognize it"
@@ -114,12 +121,15 @@ def _values(params: object) -> dict[str, object]:
     return values
 
 
-@pytest.mark.parametrize("model, options", [
-    (FOR_TESTS_TINY_EN, TranscribeOptions(language="en", threads=3)),
-    (FOR_TESTS_TINY_EN, TranscribeOptions(language=None, threads=1, fallback=False, audio_ctx=300)),
-    (FOR_TESTS_TINY, TranscribeOptions(language="de", translate=True, initial_prompt="Grüße", threads=2)),
-    (FOR_TESTS_TINY, TranscribeOptions(language=None)),
-])
+@pytest.mark.parametrize(
+    "model, options",
+    [
+        (FOR_TESTS_TINY_EN, TranscribeOptions(language="en", threads=3)),
+        (FOR_TESTS_TINY_EN, TranscribeOptions(language=None, threads=1, fallback=False, audio_ctx=300)),
+        (FOR_TESTS_TINY, TranscribeOptions(language="de", translate=True, initial_prompt="Grüße", threads=2)),
+        (FOR_TESTS_TINY, TranscribeOptions(language=None)),
+    ],
+)
 def test_the_bare_engine_gets_exactly_harks_whisper_parameters(model: Path, options: TranscribeOptions) -> None:
     """Every whisper_full_params field, after the baseline's keywords are applied to whisper.cpp's
     defaults as pywhispercpp does, equals the engine's: no parameter drifts apart unnoticed."""
@@ -142,9 +152,9 @@ def _json_lines(out: str) -> tuple[list[dict[str, object]], dict[str, object]]:
 
 
 @pytest.mark.slow
-def test_jfk_has_no_error_in_hark_the_bare_engine_or_hark_with_vad(trained_store: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_jfk_has_no_error_in_hark_the_bare_engine_or_hark_with_vad(
+    trained_store: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Default model (the trained tiny.en in the store), reference beside the audio (jfk.txt), text output."""
     monkeypatch.setenv("HARK_VAD_MODEL", str(SILERO))
     assert main(["eval", "asr", str(JFK_WAV), "--threads", "1", "--vad"]) == 0
@@ -161,16 +171,29 @@ def test_jfk_has_no_error_in_hark_the_bare_engine_or_hark_with_vad(trained_store
 
 
 @pytest.mark.slow
-def test_hark_adds_no_error_to_the_bare_engine_on_real_speech(trained_tiny_en: Path, tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_hark_adds_no_error_to_the_bare_engine_on_real_speech(
+    trained_tiny_en: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Four real clips, references from a --ref folder; Hark's word errors equal the bare engine's, file by file."""
     refs = tmp_path / "refs"
     refs.mkdir()
     for clip in CLIPS:
         ref = next(clip.with_suffix(s) for s in (".txt", ".lab") if clip.with_suffix(s).is_file())
         shutil.copyfile(ref, refs / ref.name)
-    rc = main(["eval", "asr", *map(str, CLIPS), "--ref", str(refs), "--model", str(trained_tiny_en),
-               "--threads", "1", "--json"])
+    rc = main(
+        [
+            "eval",
+            "asr",
+            *map(str, CLIPS),
+            "--ref",
+            str(refs),
+            "--model",
+            str(trained_tiny_en),
+            "--threads",
+            "1",
+            "--json",
+        ]
+    )
     assert rc == 0
     files, tot = _json_lines(capsys.readouterr().out)
     assert [Path(str(f["file"])).name for f in files] == [c.name for c in CLIPS]
@@ -178,8 +201,11 @@ def test_hark_adds_no_error_to_the_bare_engine_on_real_speech(trained_tiny_en: P
         hark, bare = f["hark"], f["bare"]
         assert isinstance(hark, dict) and isinstance(bare, dict)
         assert f["error_difference"] == 0, (f["file"], hark["text"], bare["text"])
-        assert (hark["substitutions"], hark["deletions"], hark["insertions"]) == \
-            (bare["substitutions"], bare["deletions"], bare["insertions"])
+        assert (hark["substitutions"], hark["deletions"], hark["insertions"]) == (
+            bare["substitutions"],
+            bare["deletions"],
+            bare["insertions"],
+        )
         assert hark["char_errors"] == bare["char_errors"]
     assert tot["total"] is True and tot["files"] == 4 and tot["error_difference"] == 0
     hark_total = tot["hark"]

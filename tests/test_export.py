@@ -1,4 +1,5 @@
 """Exports: SRT, WebVTT (plain and word-highlighted), TXT, JSON; time stamps; atomic writing."""
+
 from __future__ import annotations
 
 import errno
@@ -55,13 +56,18 @@ def make_transcript(words=SAMPLE_WORDS, captions=None, language: str | None = "e
         language=language,
         provenance=Provenance(engine="whisper.cpp", engine_version="1.5.1", model="base.en"),
         words=ws,
-        captions=[Caption(c.start, c.end, list(c.word_ids), list(c.lines), c.speaker) for c in (SAMPLE_CAPTIONS if captions is None else captions)],
+        captions=[
+            Caption(c.start, c.end, list(c.word_ids), list(c.lines), c.speaker)
+            for c in (SAMPLE_CAPTIONS if captions is None else captions)
+        ],
         created="2024-05-01T12:00:00Z",
     )
 
 
 def empty_transcript() -> Transcript:
-    return Transcript(media=MediaRef("x.wav", 0.0, "0" * 64), language=None, provenance=Provenance("whisper.cpp", "1", "tiny"))
+    return Transcript(
+        media=MediaRef("x.wav", 0.0, "0" * 64), language=None, provenance=Provenance("whisper.cpp", "1", "tiny")
+    )
 
 
 def check_golden(name: str, text: str) -> None:
@@ -80,7 +86,9 @@ def check_golden(name: str, text: str) -> None:
 def test_sample_captions_are_what_build_captions_makes():
     t = make_transcript()
     built = build_captions(t.words, language="en")
-    assert [(c.word_ids, c.lines, c.speaker) for c in built] == [(c.word_ids, c.lines, c.speaker) for c in SAMPLE_CAPTIONS]
+    assert [(c.word_ids, c.lines, c.speaker) for c in built] == [
+        (c.word_ids, c.lines, c.speaker) for c in SAMPLE_CAPTIONS
+    ]
     for b, c in zip(built, SAMPLE_CAPTIONS):
         assert (b.start, b.end) == pytest.approx((c.start, c.end))
 
@@ -145,7 +153,7 @@ def test_srt_without_speakers_has_no_prefix():
 def vtt_cues(text: str) -> list[tuple[int, int, list[str]]]:
     assert text.startswith("WEBVTT\n\n")
     cues = []
-    for block in text[len("WEBVTT\n\n"):].rstrip("\n").split("\n\n"):
+    for block in text[len("WEBVTT\n\n") :].rstrip("\n").split("\n\n"):
         lines = block.split("\n")
         m = re.fullmatch(f"({VTT_TIME}) --> ({VTT_TIME})", lines[0])
         assert m, lines[0]
@@ -199,7 +207,7 @@ def test_vtt_escapes_gt_arrow_and_speaker():
     caps = [Caption(0.0, 1.0, [0, 1], ["a->b -->"], "Q&A <host>")]
     t = make_transcript(words, caps)
     for text in (to_vtt(t), to_vtt(t, highlight_words=True)):
-        (_start, _end, body), = vtt_cues(text)
+        ((_start, _end, body),) = vtt_cues(text)
         assert body[0].startswith("<v Q&amp;A &lt;host&gt;>")
         assert "a-&gt;b" in body[0] and "--&gt;" in body[0]
         assert "-->" not in "\n".join(body)
@@ -209,11 +217,11 @@ def test_vtt_highlight_skips_words_outside_cue_and_edited_text():
     words = [("one", 1.0, 1.2, None), ("two", 1.5, 1.7, None), ("three", 9.0, 9.2, None)]
     # caption cut short at 2.0 (e.g. by max_duration): 'three' starts after the cue ends, so no timestamp
     caps = [Caption(1.0, 2.0, [0, 1, 2], ["one two three"], None)]
-    (_start, _end, body), = vtt_cues(to_vtt(make_transcript(words, caps), highlight_words=True))
+    ((_start, _end, body),) = vtt_cues(to_vtt(make_transcript(words, caps), highlight_words=True))
     assert body == ["<c>one</c> <00:00:01.500><c>two</c> <c>three</c>"]
     # a line edited apart from its words is shown plain (and escaped)
     caps = [Caption(1.0, 2.0, [0, 1], ["one 2&3"], None)]
-    (_start, _end, body), = vtt_cues(to_vtt(make_transcript(words[:2], caps), highlight_words=True))
+    ((_start, _end, body),) = vtt_cues(to_vtt(make_transcript(words[:2], caps), highlight_words=True))
     assert body == ["<c>one</c> 2&amp;3"]
 
 
@@ -221,7 +229,7 @@ def test_vtt_highlight_no_space_language():
     words = [("我们", 0.0, 0.3, None), ("今天", 0.4, 0.7, None), ("散步。", 0.8, 1.2, None)]
     caps = [Caption(0.0, 1.2, [0, 1, 2], ["我们今天散步。"], None)]
     t = make_transcript(words, caps, language="zh")
-    (_start, _end, body), = vtt_cues(to_vtt(t, highlight_words=True))
+    ((_start, _end, body),) = vtt_cues(to_vtt(t, highlight_words=True))
     assert body == ["<c>我们</c><00:00:00.400><c>今天</c><00:00:00.800><c>散步。</c>"]
     assert to_txt(t) == "我们今天散步。\n"
 
@@ -230,22 +238,29 @@ def test_vtt_highlight_timestamps_strictly_inside_after_rounding():
     # 'b' starts 0.3 ms after the cue: rendered, its timestamp equals the cue start, which WebVTT forbids.
     words = [("a", 1.0, 1.2, None), ("b", 1.0003, 1.5, None), ("c", 1.6, 2.0, None)]
     caps = [Caption(1.0, 2.0, [0, 1, 2], ["a b c"], None)]
-    (start, end, body), = vtt_cues(to_vtt(make_transcript(words, caps), highlight_words=True))
+    ((start, end, body),) = vtt_cues(to_vtt(make_transcript(words, caps), highlight_words=True))
     assert_valid_cue_text(start, end, body)
 
 
 def test_vtt_highlight_timestamps_strictly_rising():
     words = [("a", 1.0, 1.2, None), ("b", 1.5, 1.5, None), ("c", 1.5, 2.0, None)]
     caps = [Caption(1.0, 2.5, [0, 1, 2], ["a b c"], None)]
-    (start, end, body), = vtt_cues(to_vtt(make_transcript(words, caps), highlight_words=True))
+    ((start, end, body),) = vtt_cues(to_vtt(make_transcript(words, caps), highlight_words=True))
     assert_valid_cue_text(start, end, body)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    steps=st.lists(st.tuples(st.integers(1, 3000), st.integers(0, 1500), st.sampled_from([None, "A", "B"]),
-                             st.text(alphabet="ab&<>-. ", min_size=1, max_size=8).map(lambda s: s.replace(" ", "") or "w")),
-                   min_size=1, max_size=30),
+    steps=st.lists(
+        st.tuples(
+            st.integers(1, 3000),
+            st.integers(0, 1500),
+            st.sampled_from([None, "A", "B"]),
+            st.text(alphabet="ab&<>-. ", min_size=1, max_size=8).map(lambda s: s.replace(" ", "") or "w"),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
 )
 def test_property_vtt_valid_for_built_captions(steps):
     """Captions from build_captions, times on a 1 ms grid: every cue is valid WebVTT, plain and highlighted."""
@@ -273,8 +288,12 @@ def test_property_vtt_valid_for_built_captions(steps):
 
 def test_txt_paragraphs_split_on_speaker_and_long_pause_only():
     words = [("One.", 0.0, 0.5, None), ("Two.", 1.0, 1.5, None), ("Three.", 3.5, 4.0, None), ("Four.", 6.01, 6.5, None)]
-    caps = [Caption(0.0, 0.75, [0], ["One."]), Caption(1.0, 1.5, [1], ["Two."]), Caption(3.5, 4.0, [2], ["Three."]),
-            Caption(6.01, 7.0, [3], ["Four."])]
+    caps = [
+        Caption(0.0, 0.75, [0], ["One."]),
+        Caption(1.0, 1.5, [1], ["Two."]),
+        Caption(3.5, 4.0, [2], ["Three."]),
+        Caption(6.01, 7.0, [3], ["Four."]),
+    ]
     # gaps: 0.25 s, exactly 2.0 s (same paragraph), 2.01 s (new paragraph)
     assert to_txt(make_transcript(words, caps)) == "One. Two. Three.\n\nFour.\n"
 

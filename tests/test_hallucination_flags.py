@@ -4,6 +4,7 @@ With silence trimming off, the trained tiny.en writes "I'm going to do that." ov
 no-speech probability of 0.49 and an average log-probability of -0.26: whisper's own thresholds pass it.
 The speech detector, run only to check, hears no voice under it. Real speech stays unmarked.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,7 @@ from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word
 from pipeline.voice_check import FRAME, flag_unvoiced
 from tests.conftest import JFK_WAV, SILERO, ffmpeg
 
-JFK_TEXT = ("and so my fellow americans ask not what your country can do for you ask what you can do for your "
-            "country")
+JFK_TEXT = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
 
 
 # --- whisper's tests, pure ------------------------------------------------------------------------
@@ -37,23 +37,28 @@ def test_no_speech_and_low_confidence_are_reasons() -> None:
     assert suspect_reason(" Hello there.", [0.5, 0.6, 0.7], 0.59) is None  # just under every threshold
 
 
-@pytest.mark.parametrize("text,wordless", [(".", True), (" ...", True), (" - !", True), (" a.", False),
-                                           (" 42", False), (" 你好", False)])
+@pytest.mark.parametrize(
+    "text,wordless", [(".", True), (" ...", True), (" - !", True), (" a.", False), (" 42", False), (" 你好", False)]
+)
 def test_punctuation_alone_is_no_word(text: str, wordless: bool) -> None:
     assert is_wordless(text) is wordless
 
 
 def _transcript(spans: list[tuple[str, float, float]]) -> Transcript:
     words = [Word(i, t, s, e) for i, (t, s, e) in enumerate(spans)]
-    return Transcript(MediaRef("x.wav", 20.0, "0" * 64), "en", Provenance("whisper.cpp", "1", "tiny.en"), words,
-                      [Caption(words[0].start, words[1].end, [0, 1], ["a b"]),
-                       Caption(words[2].start, words[2].end, [2], ["c"])])
+    return Transcript(
+        MediaRef("x.wav", 20.0, "0" * 64),
+        "en",
+        Provenance("whisper.cpp", "1", "tiny.en"),
+        words,
+        [Caption(words[0].start, words[1].end, [0, 1], ["a b"]), Caption(words[2].start, words[2].end, [2], ["c"])],
+    )
 
 
 def test_captions_with_no_voice_under_them_are_marked_word_by_word() -> None:
     t = _transcript([("a", 1.0, 1.5), ("b", 1.5, 2.0), ("c", 10.0, 10.5)])
     probs = np.zeros(int(20 / FRAME), dtype=np.float32)
-    probs[int(9.9 / FRAME):int(10.6 / FRAME)] = 0.9  # voice only under "c"
+    probs[int(9.9 / FRAME) : int(10.6 / FRAME)] = 0.9  # voice only under "c"
     assert flag_unvoiced(t.words, t.captions, probs) == 2
     assert [bool(w.suspect) for w in t.words] == [True, True, False]
     assert "no voice" in (t.words[0].suspect or "")
@@ -63,8 +68,17 @@ def test_captions_with_no_voice_under_them_are_marked_word_by_word() -> None:
 @pytest.fixture(scope="module")
 def white_noise(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("noise") / "white-noise.wav"
-    ffmpeg("-f", "lavfi", "-i", "anoisesrc=color=white:amplitude=0.1:duration=60:seed=1", "-ar", "16000", "-ac", "1",
-           str(out))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=color=white:amplitude=0.1:duration=60:seed=1",
+        "-ar",
+        "16000",
+        "-ac",
+        "1",
+        str(out),
+    )
     return out
 
 
@@ -74,8 +88,9 @@ def _run(media: Path, out: Path, *extra: str) -> dict:  # type: ignore[type-arg]
 
 
 @pytest.mark.slow
-def test_text_over_white_noise_is_marked_suspect(white_noise: Path, trained_store: Path, tmp_path: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_text_over_white_noise_is_marked_suspect(
+    white_noise: Path, trained_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HARK_VAD_MODEL", str(SILERO))
     data = _run(white_noise, tmp_path / "out", "--no-align")
     assert data["words"], "tiny.en no longer invents text over white noise: this test needs new noise"

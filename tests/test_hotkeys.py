@@ -1,4 +1,5 @@
 """The global dictation hotkey under a real X server: press and release of a key combination."""
+
 from __future__ import annotations
 
 import os

@@ -1,6 +1,7 @@
 """Text injection: real typing and pasting into another process's Qt field on Xvfb,
 plus the pure parts of the Wayland, macOS and Windows backends (their OS calls are
 replaced by recorders: those platforms are not available here)."""
+
 from __future__ import annotations
 
 import ctypes
@@ -49,7 +50,8 @@ HARD = "réécrire ÆØÅ èèè œŒ 中文日本語 한국어 🙂😀👍 “
 
 needs_x = pytest.mark.skipif(
     not all(shutil.which(t) for t in ("Xvfb", "xdotool", "xclip")),
-    reason="needs Xvfb, xdotool and xclip (sudo apt install xvfb xdotool xclip)")
+    reason="needs Xvfb, xdotool and xclip (sudo apt install xvfb xdotool xclip)",
+)
 
 
 # --- fixtures ------------------------------------------------------------------------
@@ -74,9 +76,13 @@ def _env(display: str) -> dict[str, str]:
 
 def set_clipboard(display: str, data: bytes, target: str = "UTF8_STRING") -> None:
     """What a user's copy does; xclip keeps serving it in the background."""
-    proc = subprocess.Popen(["xclip", "-selection", "clipboard", "-t", target, "-i"],
-                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, env=_env(display))
+    proc = subprocess.Popen(
+        ["xclip", "-selection", "clipboard", "-t", target, "-i"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=_env(display),
+    )
     proc.communicate(data, timeout=5)
     deadline = time.monotonic() + 5
     while get_clipboard(display, target) != data:
@@ -85,8 +91,9 @@ def set_clipboard(display: str, data: bytes, target: str = "UTF8_STRING") -> Non
 
 
 def get_clipboard(display: str, target: str = "UTF8_STRING") -> bytes:
-    done = subprocess.run(["xclip", "-selection", "clipboard", "-o", "-t", target],
-                          capture_output=True, env=_env(display), timeout=5)
+    done = subprocess.run(
+        ["xclip", "-selection", "clipboard", "-o", "-t", target], capture_output=True, env=_env(display), timeout=5
+    )
     return done.stdout if done.returncode == 0 else b""
 
 
@@ -114,8 +121,9 @@ def clear_clipboard(display: str) -> None:
 
 def helper_process(display: str, code: str) -> subprocess.Popen[str]:
     """A separate X client running ``code``; waits for it to print 'ready'."""
-    proc = subprocess.Popen([sys.executable, "-c", code], env=_env(display), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=_env(display), text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready", proc.stderr.read() if proc.stderr else ""
     return proc
@@ -196,8 +204,9 @@ def test_type_multiline(display: str, injector: X11Injector) -> None:
 def test_typing_waits_for_a_held_modifier(display: str, injector: X11Injector) -> None:
     with TargetField(display) as field:
         subprocess.run(["xdotool", "keydown", "ctrl"], env=_env(display), check=True)
-        releaser = threading.Timer(0.2, lambda: subprocess.run(
-            ["xdotool", "keyup", "ctrl"], env=_env(display), check=True))
+        releaser = threading.Timer(
+            0.2, lambda: subprocess.run(["xdotool", "keyup", "ctrl"], env=_env(display), check=True)
+        )
         releaser.start()
         try:
             injector.type_text(PLAIN)  # with Ctrl down these would be shortcuts
@@ -207,8 +216,7 @@ def test_typing_waits_for_a_held_modifier(display: str, injector: X11Injector) -
 
 
 @needs_x
-def test_unicode_typing_releases_a_modifier_held_too_long(display: str,
-                                                          injector: X11Injector) -> None:
+def test_unicode_typing_releases_a_modifier_held_too_long(display: str, injector: X11Injector) -> None:
     with TargetField(display) as field:
         subprocess.run(["xdotool", "keydown", "ctrl"], env=_env(display), check=True)
         try:
@@ -220,8 +228,9 @@ def test_unicode_typing_releases_a_modifier_held_too_long(display: str,
 
 
 @needs_x
-def test_without_xdotool_pynput_types_and_xtest_presses(display: str, injector: X11Injector,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_xdotool_pynput_types_and_xtest_presses(
+    display: str, injector: X11Injector, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real_which = shutil.which
     monkeypatch.setattr(shutil, "which", lambda t: None if t == "xdotool" else real_which(t))
     monkeypatch.setenv("DISPLAY", display)  # pynput connects on import
@@ -236,8 +245,7 @@ def test_without_xdotool_pynput_types_and_xtest_presses(display: str, injector: 
 # --- X11: pasting ----------------------------------------------------------------------
 @needs_x
 @pytest.mark.parametrize("text", [PLAIN, ACCENTED, HARD])
-def test_paste_is_exact_and_restores_the_clipboard(display: str, injector: X11Injector,
-                                                   text: str) -> None:
+def test_paste_is_exact_and_restores_the_clipboard(display: str, injector: X11Injector, text: str) -> None:
     users = "the user's own clipboard ✓".encode()
     set_clipboard(display, users)
     with TargetField(display) as field:
@@ -287,8 +295,7 @@ def test_quick_pastes_never_paste_the_old_clipboard(display: str, tool: str) -> 
 
 
 @needs_x
-def test_a_clipboard_manager_reading_first_does_not_end_the_paste(display: str,
-                                                                  injector: X11Injector) -> None:
+def test_a_clipboard_manager_reading_first_does_not_end_the_paste(display: str, injector: X11Injector) -> None:
     set_clipboard(display, b"OLD-CLIPBOARD")
     manager = helper_process(display, CLIPBOARD_MANAGER)
     try:
@@ -307,8 +314,7 @@ def test_a_clipboard_manager_reading_first_does_not_end_the_paste(display: str,
 
 
 @needs_x
-def test_a_hung_clipboard_owner_stops_the_paste_and_auto_types(display: str,
-                                                              injector: X11Injector) -> None:
+def test_a_hung_clipboard_owner_stops_the_paste_and_auto_types(display: str, injector: X11Injector) -> None:
     hung = helper_process(display, HUNG_OWNER)
     try:
         with TargetField(display) as field:
@@ -323,8 +329,7 @@ def test_a_hung_clipboard_owner_stops_the_paste_and_auto_types(display: str,
 
 
 @needs_x
-def test_inject_auto_types_short_plain_text_and_pastes_the_rest(display: str,
-                                                                injector: X11Injector) -> None:
+def test_inject_auto_types_short_plain_text_and_pastes_the_rest(display: str, injector: X11Injector) -> None:
     long_text = "a dictated sentence that is longer than forty characters, surely"
     with TargetField(display) as field:
         assert inject(injector, PLAIN, "auto").method == "type"
@@ -334,8 +339,7 @@ def test_inject_auto_types_short_plain_text_and_pastes_the_rest(display: str,
 
 
 @needs_x
-def test_focused_window_class_picks_the_terminal_paste_key(display: str,
-                                                           injector: X11Injector) -> None:
+def test_focused_window_class_picks_the_terminal_paste_key(display: str, injector: X11Injector) -> None:
     with TargetField(display, wm_class="kitty"):
         cls = injector.focused_class()
         assert cls is not None and cls[0] == "kitty"
@@ -393,10 +397,12 @@ def test_keysyms_batches_and_runs() -> None:
     assert batches("", 3) == []
     assert contiguous_runs([15, 8, 9, 10, 14]) == [[8, 9, 10], [14, 15]]
     cmds = X11Injector(":0", type_delay_ms=3).xdotool_commands("-a\n\nb")
-    assert cmds == [["xdotool", "type", "--clearmodifiers", "--delay", "3", "--", "-a"],
-                    ["xdotool", "key", "--clearmodifiers", "Return"],
-                    ["xdotool", "key", "--clearmodifiers", "Return"],
-                    ["xdotool", "type", "--clearmodifiers", "--delay", "3", "--", "b"]]
+    assert cmds == [
+        ["xdotool", "type", "--clearmodifiers", "--delay", "3", "--", "-a"],
+        ["xdotool", "key", "--clearmodifiers", "Return"],
+        ["xdotool", "key", "--clearmodifiers", "Return"],
+        ["xdotool", "type", "--clearmodifiers", "--delay", "3", "--", "b"],
+    ]
 
 
 @settings(max_examples=200, deadline=None)
@@ -448,8 +454,7 @@ def test_choose_method_rejects_unknown() -> None:
     [
         ("darwin", {}, "macos"),
         ("win32", {}, "windows"),
-        ("linux", {"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"},
-         "wayland"),
+        ("linux", {"XDG_SESSION_TYPE": "wayland", "WAYLAND_DISPLAY": "wayland-0", "DISPLAY": ":0"}, "wayland"),
         ("linux", {"WAYLAND_DISPLAY": "wayland-0"}, "wayland"),
         ("linux", {"XDG_SESSION_TYPE": "x11", "DISPLAY": ":0"}, "x11"),
         ("linux", {"DISPLAY": ":0"}, "x11"),
@@ -470,8 +475,7 @@ def test_detect_without_a_session(monkeypatch: pytest.MonkeyPatch) -> None:
         detect_injector("beos")
 
 
-def test_detect_wayland_names_what_to_install(monkeypatch: pytest.MonkeyPatch,
-                                             tmp_path: Path) -> None:
+def test_detect_wayland_names_what_to_install(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     monkeypatch.setenv("XDG_SESSION_TYPE", "wayland")
     monkeypatch.setenv("XDG_CURRENT_DESKTOP", "sway")
@@ -487,13 +491,37 @@ def test_wayland_commands() -> None:
     assert wayland.ydotool_type_command("hi", 4) == ["ydotool", "type", "--key-delay", "4", "--", "hi"]
     assert wayland.wtype_key_command("ctrl+v") == ["wtype", "-M", "ctrl", "-k", "v", "-m", "ctrl"]
     assert wayland.wtype_key_command("ctrl+shift+v") == [
-        "wtype", "-M", "ctrl", "-M", "shift", "-k", "v", "-m", "shift", "-m", "ctrl"]
+        "wtype",
+        "-M",
+        "ctrl",
+        "-M",
+        "shift",
+        "-k",
+        "v",
+        "-m",
+        "shift",
+        "-m",
+        "ctrl",
+    ]
     assert wayland.ydotool_key_command("ctrl+v") == ["ydotool", "key", "29:1", "47:1", "47:0", "29:0"]
     assert wayland.ydotool_key_command("ctrl+shift+v") == [
-        "ydotool", "key", "29:1", "42:1", "47:1", "47:0", "42:0", "29:0"]
-    assert wayland.wl_copy_command("text/plain;charset=utf-8", foreground=True, paste_once=True,
-                                   sensitive=True) == [
-        "wl-copy", "--foreground", "--paste-once", "--sensitive", "--type", "text/plain;charset=utf-8"]
+        "ydotool",
+        "key",
+        "29:1",
+        "42:1",
+        "47:1",
+        "47:0",
+        "42:0",
+        "29:0",
+    ]
+    assert wayland.wl_copy_command("text/plain;charset=utf-8", foreground=True, paste_once=True, sensitive=True) == [
+        "wl-copy",
+        "--foreground",
+        "--paste-once",
+        "--sensitive",
+        "--type",
+        "text/plain;charset=utf-8",
+    ]
     assert wayland.wl_copy_command("image/png") == ["wl-copy", "--type", "image/png"]
     assert wayland.wl_copy_command(None, clear=True) == ["wl-copy", "--clear"]
     assert wayland.wl_paste_command(list_types=True) == ["wl-paste", "--list-types"]
@@ -518,8 +546,7 @@ def test_wayland_tool_choice(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- macOS: chunks and events ---------------------------------------------------------------------
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=120),
-       max_units=st.integers(2, 20))
+@given(text=st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=120), max_units=st.integers(2, 20))
 def test_utf16_chunks_keep_pairs_whole(text: str, max_units: int) -> None:
     chunks = macos.utf16_chunks(text, max_units)
     assert "".join(chunks) == text
@@ -577,8 +604,12 @@ def test_macos_typing_posts_unicode_events() -> None:
 
 def test_macos_strokes() -> None:
     strokes = macos.plan_strokes("hi\tyou\r\n")
-    assert strokes == [macos.Stroke(0, "hi"), macos.Stroke(macos.KEY_TAB),
-                       macos.Stroke(0, "you"), macos.Stroke(macos.KEY_RETURN)]
+    assert strokes == [
+        macos.Stroke(0, "hi"),
+        macos.Stroke(macos.KEY_TAB),
+        macos.Stroke(0, "you"),
+        macos.Stroke(macos.KEY_RETURN),
+    ]
 
 
 # --- Windows: INPUT records and the clipboard dance -----------------------------------------------
@@ -589,10 +620,14 @@ def test_windows_input_records() -> None:
     got = [(r.type, r.ki.wVk, r.ki.wScan, r.ki.dwFlags) for r in recs]
     U, UP = windows.KEYEVENTF_UNICODE, windows.KEYEVENTF_KEYUP
     assert got == [
-        (1, 0, 0x61, U), (1, 0, 0x61, U | UP),
-        (1, 0, 0xD83D, U), (1, 0, 0xD83D, U | UP),  # a surrogate pair: two events
-        (1, 0, 0xDE00, U), (1, 0, 0xDE00, U | UP),
-        (1, windows.VK_RETURN, 0, 0), (1, windows.VK_RETURN, 0, UP),
+        (1, 0, 0x61, U),
+        (1, 0, 0x61, U | UP),
+        (1, 0, 0xD83D, U),
+        (1, 0, 0xD83D, U | UP),  # a surrogate pair: two events
+        (1, 0, 0xDE00, U),
+        (1, 0, 0xDE00, U | UP),
+        (1, windows.VK_RETURN, 0, 0),
+        (1, windows.VK_RETURN, 0, UP),
     ]
     ctrl_v = [(r.ki.wVk, r.ki.dwFlags) for r in windows.ctrl_v_inputs()]
     assert ctrl_v == [(0x11, 0), (0x56, 0), (0x56, UP), (0x11, UP)]
@@ -636,9 +671,11 @@ class FakeWin32(windows.Win32):
 
 
 def test_windows_paste_marks_and_restores() -> None:
-    users = [windows.SavedFormat(windows.CF_UNICODETEXT, "mine\0".encode("utf-16-le")),
-             windows.SavedFormat(0xC0FF, b"<html>mine</html>"),
-             windows.SavedFormat(windows.CF_BITMAP, b"gdi handle")]
+    users = [
+        windows.SavedFormat(windows.CF_UNICODETEXT, "mine\0".encode("utf-16-le")),
+        windows.SavedFormat(0xC0FF, b"<html>mine</html>"),
+        windows.SavedFormat(windows.CF_BITMAP, b"gdi handle"),
+    ]
     api = FakeWin32(users)
     windows.WindowsInjector(api, settle_s=0).paste_text("hé🙂")
     assert api.sent == [[(0x11, 0), (0x56, 0), (0x56, 2), (0x11, 2)]]

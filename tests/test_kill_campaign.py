@@ -5,6 +5,7 @@ The first tests are the focused ones the campaign (bench/kill_campaign.py) led t
 campaign itself with three fixed kills per part. Every wait polls for a line the child prints; the
 kill moments are fixed, and each invariant must hold whatever the child was doing at that moment.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _kill_after_line(code: str, *args: str, line: str, timeout: float = 120) -> str:
     """Run `code` in a child, wait for a stdout line starting with `line`, kill -9 it; the line."""
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     try:
         assert proc.stdout is not None
         deadline = time.monotonic() + timeout

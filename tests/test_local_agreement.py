@@ -1,4 +1,5 @@
 """LocalAgreement-n: examples from how whisper revises a growing buffer, and properties."""
+
 from __future__ import annotations
 
 import pytest
@@ -110,8 +111,9 @@ def test_committed_text_only_grows(hypotheses: list[list[str]], n: int) -> None:
         assert s.committed[: len(before)] == before
 
 
-TRUTH = st.lists(st.sampled_from(["ask", "not", "what", "your", "country", "can", "do", "for", "you"]),
-                 min_size=1, max_size=12)
+TRUTH = st.lists(
+    st.sampled_from(["ask", "not", "what", "your", "country", "can", "do", "for", "you"]), min_size=1, max_size=12
+)
 
 
 def _respell(word: str, style: int) -> str:
@@ -120,8 +122,9 @@ def _respell(word: str, style: int) -> str:
 
 @settings(max_examples=300, deadline=None)
 @given(TRUTH, st.data(), st.integers(2, 3))
-def test_converging_hypotheses_commit_only_a_prefix_of_the_final_text(truth: list[str], data: st.DataObject,
-                                                                      n: int) -> None:
+def test_converging_hypotheses_commit_only_a_prefix_of_the_final_text(
+    truth: list[str], data: st.DataObject, n: int
+) -> None:
     """Hypotheses of a growing buffer: a prefix of the true text (spelt any way), then guesses
     that never repeat. Whatever the order of lengths, committed stays a prefix of the truth,
     and once n hypotheses equal the truth everything is committed."""

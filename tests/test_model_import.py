@@ -3,6 +3,7 @@ and OpenAI checkpoints become ggml files in the store; bad input is one clear se
 
 Word-level results of the converted models are in tests/test_real_speech.py; here the files themselves.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -98,8 +99,10 @@ def test_quantisation_error_is_half_a_step(vals: list[float]) -> None:
     x = np.array(vals, dtype=np.float32).reshape(-1, 32)
     # q8_0 is symmetric: half a step. q5_0 spans -16..15 steps of the largest value's sign, so a value of
     # the opposite sign and the same size is clipped by one step.
-    for kind, quant, dequant, steps, bound in (("q8_0", q.quantize_q8_0, q.dequantize_q8_0, 127, 0.5),
-                                               ("q5_0", q.quantize_q5_0, q.dequantize_q5_0, 16, 1.0)):
+    for kind, quant, dequant, steps, bound in (
+        ("q8_0", q.quantize_q8_0, q.dequantize_q8_0, 127, 0.5),
+        ("q5_0", q.quantize_q5_0, q.dequantize_q5_0, 16, 1.0),
+    ):
         back = dequant(quant(x)).reshape(-1, 32)
         step = np.abs(x).max(axis=1, keepdims=True) / steps
         # plus the float16 rounding of the scale (relative 2^-11 of each value's size), and where the scale
@@ -210,8 +213,11 @@ def test_default_names_and_a_second_import(tmp_path: Path) -> None:
     assert copied.model.name == "tiny.en-q8_0-imported-2"
     assert copied.path.read_bytes() == q8.path.read_bytes()  # ggml files are copied byte for byte
     assert copied.model.sha256 == q8.model.sha256
-    assert [m.name for m in list_imported(root)] == ["faster-whisper-tiny.en", "tiny.en-q8_0-imported",
-                                                      "tiny.en-q8_0-imported-2"]
+    assert [m.name for m in list_imported(root)] == [
+        "faster-whisper-tiny.en",
+        "tiny.en-q8_0-imported",
+        "tiny.en-q8_0-imported-2",
+    ]
 
 
 def test_default_model_prefers_kind_then_downloaded_then_full_precision(tmp_path: Path, trained_models: Path) -> None:
@@ -230,8 +236,9 @@ def test_default_model_prefers_kind_then_downloaded_then_full_precision(tmp_path
         assert store.resolve(None).name == "tiny.en"
 
 
-def test_ggml_f16_requantised_equals_ct2_quantised(tmp_path: Path, trained_tiny_en: Path,
-                                                   trained_tiny_en_q8: Path) -> None:
+def test_ggml_f16_requantised_equals_ct2_quantised(
+    tmp_path: Path, trained_tiny_en: Path, trained_tiny_en_q8: Path
+) -> None:
     r = import_model(trained_tiny_en, tmp_path / "models", quantize="q8_0", name="from-ggml")
     assert r.path.read_bytes() == trained_tiny_en_q8.read_bytes()
     with pytest.raises(ModelSourceError, match="already quantised"):
@@ -240,8 +247,8 @@ def test_ggml_f16_requantised_equals_ct2_quantised(tmp_path: Path, trained_tiny_
 
 def test_q5_1_files_from_the_catalog_are_readable(tmp_path: Path, trained_tiny_en: Path) -> None:
     """ftype 9 (q5_1, e.g. tiny.en-q5_1 in the catalog) was refused as an unknown ftype."""
-    raw = bytearray(trained_tiny_en.read_bytes()[:read_header(trained_tiny_en).tensor_offset])
-    raw[4 + 10 * 4: 4 + 11 * 4] = (9 + 2000).to_bytes(4, "little")
+    raw = bytearray(trained_tiny_en.read_bytes()[: read_header(trained_tiny_en).tensor_offset])
+    raw[4 + 10 * 4 : 4 + 11 * 4] = (9 + 2000).to_bytes(4, "little")
     p = tmp_path / "q51.bin"
     p.write_bytes(bytes(raw))
     assert read_header(p, scan_tensors=False).hparams.weight_ftype == 9
@@ -288,8 +295,13 @@ def test_an_exception_mid_write_leaves_nothing(tmp_path: Path) -> None:
 def test_ctrl_c_on_the_command_line(tmp_path: Path) -> None:
     root = tmp_path / "models"
     env = {**os.environ, "HARK_MODELS_DIR": str(root), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "app", "models", "import", str(CT2), "--quantize", "q5_0", "-q"],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "models", "import", str(CT2), "--quantize", "q5_0", "-q"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     while not list((root / "imported").glob(".*.part")) if (root / "imported").is_dir() else True:
         assert proc.poll() is None and time.monotonic() < deadline, "the import ended before it could be stopped"
@@ -333,8 +345,12 @@ for size, fill in ((60, False), (100, True)):
     subprocess.run(["umount", {str(mnt)!r}], check=True)
 print(json.dumps(out))
 """
-    run = subprocess.run(["unshare", "-rm", sys.executable, "-c", script], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    run = subprocess.run(
+        ["unshare", "-rm", sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     if run.returncode != 0 and ("unshare" in run.stderr or "mount" in run.stderr):
         pytest.skip(f"cannot mount a private tmpfs here: {run.stderr.strip()[-200:]}")
     assert run.returncode == 0, run.stderr
@@ -379,15 +395,21 @@ def test_a_truncated_model_bin(tmp_path: Path) -> None:
 def test_a_ctranslate2_model_of_another_architecture(tmp_path: Path) -> None:
     folder = tmp_path / "opus-mt"
     folder.mkdir()
-    write_ct2(folder / "model.bin", [("encoder/layer_0/ffn/linear_0/weight", np.zeros((8, 4), np.float16))],
-              spec="TransformerSpec")
+    write_ct2(
+        folder / "model.bin",
+        [("encoder/layer_0/ffn/linear_0/weight", np.zeros((8, 4), np.float16))],
+        spec="TransformerSpec",
+    )
     _bad(tmp_path, folder, "CTranslate2 TransformerSpec .*not a whisper speech model")
 
 
 def test_an_int8_ctranslate2_model(tmp_path: Path) -> None:
     assert CT2 is not None
-    folder = copy_ct2(CT2, tmp_path / "int8",
-                      change=lambda n, a: np.zeros(a.shape, np.int8) if n.endswith("linear_0/weight") else None).parent
+    folder = copy_ct2(
+        CT2,
+        tmp_path / "int8",
+        change=lambda n, a: np.zeros(a.shape, np.int8) if n.endswith("linear_0/weight") else None,
+    ).parent
     _bad(tmp_path, folder, "quantised to int8 .*re-export it as float16")
 
 
@@ -414,8 +436,13 @@ def test_missing_and_corrupt_tensors(tmp_path: Path) -> None:
 
 def test_names_that_cannot_be_used(tmp_path: Path) -> None:
     root = tmp_path / "models"
-    for name, match in (("tiny.en", "downloadable model"), ("a/b", "not allowed"), ("", "not allowed"),
-                        ("x" * 65, "not allowed"), ("diarization", "downloadable")):
+    for name, match in (
+        ("tiny.en", "downloadable model"),
+        ("a/b", "not allowed"),
+        ("", "not allowed"),
+        ("x" * 65, "not allowed"),
+        ("diarization", "downloadable"),
+    ):
         with pytest.raises(ImportNameError, match=match):
             import_model(CT2, root, name=name)  # type: ignore[arg-type]
     import_model(CT2, root, name="mine")  # type: ignore[arg-type]
@@ -452,8 +479,21 @@ def _state_dict_from_ggml(path: Path):  # type: ignore[no-untyped-def]
                 arr = arr.reshape(-1)
             sd[t.name] = torch.from_numpy(arr.astype(np.float16).copy())
     hp: HParams = h.hparams
-    dims = {k: getattr(hp, k) for k in ("n_mels", "n_vocab", "n_audio_ctx", "n_audio_state", "n_audio_head",
-                                        "n_audio_layer", "n_text_ctx", "n_text_state", "n_text_head", "n_text_layer")}
+    dims = {
+        k: getattr(hp, k)
+        for k in (
+            "n_mels",
+            "n_vocab",
+            "n_audio_ctx",
+            "n_audio_state",
+            "n_audio_head",
+            "n_audio_layer",
+            "n_text_ctx",
+            "n_text_state",
+            "n_text_head",
+            "n_text_layer",
+        )
+    }
     return dims, sd
 
 
@@ -490,8 +530,18 @@ def test_a_hostile_checkpoint_runs_nothing(tmp_path: Path) -> None:
 
 def test_a_multilingual_checkpoint_without_a_vocabulary(tmp_path: Path) -> None:
     torch = pytest.importorskip("torch")
-    dims = {"n_mels": 80, "n_vocab": 51865, "n_audio_ctx": 1500, "n_audio_state": 384, "n_audio_head": 6,
-            "n_audio_layer": 4, "n_text_ctx": 448, "n_text_state": 384, "n_text_head": 6, "n_text_layer": 4}
+    dims = {
+        "n_mels": 80,
+        "n_vocab": 51865,
+        "n_audio_ctx": 1500,
+        "n_audio_state": 384,
+        "n_audio_head": 6,
+        "n_audio_layer": 4,
+        "n_text_ctx": 448,
+        "n_text_state": 384,
+        "n_text_head": 6,
+        "n_text_layer": 4,
+    }
     pt = tmp_path / "tiny.pt"
     torch.save({"dims": dims, "model_state_dict": {"decoder.ln.weight": torch.ones(384, dtype=torch.float16)}}, pt)
     _bad(tmp_path, pt, "carries no vocabulary.*multilingual")
@@ -522,8 +572,9 @@ def test_the_built_in_model_is_imported_once_and_recognised_by_sha256(tmp_path: 
 
 
 # --- the command line -------------------------------------------------------------------------
-def test_cli_import_list_path_use_remove(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                         isolated_models: Path) -> None:
+def test_cli_import_list_path_use_remove(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], isolated_models: Path
+) -> None:
     assert main(["models", "import", str(CT2), "--quantize", "q8_0", "--name", "tiny-q8", "-q"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("tiny-q8: imported (tiny.en, q8_0, 41.5 MiB) at ") and str(isolated_models) in out
@@ -531,30 +582,50 @@ def test_cli_import_list_path_use_remove(tmp_path: Path, capsys: pytest.CaptureF
     assert "tiny-q8: already imported" in capsys.readouterr().out
     assert main(["models", "list"]) == 0
     listing = capsys.readouterr().out
-    assert "imported (hark models import):" in listing and "tiny.en, q8_0; imported from CTranslate2 (float16)" \
-        in listing
+    assert (
+        "imported (hark models import):" in listing and "tiny.en, q8_0; imported from CTranslate2 (float16)" in listing
+    )
     assert main(["models", "path", "tiny-q8"]) == 0
     assert capsys.readouterr().out.strip() == str(isolated_models / "imported" / "tiny-q8.bin")
     out_dir = tmp_path / "out"
-    assert main(["transcribe", str(JFK_WAV), "--model", "tiny-q8", "--format", "txt", "--out", str(out_dir),
-                 "-q", "--no-vad"]) == 0
+    assert (
+        main(
+            [
+                "transcribe",
+                str(JFK_WAV),
+                "--model",
+                "tiny-q8",
+                "--format",
+                "txt",
+                "--out",
+                str(out_dir),
+                "-q",
+                "--no-vad",
+            ]
+        )
+        == 0
+    )
     assert "ask not what your country can do for you" in (out_dir / "jfk.txt").read_text().lower()
     assert main(["models", "remove", "tiny-q8"]) == 0
     assert "tiny-q8: removed" in capsys.readouterr().out
     assert leftovers(isolated_models) == []
 
 
-@pytest.mark.parametrize(("args", "code", "message"), [
-    (["/no/such/model"], 3, "no such file or folder"),
-    ([str(JFK_WAV)], 4, "not a whisper model Hark can import"),
-    ([str(FOR_TESTS_TINY_EN)], 4, "contains no weights"),
-    (["--bundled", "--name", "x"], 2, "--bundled takes no --name"),
-    ([], 2, "give a PATH to import, or --bundled"),
-    (["PATH", "--name", "tiny.en"], 2, "downloadable model"),
-    (["PATH", "--quantize", "q4"], 2, "invalid choice"),
-])
-def test_cli_bad_input_exit_codes(args: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str],
-                                  isolated_models: Path) -> None:
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["/no/such/model"], 3, "no such file or folder"),
+        ([str(JFK_WAV)], 4, "not a whisper model Hark can import"),
+        ([str(FOR_TESTS_TINY_EN)], 4, "contains no weights"),
+        (["--bundled", "--name", "x"], 2, "--bundled takes no --name"),
+        ([], 2, "give a PATH to import, or --bundled"),
+        (["PATH", "--name", "tiny.en"], 2, "downloadable model"),
+        (["PATH", "--quantize", "q4"], 2, "invalid choice"),
+    ],
+)
+def test_cli_bad_input_exit_codes(
+    args: list[str], code: int, message: str, capsys: pytest.CaptureFixture[str], isolated_models: Path
+) -> None:
     args = [str(CT2) if a == "PATH" else a for a in args]
     try:
         rc = main(["models", "import", *args])

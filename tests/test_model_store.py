@@ -3,6 +3,7 @@
 Nothing in the network layer is mocked; the server records every request so
 the tests can check what the store asked for.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,13 +29,26 @@ MiB = 1 << 20
 
 
 # --- fake models ------------------------------------------------------------------
-def _entry(name: str, data: bytes, url: str, *, kind: str = KIND_WHISPER, filename: str | None = None,
-           sha256: str | bool | None = True) -> CatalogModel:
+def _entry(
+    name: str,
+    data: bytes,
+    url: str,
+    *,
+    kind: str = KIND_WHISPER,
+    filename: str | None = None,
+    sha256: str | bool | None = True,
+) -> CatalogModel:
     filename = filename or f"ggml-{name}.bin"
     return CatalogModel(
-        name=name, kind=kind, filename=filename, url=url, size=len(data),
+        name=name,
+        kind=kind,
+        filename=filename,
+        url=url,
+        size=len(data),
         sha256=hashlib.sha256(data).hexdigest() if sha256 is True else (sha256 or None),
-        sha1=None, english_only=False, description=f"test model {name}",
+        sha1=None,
+        english_only=False,
+        description=f"test model {name}",
     )
 
 
@@ -314,8 +328,9 @@ def test_mirror_argument_replaces_the_catalog_host(server: FileServer, refused_u
     assert [r.path for r in server.requests] == ["/mirror/ggml-mirrored.bin"]
 
 
-def test_mirror_from_environment(server: FileServer, refused_url: str, tmp_path: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_mirror_from_environment(
+    server: FileServer, refused_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = os.urandom(2000)
     entry = _entry("envmirror", data, f"{refused_url}/ggml-envmirror.bin")
     server.add("m2/ggml-envmirror.bin", data)
@@ -324,7 +339,8 @@ def test_mirror_from_environment(server: FileServer, refused_url: str, tmp_path:
     assert store.download(entry, timeout=5).read_bytes() == data
     # An explicit mirror= wins over the environment.
     assert ModelStore(root=tmp_path, catalog=(entry,), mirror="http://x.invalid").url_for(entry) == (
-        "http://x.invalid/ggml-envmirror.bin")
+        "http://x.invalid/ggml-envmirror.bin"
+    )
     monkeypatch.delenv("HARK_MODEL_MIRROR")
     assert ModelStore(root=tmp_path, catalog=(entry,)).url_for(entry) == entry.url
 
@@ -339,13 +355,13 @@ def test_default_models_dir_follows_environment(tmp_path: Path, monkeypatch: pyt
 @pytest.fixture
 def offline_store(tmp_path: Path, refused_url: str) -> ModelStore:
     """A catalog of tiny fake entries; files are put in place by hand (no download)."""
+
     def e(name: str, size: int, kind: str = KIND_WHISPER, filename: str | None = None) -> CatalogModel:
         data = bytes([len(name)]) * size
         fn = filename or f"ggml-{name}.bin"
         return _entry(name, data, f"{refused_url}/{fn}", kind=kind, filename=fn)
 
-    cat = (e("tiny", 100), e("base.en", 300), e("mine", 200), e("mine-q5_0", 50),
-           e("vad", 64, KIND_VAD, "vad.onnx"))
+    cat = (e("tiny", 100), e("base.en", 300), e("mine", 200), e("mine-q5_0", 50), e("vad", 64, KIND_VAD, "vad.onnx"))
     return ModelStore(root=tmp_path / "models", catalog=cat)
 
 
@@ -488,8 +504,9 @@ def _row(out: str, name: str) -> str:
     return line
 
 
-def test_cli_models_list_offline(refused_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_models_list_offline(
+    refused_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "listed"
     monkeypatch.setenv("HARK_MODELS_DIR", str(root))
     monkeypatch.setenv("HARK_MODEL_MIRROR", refused_url)  # nothing is reachable
@@ -511,8 +528,7 @@ def test_cli_models_path(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> N
     assert main(["models", "path", "nosuchmodel"]) == 4
 
 
-def test_cli_download_list_path_remove(cli_env: Path, server: FileServer,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_download_list_path_remove(cli_env: Path, server: FileServer, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["models", "download", "-q", "silero-vad"]) == 0
     out = capsys.readouterr().out
     installed = cli_env / SILERO_ENTRY.filename
@@ -542,8 +558,7 @@ def test_cli_download_list_path_remove(cli_env: Path, server: FileServer,
     assert _row(capsys.readouterr().out, "silero-vad").split()[3] == "-"
 
 
-def test_cli_download_resumes_after_cut(cli_env: Path, server: FileServer,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_download_resumes_after_cut(cli_env: Path, server: FileServer, capsys: pytest.CaptureFixture[str]) -> None:
     server.drop_after, server.drop_times = 500_000, 1
     assert main(["models", "download", "-q", "silero-vad"]) == 0
     assert (cli_env / SILERO_ENTRY.filename).read_bytes() == SILERO.read_bytes()
@@ -567,8 +582,9 @@ def test_cli_download_404_and_checksum(cli_env: Path, server: FileServer, capsys
     assert list(cli_env.iterdir()) == []
 
 
-def test_cli_download_without_connection(refused_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_download_without_connection(
+    refused_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("HARK_MODELS_DIR", str(tmp_path / "m"))
     monkeypatch.setenv("HARK_MODEL_MIRROR", refused_url)
     assert main(["models", "download", "-q", "silero-vad"]) == 4
@@ -585,9 +601,9 @@ def test_server_with_a_shorter_file_is_not_reported_as_an_interruption(small: Fa
     assert len(small.server.requests) == 1  # no point retrying: the server's file has the wrong size
 
 
-def test_cli_download_into_unusable_folder_is_one_line(cli_env: Path, tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_download_into_unusable_folder_is_one_line(
+    cli_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     not_a_dir = tmp_path / "a-file"
     not_a_dir.write_text("x")
     monkeypatch.setenv("HARK_MODELS_DIR", str(not_a_dir))

@@ -1,4 +1,5 @@
 """Re-timing a transcript for the trimmed output: captions shifted, cut words gone, order kept."""
+
 from __future__ import annotations
 
 from hypothesis import HealthCheck, given, settings

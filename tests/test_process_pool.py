@@ -1,4 +1,5 @@
 """Closing a child-process pool does not wait for the task running in it."""
+
 from __future__ import annotations
 
 import concurrent.futures

@@ -4,6 +4,7 @@ What a user gets from `hark transcribe` with the default model: the exact words 
 words from its q8_0 and q5_0 quantisations, and no invented text from silence, noise or music.
 Word error rates per clip against references are in tests/test_eval_asr.py.
 """
+
 from __future__ import annotations
 
 import json
@@ -46,8 +47,7 @@ def test_jfk_word_for_word_with_the_default_model(trained_store: Path, tmp_path:
     assert 0.0 <= words[0]["start"] < 1.5 and 9.0 < words[-1]["end"] <= 11.1  # jfk.wav speaks from 0.3 to 10.5 s
 
 
-def test_quantised_models_hear_the_same_words(trained_tiny_en: Path, trained_tiny_en_q8: Path,
-                                              tmp_path: Path) -> None:
+def test_quantised_models_hear_the_same_words(trained_tiny_en: Path, trained_tiny_en_q8: Path, tmp_path: Path) -> None:
     q5 = import_model(trained_tiny_en, tmp_path / "models", quantize="q5_0", name="q5").path
     texts = {}
     for name, path in (("f16", trained_tiny_en), ("q8_0", trained_tiny_en_q8), ("q5_0", q5)):
@@ -63,18 +63,37 @@ def test_quantised_models_hear_the_same_words(trained_tiny_en: Path, trained_tin
 @pytest.fixture(scope="module")
 def no_speech(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("no-speech")
-    ffmpeg("-f", "lavfi", "-i", "anoisesrc=color=pink:amplitude=0.003:duration=600:seed=2", "-ar", "16000",
-           "-ac", "1", str(d / "room-tone-10min.flac"))
-    ffmpeg("-f", "lavfi", "-i", "anoisesrc=color=white:amplitude=0.1:duration=60:seed=1", "-ar", "16000", "-ac", "1",
-           str(d / "white-noise.wav"))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=color=pink:amplitude=0.003:duration=600:seed=2",
+        "-ar",
+        "16000",
+        "-ac",
+        "1",
+        str(d / "room-tone-10min.flac"),
+    )
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "anoisesrc=color=white:amplitude=0.1:duration=60:seed=1",
+        "-ar",
+        "16000",
+        "-ac",
+        "1",
+        str(d / "white-noise.wav"),
+    )
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "600", str(d / "silence-10min.flac"))
     return {p.stem: p for p in d.iterdir()} | {"big-buck-bunny": DATA / "lhotse" / "big_buck_bunny_small.mp4"}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("clip", ["room-tone-10min", "white-noise", "big-buck-bunny"])
-def test_no_words_from_noise_or_music(clip: str, no_speech: dict[str, Path], trained_store: Path, tmp_path: Path,
-                                      monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_no_words_from_noise_or_music(
+    clip: str, no_speech: dict[str, Path], trained_store: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
     """Without VAD, tiny.en writes "I'm going to do that." over white noise and "Mmm. Mmm." over the film's
     music; with it (the default), nothing: no speech is bad input (exit 3, as digital silence), one line,
     and no file is written (an empty SRT would pass for a transcript)."""
@@ -102,8 +121,9 @@ def test_no_words_from_noise_or_music(clip: str, no_speech: dict[str, Path], tra
 
 
 @pytest.mark.slow
-def test_ten_minutes_of_digital_silence_is_one_line(no_speech: dict[str, Path], trained_store: Path,
-                                                    tmp_path: Path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_ten_minutes_of_digital_silence_is_one_line(
+    no_speech: dict[str, Path], trained_store: Path, tmp_path: Path, monkeypatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("HARK_VAD_MODEL", str(SILERO))
     assert main(["transcribe", str(no_speech["silence-10min"]), "--out", str(tmp_path / "out"), "-q"]) == 3
     err = capsys.readouterr().err
@@ -116,8 +136,12 @@ def test_the_hark_command_itself_with_the_built_in_model(trained_store: Path, tm
     import os
     import sys
 
-    run = subprocess.run([sys.executable, "-m", "app", "transcribe", str(JFK_WAV), "--format", "txt", "--out",
-                          str(tmp_path), "-q"], capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "HARK_VAD_MODEL": str(SILERO)})
+    run = subprocess.run(
+        [sys.executable, "-m", "app", "transcribe", str(JFK_WAV), "--format", "txt", "--out", str(tmp_path), "-q"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HARK_VAD_MODEL": str(SILERO)},
+    )
     assert run.returncode == 0, run.stderr
     assert plain((tmp_path / "jfk.txt").read_text()) == JFK_TEXT

@@ -3,6 +3,7 @@
 The source's picture shows its own frame number and its tone names the second, so after
 a render we can tell exactly which frames and which seconds survived, and where.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -103,7 +104,7 @@ def check_audio(path: Path, keep: list[tuple[float, float]], sample_rate: int = 
             if hi - lo < 0.1:
                 continue
             mid = t_out + (lo + hi) / 2 - a
-            seg = x[int((mid - 0.05) * sample_rate):int((mid + 0.05) * sample_rate)]
+            seg = x[int((mid - 0.05) * sample_rate) : int((mid + 0.05) * sample_rate)]
             assert second_heard(seg, sample_rate) == second, (a, b, second)
             heard += 1
         t_out += b - a
@@ -132,8 +133,9 @@ def test_reencode_keeps_exactly_the_ranges(video: Path, tmp_path: Path) -> None:
 
 def test_progress_rises_to_one(video: Path, tmp_path: Path) -> None:
     seen: list[float] = []
-    render_trimmed(video, OFF_KEY, tmp_path / "p.mp4", RenderOptions(mode="reencode", quality="fast"),
-                   progress=seen.append)
+    render_trimmed(
+        video, OFF_KEY, tmp_path / "p.mp4", RenderOptions(mode="reencode", quality="fast"), progress=seen.append
+    )
     assert seen[-1] == 1.0 and len(seen) >= 2
     assert all(0.0 <= a <= b <= 1.0 for a, b in itertools.pairwise(seen))
 
@@ -185,8 +187,9 @@ def test_crossfades_never_change_the_length(tone: Path, tmp_path: Path, fade: fl
 
 
 @pytest.mark.parametrize("binary", ["system", "bundled"])
-def test_hundreds_of_ranges_go_through_a_script_file(tone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                     binary: str) -> None:
+def test_hundreds_of_ranges_go_through_a_script_file(
+    tone: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, binary: str
+) -> None:
     if binary == "bundled":
         monkeypatch.setenv("HARK_FFMPEG", "bundled")  # ffmpeg 9 without ffprobe: "-/filter_complex"
     keep = [(i * 0.06, i * 0.06 + 0.03) for i in range(320)]
@@ -248,8 +251,10 @@ def test_copy_mode_refuses_with_a_reason(video: Path, tmp_path: Path) -> None:
         render_trimmed(mkv, ON_KEY, tmp_path / "x.mp4", RenderOptions(mode="copy"))
     assert leftovers(tmp_path) == ["c.srt", "source.mkv"]
     # re-encode mode never copies, even where it could
-    assert render_trimmed(video, ON_KEY, tmp_path / "r.mp4", RenderOptions(mode="reencode", quality="fast")).video \
+    assert (
+        render_trimmed(video, ON_KEY, tmp_path / "r.mp4", RenderOptions(mode="reencode", quality="fast")).video
         == "reencoded"
+    )
 
 
 def test_bundled_ffmpeg_without_ffprobe(video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -271,11 +276,12 @@ def test_burned_captions_change_the_bottom_of_the_picture(video: Path, tmp_path:
     subs = folder / "caption's, [1]; x:y.srt"  # every character the filter-graph escaping must handle
     subs.write_text("1\n00:00:00,500 --> 00:00:02,500\nHELLO CAPTIONS\n", encoding="utf-8")
     plain = render_trimmed(video, OFF_KEY, tmp_path / "plain.mp4", RenderOptions(quality="fast")).path
-    burned = render_trimmed(video, OFF_KEY, tmp_path / "burned.mp4",
-                            RenderOptions(quality="fast", burn_subtitles=subs)).path
+    burned = render_trimmed(
+        video, OFF_KEY, tmp_path / "burned.mp4", RenderOptions(quality="fast", burn_subtitles=subs)
+    ).path
     check_video(burned, OFF_KEY)  # the frame code in the top half is untouched
     a, b = decode_gray_frames(plain).astype(int), decode_gray_frames(burned).astype(int)
-    changed = (np.abs(a - b) > 40)[:, a.shape[1] // 2:, :].sum(axis=(1, 2))  # bottom half only
+    changed = (np.abs(a - b) > 40)[:, a.shape[1] // 2 :, :].sum(axis=(1, 2))  # bottom half only
     assert changed[int(1.5 * FPS)] > 100  # the caption shows at 1.5 s (output time) ...
     assert changed[int(4.0 * FPS)] == 0  # ... and is gone at 4 s
     top = (np.abs(a - b) > 40)[:, : a.shape[1] // 2, :].sum()
@@ -354,8 +360,14 @@ def test_cancel_stops_ffmpeg_promptly_and_leaves_nothing(tmp_path: Path) -> None
             cancel.set()
 
     with pytest.raises(RenderCancelled):
-        render_trimmed(src, [(0.0, 25.0), (30.0, 60.0)], out_dir / "cut.mp4", RenderOptions(quality="quality"),
-                       progress=on_progress, cancel=cancel)
+        render_trimmed(
+            src,
+            [(0.0, 25.0), (30.0, 60.0)],
+            out_dir / "cut.mp4",
+            RenderOptions(quality="quality"),
+            progress=on_progress,
+            cancel=cancel,
+        )
     assert cancelled_at, "the render finished before reporting progress"
     assert time.perf_counter() - cancelled_at[0] < 2.0  # ffmpeg is killed, not awaited
     assert leftovers(out_dir) == []
@@ -381,8 +393,12 @@ except RenderError as e:
     error = str(e)
 print(json.dumps({{"error": error, "left": os.listdir({str(mnt)!r})}}))
 """
-    run = subprocess.run(["unshare", "-rm", sys.executable, "-c", script], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    run = subprocess.run(
+        ["unshare", "-rm", sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     if run.returncode != 0 and ("unshare" in run.stderr or "mount" in run.stderr):
         pytest.skip(f"cannot mount a private tmpfs here: {run.stderr.strip()[-200:]}")
     report = json.loads(run.stdout.strip().splitlines()[-1])

@@ -1,4 +1,5 @@
 """Settings: QSettings round trip, garbage tolerance, and the dialog driven through its widgets."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -41,11 +42,24 @@ def ini(path: Path) -> QSettings:
 
 def custom() -> AppSettings:
     return AppSettings(
-        engine="whisper", model="/models/ggml-medium.bin", language="de", translate=True, threads=1,
-        formats=["srt", "vtt"], output_folder="/tmp/Übersetzungen, neu", max_line_chars=37, max_lines=3,
-        highlight_words=True, use_vad=False, projects_folder="/data/hark projects",
-        dictation_hotkey="<ctrl>+<shift>+d", dictation_mode="toggle", dictation_insert="paste",
-        dictation_input="USB Mic", dictation_silence=2.5, dictation_vocabulary="Hark, whisper.cpp",
+        engine="whisper",
+        model="/models/ggml-medium.bin",
+        language="de",
+        translate=True,
+        threads=1,
+        formats=["srt", "vtt"],
+        output_folder="/tmp/Übersetzungen, neu",
+        max_line_chars=37,
+        max_lines=3,
+        highlight_words=True,
+        use_vad=False,
+        projects_folder="/data/hark projects",
+        dictation_hotkey="<ctrl>+<shift>+d",
+        dictation_mode="toggle",
+        dictation_insert="paste",
+        dictation_input="USB Mic",
+        dictation_silence=2.5,
+        dictation_vocabulary="Hark, whisper.cpp",
         dictation_partials=False,
     )
 
@@ -80,18 +94,18 @@ def test_garbage_falls_back_per_field(tmp_path: Path) -> None:
     path.write_text(
         f"[{GROUP}]\n"
         "settings_version=soon\n"
-        "engine=whisperx\n"          # unknown engine
-        "model=small\n"              # fine
-        "language=123\n"             # not a language code
+        "engine=whisperx\n"  # unknown engine
+        "model=small\n"  # fine
+        "language=123\n"  # not a language code
         "translate=maybe\n"
         "threads=-3\n"
-        "formats=srt, docx\n"        # one unknown format spoils the list
-        "output_folder=/out\n"       # fine
-        "max_line_chars=500\n"       # out of range
+        "formats=srt, docx\n"  # one unknown format spoils the list
+        "output_folder=/out\n"  # fine
+        "max_line_chars=500\n"  # out of range
         "max_lines=two\n"
-        "highlight_words=yes\n"      # fine: a word for true
-        "use_vad=0\n"                # fine: false
-        "projects_folder=\n",        # empty
+        "highlight_words=yes\n"  # fine: a word for true
+        "use_vad=0\n"  # fine: false
+        "projects_folder=\n",  # empty
         encoding="utf-8",
     )
     s = load_settings(ini(path))
@@ -112,7 +126,9 @@ def test_wrong_types_written_by_code_fall_back(tmp_path: Path) -> None:
 
 def test_hand_edited_values(tmp_path: Path) -> None:
     path = tmp_path / "hark.ini"
-    path.write_text(f"[{GROUP}]\nformats=TXT, srt, txt\nlanguage=AUTO\ntranslate=True\nthreads=100000\n", encoding="utf-8")
+    path.write_text(
+        f"[{GROUP}]\nformats=TXT, srt, txt\nlanguage=AUTO\ntranslate=True\nthreads=100000\n", encoding="utf-8"
+    )
     s = load_settings(ini(path))
     assert s.formats == ["txt", "srt"]  # a list in the file, duplicates dropped
     assert s.language is None
@@ -122,13 +138,21 @@ def test_hand_edited_values(tmp_path: Path) -> None:
 
 def test_bad_dictation_values_fall_back(tmp_path: Path) -> None:
     qs = ini(tmp_path / "hark.ini")
-    for key, value in (("dictation_mode", "shout"), ("dictation_insert", "telepathy"),
-                       ("dictation_silence", "-3"), ("dictation_hotkey", "")):
+    for key, value in (
+        ("dictation_mode", "shout"),
+        ("dictation_insert", "telepathy"),
+        ("dictation_silence", "-3"),
+        ("dictation_hotkey", ""),
+    ):
         qs.setValue(f"{GROUP}/{key}", value)
     s = load_settings(qs)
     d = AppSettings()
-    assert (s.dictation_mode, s.dictation_insert, s.dictation_silence, s.dictation_hotkey) == \
-        (d.dictation_mode, d.dictation_insert, d.dictation_silence, d.dictation_hotkey)
+    assert (s.dictation_mode, s.dictation_insert, s.dictation_silence, s.dictation_hotkey) == (
+        d.dictation_mode,
+        d.dictation_insert,
+        d.dictation_silence,
+        d.dictation_hotkey,
+    )
 
 
 def test_default_store_names_the_app() -> None:
@@ -221,9 +245,18 @@ def test_dialog_edits_every_field(qtbot, dialog: SettingsDialog, tmp_path: Path)
     qtbot.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
     assert dlg.result() == QDialog.DialogCode.Accepted
     assert dlg.settings() == dataclasses.replace(
-        AppSettings(), engine="whisper", model=str(model_file), language="de", translate=True, threads=1,
-        formats=["srt", "vtt"], output_folder=str(out_dir), max_line_chars=32, max_lines=1,
-        highlight_words=True, use_vad=False,
+        AppSettings(),
+        engine="whisper",
+        model=str(model_file),
+        language="de",
+        translate=True,
+        threads=1,
+        formats=["srt", "vtt"],
+        output_folder=str(out_dir),
+        max_line_chars=32,
+        max_lines=1,
+        highlight_words=True,
+        use_vad=False,
     )
 
 
@@ -287,8 +320,12 @@ def test_languages_and_threads_range(dialog: SettingsDialog) -> None:
 
 
 def test_tooltips_mnemonics_and_size(dialog: SettingsDialog) -> None:
-    controls = [w for t in (QAbstractButton, QComboBox, QAbstractSpinBox, QLineEdit) for w in dialog.findChildren(t)
-                if not isinstance(w.parent(), (QAbstractSpinBox, QComboBox, QLineEdit, QTabBar))]  # their inner parts
+    controls = [
+        w
+        for t in (QAbstractButton, QComboBox, QAbstractSpinBox, QLineEdit)
+        for w in dialog.findChildren(t)
+        if not isinstance(w.parent(), (QAbstractSpinBox, QComboBox, QLineEdit, QTabBar))
+    ]  # their inner parts
     assert len(controls) >= 19
     assert [w for w in controls if not w.toolTip()] == []
     texts = [w.text() for t in (QAbstractButton, QLabel) for w in dialog.findChildren(t) if "&" in w.text()]

@@ -1,4 +1,5 @@
 """Cut points move into silence without clipping kept words or leaking cut ones."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -26,15 +27,20 @@ SR = SAMPLE_RATE
 EPS = 1e-9
 
 
-def synth(duration: float, loud: list[tuple[float, float]], silent: list[tuple[float, float]] = (),
-          floor: float = 0.01, seed: int = 0) -> np.ndarray:
+def synth(
+    duration: float,
+    loud: list[tuple[float, float]],
+    silent: list[tuple[float, float]] = (),
+    floor: float = 0.01,
+    seed: int = 0,
+) -> np.ndarray:
     """Noise at `floor` level, bursts (0.3) where `loud`, exact zeros where `silent`."""
     rng = np.random.default_rng(seed)
     x = rng.normal(0, 1, int(duration * SR)).astype(np.float32) * floor
     for a, b in loud:
-        x[int(a * SR):int(b * SR)] = rng.normal(0, 0.3, int(b * SR) - int(a * SR))
+        x[int(a * SR) : int(b * SR)] = rng.normal(0, 0.3, int(b * SR) - int(a * SR))
     for a, b in silent:
-        x[int(a * SR):int(b * SR)] = 0.0
+        x[int(a * SR) : int(b * SR)] = 0.0
     return x
 
 
@@ -148,8 +154,9 @@ def test_speech_probability_comes_before_energy() -> None:
 def test_edges_move_no_further_than_max_shift() -> None:
     words = [(0.2, 0.5), (2.5, 3.0), (3.5, 3.9)]
     x = synth(4.0, words, silent=[(1.4, 1.6)])  # a silence too far from the edge at 0.5
-    out = snap_keep_ranges([(0.0, 0.5), (3.5, 4.0)], [words[0], words[2]], [words[1]], x, SR,
-                           params=SnapParams(max_shift=0.2))
+    out = snap_keep_ranges(
+        [(0.0, 0.5), (3.5, 4.0)], [words[0], words[2]], [words[1]], x, SR, params=SnapParams(max_shift=0.2)
+    )
     assert 0.5 <= out[0][1] <= 0.7
 
 
@@ -223,7 +230,7 @@ def test_real_speech_cut_points_land_in_quiet_gaps(use_vad: bool) -> None:
     snapped = np.array([e for r in out for e in r])
     e_orig = _rms_db(audio, SR, original, 0.02)
     e_snap = _rms_db(audio, SR, snapped, 0.02)
-    speech = np.concatenate([audio[int(a * SR):int(b * SR)] for a, b in kept])
+    speech = np.concatenate([audio[int(a * SR) : int(b * SR)] for a, b in kept])
     speech_db = 10 * np.log10(np.mean(speech.astype(np.float64) ** 2))
     # snapped points sit between words ...
     for t in snapped:

@@ -1,4 +1,5 @@
 """Words get speakers from turns: overlap, gaps, smoothing, transcripts, renaming."""
+
 from __future__ import annotations
 
 import copy
@@ -31,8 +32,10 @@ def said(text: str, speakers: str, *, step: float = 0.3, dur: float = 0.25, star
     """Words of `text` spoken steadily; `speakers` has one letter per word (A, B, ..., "-" for None)."""
     texts = text.split()
     assert len(texts) == len(speakers)
-    return [Word(i, t, start + i * step, start + i * step + dur, speaker=None if s == "-" else s)
-            for i, (t, s) in enumerate(zip(texts, speakers))]
+    return [
+        Word(i, t, start + i * step, start + i * step + dur, speaker=None if s == "-" else s)
+        for i, (t, s) in enumerate(zip(texts, speakers))
+    ]
 
 
 def who(words: list[Word]) -> str:
@@ -56,8 +59,12 @@ def test_overlap_goes_to_the_turn_that_started_last() -> None:
     assert exclusive_turns([Turn(0, 1, "A"), Turn(1, 2, "A"), Turn(5, 5, "B")]) == [Turn(0, 2, "A")]
 
 
-turn_st = st.builds(lambda s, d, n: Turn(s, s + d, n), st.integers(0, 40).map(lambda k: k / 4),
-                    st.integers(0, 16).map(lambda k: k / 4), st.sampled_from("ABC"))
+turn_st = st.builds(
+    lambda s, d, n: Turn(s, s + d, n),
+    st.integers(0, 40).map(lambda k: k / 4),
+    st.integers(0, 16).map(lambda k: k / 4),
+    st.sampled_from("ABC"),
+)
 
 
 @given(st.lists(turn_st, max_size=12))
@@ -98,12 +105,12 @@ def test_exclusive_lets_an_interjection_keep_its_words() -> None:
 def test_words_in_gaps_take_the_nearest_turn() -> None:
     turns = [Turn(1.0, 2.0, "A"), Turn(4.0, 5.0, "B")]
     words = [
-        Word(0, "before", 0.0, 0.5),   # before every turn: A
-        Word(1, "early", 2.2, 2.6),    # middle 2.4: 0.4 s after A, 1.6 s before B
-        Word(2, "late", 3.3, 3.7),     # middle 3.5: 1.5 s after A, 0.5 s before B
-        Word(3, "after", 6.0, 6.1),    # after every turn: B
-        Word(4, "tick", 1.5, 1.5),     # no duration, inside A's turn
-        Word(5, "mid", 2.9, 3.1),      # exactly half way: stays with the speaker before the gap
+        Word(0, "before", 0.0, 0.5),  # before every turn: A
+        Word(1, "early", 2.2, 2.6),  # middle 2.4: 0.4 s after A, 1.6 s before B
+        Word(2, "late", 3.3, 3.7),  # middle 3.5: 1.5 s after A, 0.5 s before B
+        Word(3, "after", 6.0, 6.1),  # after every turn: B
+        Word(4, "tick", 1.5, 1.5),  # no duration, inside A's turn
+        Word(5, "mid", 2.9, 3.1),  # exactly half way: stays with the speaker before the gap
     ]
     assert who(assign_speakers(words, turns)) == "AABBAA"
     # A long turn reaching past a later short one is still the nearest on the left.
@@ -123,8 +130,12 @@ def test_no_turns_no_speakers_and_nothing_mutated() -> None:
 
 def word_lists(min_size: int = 0) -> st.SearchStrategy[list[Word]]:
     """Time-ordered words with speakers: positive lengths, pauses from none to long."""
-    item = st.tuples(st.integers(0, 14), st.integers(1, 8), st.sampled_from("ABC"),
-                     st.sampled_from(["so", "we", "go", "on", "now.", "ok?", "yes,", "right!", "well"]))
+    item = st.tuples(
+        st.integers(0, 14),
+        st.integers(1, 8),
+        st.sampled_from("ABC"),
+        st.sampled_from(["so", "we", "go", "on", "now.", "ok?", "yes,", "right!", "well"]),
+    )
 
     def build(items: list[tuple[int, int, str, str]]) -> list[Word]:
         out, t = [], 0.0
@@ -138,7 +149,9 @@ def word_lists(min_size: int = 0) -> st.SearchStrategy[list[Word]]:
 
 
 @given(word_lists(), st.lists(turn_st, min_size=1, max_size=10), st.booleans())
-def test_every_word_gets_a_speaker_and_nothing_else_changes(words: list[Word], turns: list[Turn], exclusive: bool) -> None:
+def test_every_word_gets_a_speaker_and_nothing_else_changes(
+    words: list[Word], turns: list[Turn], exclusive: bool
+) -> None:
     out = assign_speakers(words, turns, exclusive=exclusive)
     assert plain(out) == plain(words)
     assert all(w.speaker in {t.speaker for t in turns} for w in out)
@@ -157,7 +170,9 @@ def runs_as_turns(words: list[Word]) -> list[Turn]:
 
 @given(word_lists(), st.booleans())
 def test_word_aligned_ground_truth_is_reproduced(words: list[Word], exclusive: bool) -> None:
-    out = assign_speakers([Word(w.id, w.text, w.start, w.end) for w in words], runs_as_turns(words), exclusive=exclusive)
+    out = assign_speakers(
+        [Word(w.id, w.text, w.start, w.end) for w in words], runs_as_turns(words), exclusive=exclusive
+    )
     assert who(out) == who(words)
 
 
@@ -216,7 +231,7 @@ def test_smoothing_properties(words: list[Word], max_words: int, max_seconds: fl
         assert before is not None and after is not None
         assert before.speaker == after.speaker == o.speaker
         # Never across a sentence end or a long pause, from the word before the run to the word after.
-        span = words[before.id:after.id + 1]
+        span = words[before.id : after.id + 1]
         assert not any(ends_sentence(x.text) for x in span[:-1])
         assert all(b.start - a.end <= LONG_PAUSE for a, b in itertools.pairwise(span))
         assert after.id - before.id - 1 <= max_words
@@ -228,16 +243,26 @@ def test_smoothing_properties(words: list[Word], max_words: int, max_seconds: fl
 def transcript(words: list[Word]) -> Transcript:
     from pipeline.captions import build_captions
 
-    return Transcript(media=MediaRef("/tmp/talk.wav", 20.0, "0" * 64), language="en",
-                      provenance=Provenance("pocketsphinx", "5", "en-us"), words=words,
-                      captions=build_captions(words), created="2026-01-01T00:00:00+00:00")
+    return Transcript(
+        media=MediaRef("/tmp/talk.wav", 20.0, "0" * 64),
+        language="en",
+        provenance=Provenance("pocketsphinx", "5", "en-us"),
+        words=words,
+        captions=build_captions(words),
+        created="2026-01-01T00:00:00+00:00",
+    )
 
 
 TALK = "did you see the plan? Yes, exactly. so we went to the store and bought some milk."
 N = len(TALK.split())  # 17 words, word i at 0.3 i .. 0.3 i + 0.25 s
-TURNS = [Turn(0.0, 1.45, "SPEAKER_00"), Turn(1.5, 2.1, "SPEAKER_01"), Turn(2.1, 3.55, "SPEAKER_00"),
-         # the diarizer's glitch: "store" (3.6-3.85) heard as SPEAKER_01
-         Turn(3.55, 3.9, "SPEAKER_01"), Turn(3.9, 5.2, "SPEAKER_00")]
+TURNS = [
+    Turn(0.0, 1.45, "SPEAKER_00"),
+    Turn(1.5, 2.1, "SPEAKER_01"),
+    Turn(2.1, 3.55, "SPEAKER_00"),
+    # the diarizer's glitch: "store" (3.6-3.85) heard as SPEAKER_01
+    Turn(3.55, 3.9, "SPEAKER_01"),
+    Turn(3.9, 5.2, "SPEAKER_00"),
+]
 
 
 def test_diarize_transcript_labels_words_and_splits_captions() -> None:
@@ -297,9 +322,14 @@ def test_renaming_to_an_existing_name_merges_the_speakers() -> None:
     assert rename_speaker(t, "SPEAKER_00", "  Bo  ").captions[0].speaker == "Bo"
 
 
-@pytest.mark.parametrize("old, new, message", [
-    ("SPEAKER_00", "", "needs a name"), ("SPEAKER_00", "  \t", "needs a name"), ("nobody", "Ana", "no speaker 'nobody'"),
-])
+@pytest.mark.parametrize(
+    "old, new, message",
+    [
+        ("SPEAKER_00", "", "needs a name"),
+        ("SPEAKER_00", "  \t", "needs a name"),
+        ("nobody", "Ana", "no speaker 'nobody'"),
+    ],
+)
 def test_rename_refusals(old: str, new: str, message: str) -> None:
     t = diarize_transcript(transcript(said(TALK, "-" * N)), TURNS)
     with pytest.raises(EditError, match=message):

@@ -1,4 +1,5 @@
 """Word-level speaker error, the optimal speaker mapping, and diarizing real speech end to end."""
+
 from __future__ import annotations
 
 import itertools
@@ -38,8 +39,15 @@ def test_renamed_but_correct_labels_have_no_error() -> None:
 
 
 def test_wrong_missing_extra_and_unscored_words() -> None:
-    words = [w(0, 0.1, "S1"), w(1, 0.8, "S0"), w(2, 1.4, "S1"), w(3, 2.2, "S0"), w(4, 3.0, None),
-             w(5, 3.4, "S2"), w(6, 9.0, "S0")]  # the last lies outside every reference turn
+    words = [
+        w(0, 0.1, "S1"),
+        w(1, 0.8, "S0"),
+        w(2, 1.4, "S1"),
+        w(3, 2.2, "S0"),
+        w(4, 3.0, None),
+        w(5, 3.4, "S2"),
+        w(6, 9.0, "S0"),
+    ]  # the last lies outside every reference turn
     e = word_speaker_error(words, REF)
     # S1 → ana (2 words), S0 → bo (1 word; its word in ana's turn is wrong), S2 unmapped, None wrong.
     assert e.mapping == {"S1": "ana", "S0": "bo"}
@@ -60,8 +68,13 @@ def brute_force(weights: list[list[float]]) -> float:
     return max(sum(weights[p[j]][j] for j in range(cols)) for p in itertools.permutations(range(rows), cols))
 
 
-@given(st.integers(1, 5).flatmap(lambda r: st.integers(1, 6).flatmap(
-    lambda c: st.lists(st.lists(st.integers(0, 9).map(float), min_size=c, max_size=c), min_size=r, max_size=r))))
+@given(
+    st.integers(1, 5).flatmap(
+        lambda r: st.integers(1, 6).flatmap(
+            lambda c: st.lists(st.lists(st.integers(0, 9).map(float), min_size=c, max_size=c), min_size=r, max_size=r)
+        )
+    )
+)
 def test_assignment_is_optimal_and_one_to_one(weights: list[list[float]]) -> None:
     pairs = best_assignment(weights)
     assert len({i for i, _ in pairs}) == len(pairs) == len({j for _, j in pairs})

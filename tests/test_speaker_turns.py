@@ -1,4 +1,5 @@
 """Speaker turns and RTTM files: real reference files, round trips, and clear errors."""
+
 from __future__ import annotations
 
 import math
@@ -80,15 +81,18 @@ def test_comments_blank_lines_other_types_and_short_lines_are_fine() -> None:
 GOOD = "SPEAKER f 1 0.0 1.0 <NA> <NA> ana <NA> <NA>\n"
 
 
-@pytest.mark.parametrize("bad, reason", [
-    ("SPEAKER f 1 0.0 1.0 <NA> <NA>", "at least 8 fields"),
-    ("SPEAKER f 1 zero 1.0 <NA> <NA> ana <NA> <NA>", "start 'zero' is not a number"),
-    ("SPEAKER f 1 0.0 -1.0 <NA> <NA> ana <NA> <NA>", "duration '-1.0' must be a finite number"),
-    ("SPEAKER f 1 nan 1.0 <NA> <NA> ana <NA> <NA>", "start 'nan' must be a finite number"),
-    ("SPEAKER f 1 0.0 inf <NA> <NA> ana <NA> <NA>", "duration 'inf' must be a finite number"),
-    ("SPEAKER f 1 0.0 1.0 <NA> <NA> <NA> <NA> <NA>", "speaker name is missing"),
-    ("speaker f 1 0.0 1.0 <NA> <NA> ana <NA> <NA>", "expected a SPEAKER line"),
-])
+@pytest.mark.parametrize(
+    "bad, reason",
+    [
+        ("SPEAKER f 1 0.0 1.0 <NA> <NA>", "at least 8 fields"),
+        ("SPEAKER f 1 zero 1.0 <NA> <NA> ana <NA> <NA>", "start 'zero' is not a number"),
+        ("SPEAKER f 1 0.0 -1.0 <NA> <NA> ana <NA> <NA>", "duration '-1.0' must be a finite number"),
+        ("SPEAKER f 1 nan 1.0 <NA> <NA> ana <NA> <NA>", "start 'nan' must be a finite number"),
+        ("SPEAKER f 1 0.0 inf <NA> <NA> ana <NA> <NA>", "duration 'inf' must be a finite number"),
+        ("SPEAKER f 1 0.0 1.0 <NA> <NA> <NA> <NA> <NA>", "speaker name is missing"),
+        ("speaker f 1 0.0 1.0 <NA> <NA> ana <NA> <NA>", "expected a SPEAKER line"),
+    ],
+)
 def test_malformed_line_names_its_line(bad: str, reason: str) -> None:
     with pytest.raises(RttmError, match=reason) as err:
         parse_rttm(GOOD + "\n" + bad + "\n" + GOOD, source="talk.rttm")
@@ -120,10 +124,16 @@ def test_turn_refuses_bad_times_and_empty_speaker() -> None:
 
 
 times = st.floats(min_value=0, max_value=10_000, allow_nan=False)
-turn_st = st.builds(lambda s, d, n: Turn(s, s + d, n), times, st.floats(0, 600), st.sampled_from(["A", "B", "spk_3", "Zoë"]))
+turn_st = st.builds(
+    lambda s, d, n: Turn(s, s + d, n), times, st.floats(0, 600), st.sampled_from(["A", "B", "spk_3", "Zoë"])
+)
 ms = st.integers(0, 10_000_000).map(lambda k: k / 1000)
-ms_turn_st = st.builds(lambda s, d, n: Turn(s, s + d, n), ms, st.integers(0, 600_000).map(lambda k: k / 1000),
-                       st.sampled_from(["A", "B", "spk_3"]))
+ms_turn_st = st.builds(
+    lambda s, d, n: Turn(s, s + d, n),
+    ms,
+    st.integers(0, 600_000).map(lambda k: k / 1000),
+    st.sampled_from(["A", "B", "spk_3"]),
+)
 
 
 @given(st.lists(ms_turn_st, max_size=30))

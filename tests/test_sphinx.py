@@ -1,4 +1,5 @@
 """The offline English engine on real speech: real words, real times."""
+
 from __future__ import annotations
 
 import itertools
@@ -41,7 +42,7 @@ def test_jfk_contains_country(engine: SphinxEngine) -> None:
 
 def test_librispeech_utterance_against_its_textgrid(engine: SphinxEngine) -> None:
     """61-70968-0000's TextGrid holds one interval, the whole utterance (0-4.905 s)."""
-    (label, t0, t1), = reference_words(DATA / "mfa/61-70968-0000.TextGrid", tier="61")
+    ((label, t0, t1),) = reference_words(DATA / "mfa/61-70968-0000.TextGrid", tier="61")
     result = engine.transcribe(decode_audio(DATA / "mfa/61-70968-0000.flac").samples, TranscribeOptions())
     assert result.words
     assert all(t0 <= w.start <= w.end <= t1 for w in result.words)

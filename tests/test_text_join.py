@@ -1,4 +1,5 @@
 """join_dictation: spacing and case for a dictation that continues a field."""
+
 from __future__ import annotations
 
 import pytest
@@ -60,8 +61,7 @@ def test_join_table(prev: str, new: str, expected: str) -> None:
         ("", "Hello", True, "Hello"),
     ],
 )
-def test_first_dictation_and_other_field(prev: str | None, new: str, same_field: bool,
-                                         expected: str) -> None:
+def test_first_dictation_and_other_field(prev: str | None, new: str, same_field: bool, expected: str) -> None:
     assert join_dictation(prev, new, same_field=same_field) == expected
 
 
@@ -84,8 +84,7 @@ def test_helpers() -> None:
 
 
 # --- properties ---------------------------------------------------------------------
-words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
-                max_size=30)
+words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=30)
 prev_tails = st.one_of(st.none(), words, st.text(alphabet=" .!?,:abcAB\n\"'(你。", max_size=12))
 news = st.one_of(words, st.text(alphabet=" \t.,!?abcABCI'你好é", max_size=20))
 
@@ -108,7 +107,7 @@ def test_properties(prev: str | None, new: str, same: bool) -> None:
         return
     sep = out[: len(out) - len(norm)]
     assert sep in ("", " ")
-    body = out[len(sep):]
+    body = out[len(sep) :]
     assert _same_but_first_letter_case(body, norm)  # only the first letter's case may change
     if prev[-1:].isspace():
         assert sep == ""  # never a double space at the join
@@ -117,9 +116,11 @@ def test_properties(prev: str | None, new: str, same: bool) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(prev=st.text(alphabet="abc xyz,", min_size=1, max_size=10),
-       end=st.sampled_from([".", "!", "?", "?\""]),
-       new=st.text(alphabet="abcdéxyz ", min_size=1, max_size=10))
+@given(
+    prev=st.text(alphabet="abc xyz,", min_size=1, max_size=10),
+    end=st.sampled_from([".", "!", "?", '?"']),
+    new=st.text(alphabet="abcdéxyz ", min_size=1, max_size=10),
+)
 def test_after_sentence_end_the_first_letter_is_capital(prev: str, end: str, new: str) -> None:
     out = join_dictation(prev + end, new, same_field=True)
     letters = [c for c in out if c.isalpha()]

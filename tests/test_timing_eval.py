@@ -1,5 +1,6 @@
 """Scoring word times against reference timings (pipeline.alignment.timing_eval), on made-up words with known
 errors and on a human TextGrid scored against itself and against shifted copies."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Transcript JSON: lossless round trips, versioning, and clear errors for bad files."""
+
 from __future__ import annotations
 
 import json
@@ -39,14 +40,22 @@ from pipeline.transcript_schema import MAX_TIME
 
 def full_transcript() -> Transcript:
     return Transcript(
-        media=MediaRef(path="/home/zoë/Vidéos/interview – final.mp4", duration=3723.456789, sha256="9f" * 32, size=987654321),
+        media=MediaRef(
+            path="/home/zoë/Vidéos/interview – final.mp4", duration=3723.456789, sha256="9f" * 32, size=987654321
+        ),
         language="de",
         provenance=Provenance(
             engine="whisper.cpp",
             engine_version="1.5.1",
             model="large-v3",
             model_sha256="ab" * 32,
-            options={"beam_size": 5, "temperature": 0.2, "vad": True, "prompt": None, "nested": [1, [2.5, "x"], {"k": "ü"}]},
+            options={
+                "beam_size": 5,
+                "temperature": 0.2,
+                "vad": True,
+                "prompt": None,
+                "nested": [1, [2.5, "x"], {"k": "ü"}],
+            },
             hark_version="0.1.0",
         ),
         words=[
@@ -54,13 +63,13 @@ def full_transcript() -> Transcript:
             Word(1, "Gott,", 0.4, 0.72, None, "Sprecher 1"),
             Word(2, "naïve", 1.0000000000000002, 1.3, 1.0, None),
             Word(3, "日本語", 1.4, 1.9, 0.0, "B"),
-            Word(4, "\"quoted\"\n\t\\", 2.0, 2.0, 0.5, "B"),
+            Word(4, '"quoted"\n\t\\', 2.0, 2.0, 0.5, "B"),
             Word(5, "🎉", 2.0000000000000004, 999999.9999999999, 1e-300, "B"),  # times are bounded: 0 ≤ t ≤ 1e6
         ],
         captions=[
             Caption(0.1, 0.9, [0, 1], ["Grüß Gott,"], "Sprecher 1"),
             Caption(1.0, 1.9, [2, 3], ["naïve", "日本語"], None),
-            Caption(2.0, 2.8, [4, 5], ["\"quoted\"\n\t\\ 🎉"], "B"),
+            Caption(2.0, 2.8, [4, 5], ['"quoted"\n\t\\ 🎉'], "B"),
         ],
         edits=Edits(corrections=[Correction(1, "Gott!"), Correction(3, "")], cuts=[Cut(0.0, 0.1), Cut(1.9, 2.0)]),
         created="2024-05-01T12:34:56Z",
@@ -69,7 +78,9 @@ def full_transcript() -> Transcript:
 
 
 def minimal_transcript() -> Transcript:
-    return Transcript(media=MediaRef("a.wav", 1.5, "00" * 32), language=None, provenance=Provenance("pocketsphinx", "5.0", "en-us"))
+    return Transcript(
+        media=MediaRef("a.wav", 1.5, "00" * 32), language=None, provenance=Provenance("pocketsphinx", "5.0", "en-us")
+    )
 
 
 # ---------------------------------------------------------------------------- round trips
@@ -104,9 +115,12 @@ def test_file_is_utf8_and_readable_json(tmp_path):
     d = json.loads(raw.decode("utf-8"))
     assert d["format"] == FORMAT and d["version"] == VERSION
     assert d["words"][1] == {"id": 1, "text": "Gott,", "start": 0.4, "end": 0.72, "p": None, "speaker": "Sprecher 1"}
-    assert d["edits"] == {"corrections": [{"word": 1, "text": "Gott!"}, {"word": 3, "text": ""}],
-                          "cuts": [{"start": 0.0, "end": 0.1}, {"start": 1.9, "end": 2.0}],
-                          "inserted": [], "retimed": []}
+    assert d["edits"] == {
+        "corrections": [{"word": 1, "text": "Gott!"}, {"word": 3, "text": ""}],
+        "cuts": [{"start": 0.0, "end": 0.1}, {"start": 1.9, "end": 2.0}],
+        "inserted": [],
+        "retimed": [],
+    }
 
 
 def test_version_1_files_load_with_no_inserted_or_retimed_words():
@@ -176,8 +190,14 @@ span_st = st.tuples(time_st, time_st).map(sorted)
 
 
 def word_st(ids: st.SearchStrategy[int]) -> st.SearchStrategy[Word]:
-    return st.builds(lambda i, text, se, p, spk: Word(i, text, se[0], se[1], p, spk),
-                     ids, st.text(), span_st, st.none() | finite, opt_text)
+    return st.builds(
+        lambda i, text, se, p, spk: Word(i, text, se[0], se[1], p, spk),
+        ids,
+        st.text(),
+        span_st,
+        st.none() | finite,
+        opt_text,
+    )
 
 
 @st.composite
@@ -188,9 +208,18 @@ def transcripts(draw: st.DrawFn) -> Transcript:
     inserted = [draw(word_st(st.just(i))) for i in ids[n_words:]]
     known = st.sampled_from(ids) if ids else st.nothing()
     few = {"max_size": 4 if ids else 0}
-    captions = draw(st.lists(st.builds(lambda se, w, lines, spk: Caption(se[0], se[1], w, lines, spk),
-                                       span_st, st.lists(known, max_size=5 if ids else 0), st.lists(st.text(), max_size=3),
-                                       opt_text), max_size=4))
+    captions = draw(
+        st.lists(
+            st.builds(
+                lambda se, w, lines, spk: Caption(se[0], se[1], w, lines, spk),
+                span_st,
+                st.lists(known, max_size=5 if ids else 0),
+                st.lists(st.text(), max_size=3),
+                opt_text,
+            ),
+            max_size=4,
+        )
+    )
     edits = Edits(
         corrections=draw(st.lists(st.builds(Correction, word_id=known, text=st.text()), **few)),
         cuts=draw(st.lists(span_st.map(lambda se: Cut(se[0], se[1])), max_size=4)),
@@ -198,19 +227,34 @@ def transcripts(draw: st.DrawFn) -> Transcript:
         retimed=draw(st.lists(st.builds(lambda i, se: Retime(i, se[0], se[1]), known, span_st), **few)),
     )
     return Transcript(
-        media=draw(st.builds(MediaRef, path=st.text(), duration=time_st, sha256=st.text(),
-                             size=st.none() | st.integers(0, 2**64))),
+        media=draw(
+            st.builds(
+                MediaRef, path=st.text(), duration=time_st, sha256=st.text(), size=st.none() | st.integers(0, 2**64)
+            )
+        ),
         language=draw(opt_text),
-        provenance=draw(st.builds(
-            Provenance, engine=st.text(), engine_version=st.text(), model=st.text(), model_sha256=opt_text,
-            options=st.dictionaries(st.text(), json_value, max_size=5), hark_version=st.text(),
-        )),
-        words=words, captions=captions, edits=edits, created=draw(st.text()),
+        provenance=draw(
+            st.builds(
+                Provenance,
+                engine=st.text(),
+                engine_version=st.text(),
+                model=st.text(),
+                model_sha256=opt_text,
+                options=st.dictionaries(st.text(), json_value, max_size=5),
+                hark_version=st.text(),
+            )
+        ),
+        words=words,
+        captions=captions,
+        edits=edits,
+        created=draw(st.text()),
         warnings=draw(st.lists(st.text(), max_size=3)),
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(t=transcripts())
 def test_property_round_trip(t, tmp_path):
     assert loads(dumps(t)) == t
@@ -226,7 +270,11 @@ def test_property_round_trip(t, tmp_path):
 
 
 @settings(max_examples=50, deadline=None)
-@given(t=transcripts(), bad=st.sampled_from([math.nan, math.inf, -math.inf]), where=st.sampled_from(["start", "end", "p", "duration", "option"]))
+@given(
+    t=transcripts(),
+    bad=st.sampled_from([math.nan, math.inf, -math.inf]),
+    where=st.sampled_from(["start", "end", "p", "duration", "option"]),
+)
 def test_property_non_finite_refused(t, bad, where):
     if where == "start":
         t.words.append(Word(99, "x", bad, 1.0))
@@ -261,8 +309,20 @@ def test_not_json(text):
         loads(text)
 
 
-@pytest.mark.parametrize("doc", [[], [1], "hark-transcript", 1, None, {}, {"format": "srt", "version": 1}, {"version": 1},
-                                 {"format": "Hark-Transcript", "version": 1}])
+@pytest.mark.parametrize(
+    "doc",
+    [
+        [],
+        [1],
+        "hark-transcript",
+        1,
+        None,
+        {},
+        {"format": "srt", "version": 1},
+        {"version": 1},
+        {"format": "Hark-Transcript", "version": 1},
+    ],
+)
 def test_not_a_hark_transcript(doc):
     with pytest.raises(TranscriptFormatError, match="not a Hark transcript"):
         loads(json.dumps(doc))
@@ -300,17 +360,35 @@ def _drop(path: tuple):
         for k in path[:-1]:
             target = target[k]
         del target[path[-1]]
+
     return f
 
 
 @pytest.mark.parametrize(
     "path",
-    [("media",), ("provenance",), ("words",), ("media", "path"), ("media", "duration"), ("media", "sha256"),
-     ("provenance", "engine"), ("provenance", "engine_version"), ("provenance", "model"),
-     ("words", 0, "id"), ("words", 0, "text"), ("words", 0, "start"), ("words", 0, "end"),
-     ("captions", 0, "start"), ("captions", 0, "end"), ("captions", 0, "words"), ("captions", 0, "lines"),
-     ("edits", "corrections", 0, "word"), ("edits", "corrections", 0, "text"),
-     ("edits", "cuts", 0, "start"), ("edits", "cuts", 0, "end")],
+    [
+        ("media",),
+        ("provenance",),
+        ("words",),
+        ("media", "path"),
+        ("media", "duration"),
+        ("media", "sha256"),
+        ("provenance", "engine"),
+        ("provenance", "engine_version"),
+        ("provenance", "model"),
+        ("words", 0, "id"),
+        ("words", 0, "text"),
+        ("words", 0, "start"),
+        ("words", 0, "end"),
+        ("captions", 0, "start"),
+        ("captions", 0, "end"),
+        ("captions", 0, "words"),
+        ("captions", 0, "lines"),
+        ("edits", "corrections", 0, "word"),
+        ("edits", "corrections", 0, "text"),
+        ("edits", "cuts", 0, "start"),
+        ("edits", "cuts", 0, "end"),
+    ],
 )
 def test_missing_required_field(path):
     d = json.loads(dumps(full_transcript()))
@@ -321,8 +399,17 @@ def test_missing_required_field(path):
 
 @pytest.mark.parametrize(
     "key, value",
-    [("words", None), ("words", 5), ("words", [1]), ("words", ["w"]), ("media", "a.wav"), ("media", None),
-     ("provenance", []), ("captions", [{"start": 0, "end": 1, "words": 5, "lines": []}]), ("captions", None)],
+    [
+        ("words", None),
+        ("words", 5),
+        ("words", [1]),
+        ("words", ["w"]),
+        ("media", "a.wav"),
+        ("media", None),
+        ("provenance", []),
+        ("captions", [{"start": 0, "end": 1, "words": 5, "lines": []}]),
+        ("captions", None),
+    ],
 )
 def test_malformed_field(key, value):
     d = to_dict(full_transcript())

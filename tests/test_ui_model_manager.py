@@ -3,6 +3,7 @@
 Only the true system edges are patched: the modal QMessageBox / QFileDialog calls and
 QDesktopServices (which would start a file manager).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,10 +52,19 @@ def _catalog(blobs: dict[str, bytes]) -> tuple[CatalogModel, ...]:
     for name, data in blobs.items():
         kind = SIZES[name][1]
         filename = "silero_vad.onnx" if kind == KIND_VAD else f"ggml-{name}.bin"
-        out.append(CatalogModel(
-            name=name, kind=kind, filename=filename, url=f"https://models.invalid/{filename}", size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(), sha1=None, english_only=name.endswith(".en"),
-            description=f"Test model {name} ({human_size(len(data))})"))
+        out.append(
+            CatalogModel(
+                name=name,
+                kind=kind,
+                filename=filename,
+                url=f"https://models.invalid/{filename}",
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                sha1=None,
+                english_only=name.endswith(".en"),
+                description=f"Test model {name} ({human_size(len(data))})",
+            )
+        )
     return tuple(out)
 
 
@@ -139,7 +149,8 @@ def test_human_formats() -> None:
     assert Progress(99_999, 100_000).percent == 99  # 100% only when every byte is there
     assert Progress(10, 10).describe() == "Verifying checksum…"
     assert short_reason("cannot download x: no connection to h (refused). Hark works offline once") == (
-        "no connection to h (refused)")
+        "no connection to h (refused)"
+    )
 
 
 # --- listing ---------------------------------------------------------------------------------------
@@ -253,8 +264,13 @@ def test_two_downloads_at_once(env: Env, dialog: ModelManagerDialog, qtbot) -> N
     _click_download(dialog, "base.en")
     _click_download(dialog, "base")
     assert sorted(dialog.running_downloads()) == ["base", "base.en"]
-    _wait(qtbot, lambda: all(dialog.status_text(n).startswith("Downloading") and "%" in dialog.status_text(n)
-                             for n in ("base", "base.en")))
+    _wait(
+        qtbot,
+        lambda: all(
+            dialog.status_text(n).startswith("Downloading") and "%" in dialog.status_text(n)
+            for n in ("base", "base.en")
+        ),
+    )
     dialog.select_model("base.en")
     assert not dialog.download_button.isEnabled()  # one download per model
     env.server.release.set()
@@ -303,8 +319,7 @@ def test_404_fails_the_row(env: Env, dialog: ModelManagerDialog, qtbot) -> None:
     assert "404" in dialog.status_text("base")
 
 
-def test_closing_while_downloading_asks_then_cancels_and_waits(env: Env, dialog: ModelManagerDialog,
-                                                              qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_closing_while_downloading_asks_then_cancels_and_waits(env: Env, dialog: ModelManagerDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
     env.server.hold_after = MiB + 1
     _click_download(dialog, "base.en")
     _wait(qtbot, lambda: dialog.status_text("base.en").startswith("Downloading"))
@@ -365,18 +380,28 @@ def warnings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def _pick(monkeypatch: pytest.MonkeyPatch, path: Path | None) -> None:
-    monkeypatch.setattr(QFileDialog, "getOpenFileName",
-                        lambda *_a, **_k: (str(path) if path else "", "whisper.cpp models (*.bin)"))
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(path) if path else "", "whisper.cpp models (*.bin)")
+    )
 
 
-@pytest.mark.parametrize("content, expected", [
-    (b"this is not a model at all" * 10, "not a whisper.cpp ggml model"),
-    (b"GGUF" + bytes(100), "GGUF"),
-    (None, "contains no weights"),  # the header-only for-tests file
-])
-def test_use_a_bad_model_file_explains(dialog: ModelManagerDialog, tmp_path: Path, warnings: list[str],
-                                       monkeypatch: pytest.MonkeyPatch, qtbot,  # type: ignore[no-untyped-def]
-                                       content: bytes | None, expected: str) -> None:
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        (b"this is not a model at all" * 10, "not a whisper.cpp ggml model"),
+        (b"GGUF" + bytes(100), "GGUF"),
+        (None, "contains no weights"),  # the header-only for-tests file
+    ],
+)
+def test_use_a_bad_model_file_explains(
+    dialog: ModelManagerDialog,
+    tmp_path: Path,
+    warnings: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    qtbot,  # type: ignore[no-untyped-def]
+    content: bytes | None,
+    expected: str,
+) -> None:
     bad = tmp_path / "ggml-bad.bin"
     bad.write_bytes(content if content is not None else FOR_TESTS_TINY_EN.read_bytes())
     _pick(monkeypatch, bad)
@@ -386,16 +411,18 @@ def test_use_a_bad_model_file_explains(dialog: ModelManagerDialog, tmp_path: Pat
     assert dialog.isVisible()
 
 
-def test_use_a_model_file_cancelled_does_nothing(dialog: ModelManagerDialog, warnings: list[str],
-                                                 monkeypatch: pytest.MonkeyPatch, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_use_a_model_file_cancelled_does_nothing(
+    dialog: ModelManagerDialog, warnings: list[str], monkeypatch: pytest.MonkeyPatch, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     _pick(monkeypatch, None)
     with qtbot.assertNotEmitted(dialog.model_chosen):
         dialog.use_file_button.click()
     assert warnings == [] and dialog.isVisible()
 
 
-def test_use_a_good_model_file(dialog: ModelManagerDialog, random_tiny_en: Path, warnings: list[str],
-                               monkeypatch: pytest.MonkeyPatch, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_use_a_good_model_file(
+    dialog: ModelManagerDialog, random_tiny_en: Path, warnings: list[str], monkeypatch: pytest.MonkeyPatch, qtbot
+) -> None:  # type: ignore[no-untyped-def]
     _pick(monkeypatch, random_tiny_en)
     with qtbot.waitSignal(dialog.model_chosen, timeout=5000) as sig:
         dialog.use_file_button.click()

@@ -1,4 +1,5 @@
 """What a queue row says: reasons for failures and warnings on finished jobs are readable."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt

@@ -1,4 +1,5 @@
 """The timeline widget with real Qt events: seeking, selecting, retiming, zooming, painting."""
+
 from __future__ import annotations
 
 import os
@@ -39,17 +40,34 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 PITCH, LENGTH = 0.4, 0.3  # a word every 0.4 s, 0.3 s long: 0.1 s gaps
 
 
-def make_words(n: int, speakers: tuple[str | None, ...] = (None,), cut: frozenset[int] = frozenset(),
-               turn: int = 5) -> list[TimelineWord]:
+def make_words(
+    n: int, speakers: tuple[str | None, ...] = (None,), cut: frozenset[int] = frozenset(), turn: int = 5
+) -> list[TimelineWord]:
     vocab = ["welcome", "back", "to", "the", "show", "today", "we", "talk", "about", "offline", "speech"]
-    return [TimelineWord(i, 0.5 + i * PITCH, 0.5 + i * PITCH + LENGTH, vocab[i % len(vocab)], i in cut,
-                         speakers[(i // turn) % len(speakers)]) for i in range(n)]
+    return [
+        TimelineWord(
+            i,
+            0.5 + i * PITCH,
+            0.5 + i * PITCH + LENGTH,
+            vocab[i % len(vocab)],
+            i in cut,
+            speakers[(i // turn) % len(speakers)],
+        )
+        for i in range(n)
+    ]
 
 
 def make_captions(words: list[TimelineWord], per: int = 5) -> list[TimelineCaption]:
-    return [TimelineCaption(j, words[i].start, words[min(i + per, len(words)) - 1].end,
-                            " ".join(w.text for w in words[i:i + per]), words[i].speaker)
-            for j, i in enumerate(range(0, len(words), per))]
+    return [
+        TimelineCaption(
+            j,
+            words[i].start,
+            words[min(i + per, len(words)) - 1].end,
+            " ".join(w.text for w in words[i : i + per]),
+            words[i].speaker,
+        )
+        for j, i in enumerate(range(0, len(words), per))
+    ]
 
 
 @pytest.fixture
@@ -81,8 +99,9 @@ def at(w: TimelineWidget, t: float, kind: LaneKind, index: int = 0) -> QPoint:
     return QPoint(round(w.x_at(t)), mid_y(w, kind, index))
 
 
-def drag(w: TimelineWidget, a: QPoint, b: QPoint, modifier: Qt.KeyboardModifier = NOMOD, steps: int = 4,
-         release: bool = True) -> None:
+def drag(
+    w: TimelineWidget, a: QPoint, b: QPoint, modifier: Qt.KeyboardModifier = NOMOD, steps: int = 4, release: bool = True
+) -> None:
     vp = w.viewport()
     QTest.mousePress(vp, LEFT, modifier, a)
     for i in range(1, steps + 1):
@@ -97,8 +116,7 @@ def image(w: TimelineWidget) -> QImage:
 
 def block_colour(img: QImage, x0: float, x1: float, top: int, bottom: int) -> QColor:
     """The most common colour inside a block (its fill; text and border are the minority)."""
-    counts = Counter(img.pixel(x, y) for x in range(round(x0) + 3, round(x1) - 3)
-                     for y in range(top + 5, bottom - 5))
+    counts = Counter(img.pixel(x, y) for x in range(round(x0) + 3, round(x1) - 3) for y in range(top + 5, bottom - 5))
     return QColor.fromRgb(counts.most_common(1)[0][0])
 
 
@@ -165,7 +183,8 @@ def test_ten_thousand_words_show_and_hit_test(tl: TimelineWidget, qtbot) -> None
 
 
 def test_set_content_again_keeps_zoom_scroll_and_selection(  # type: ignore[no-untyped-def]
-        tl: TimelineWidget, qtbot) -> None:
+    tl: TimelineWidget, qtbot
+) -> None:
     words = fill(tl, 10_000)
     tl.set_zoom(55.0)
     tl.horizontalScrollBar().setValue(70_000)
@@ -194,7 +213,8 @@ def test_clicks_on_ruler_and_waveform_seek(tl: TimelineWidget, qtbot) -> None:  
 
 
 def test_click_on_a_word_selects_it_and_seeks_to_its_start(  # type: ignore[no-untyped-def]
-        tl: TimelineWidget, qtbot) -> None:
+    tl: TimelineWidget, qtbot
+) -> None:
     words = fill(tl)
     seeks: list[float] = []
     clicked: list[int] = []
@@ -208,8 +228,9 @@ def test_click_on_a_word_selects_it_and_seeks_to_its_start(  # type: ignore[no-u
     assert seeks[-1] == caption.start and tl.selected_caption() == 2
     # The selected word is drawn in the highlight colour.
     ln = lane(tl, LaneKind.WORDS)
-    assert block_colour(image(tl), tl.x_at(w.start), tl.x_at(w.end), ln.top, ln.bottom) == \
-        tl.palette().color(QPalette.ColorRole.Highlight)
+    assert block_colour(image(tl), tl.x_at(w.start), tl.x_at(w.end), ln.top, ln.bottom) == tl.palette().color(
+        QPalette.ColorRole.Highlight
+    )
 
 
 def test_tooltip_names_the_word_and_its_times(tl: TimelineWidget) -> None:
@@ -313,8 +334,16 @@ def test_shift_drag_on_empty_area_selects_a_range(tl: TimelineWidget) -> None:
 # --- zoom and scroll ----------------------------------------------------------------------------
 def wheel(w: TimelineWidget, x: int, delta_y: int, modifiers: Qt.KeyboardModifier) -> None:
     pos = QPointF(x, mid_y(w, LaneKind.WAVE))
-    ev = QWheelEvent(pos, w.viewport().mapToGlobal(pos), QPoint(0, 0), QPoint(0, delta_y), Qt.MouseButton.NoButton,
-                     modifiers, Qt.ScrollPhase.NoScrollPhase, False)
+    ev = QWheelEvent(
+        pos,
+        w.viewport().mapToGlobal(pos),
+        QPoint(0, 0),
+        QPoint(0, delta_y),
+        Qt.MouseButton.NoButton,
+        modifiers,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(w.viewport(), ev)
 
 
@@ -356,7 +385,8 @@ def test_zoom_is_clamped(tl: TimelineWidget) -> None:
 
 # --- playhead -----------------------------------------------------------------------------------
 def test_set_playhead_repaints_only_two_narrow_strips(  # type: ignore[no-untyped-def]
-        tl: TimelineWidget, qtbot) -> None:
+    tl: TimelineWidget, qtbot
+) -> None:
     fill(tl, 400)
     tl.set_peaks(compute_peaks(JFK_WAV), 100)
     tl.set_playhead(1.0)
@@ -431,10 +461,13 @@ def test_waveform_is_drawn_from_peaks(tl: TimelineWidget) -> None:
 def test_dark_palette_is_followed(tl: TimelineWidget) -> None:
     fill(tl)
     pal = QPalette(tl.palette())
-    for role, colour in ((QPalette.ColorRole.Base, QColor(30, 30, 30)), (QPalette.ColorRole.AlternateBase,
-                         QColor(40, 40, 40)), (QPalette.ColorRole.Window, QColor(45, 45, 45)),
-                         (QPalette.ColorRole.Text, QColor(230, 230, 230)),
-                         (QPalette.ColorRole.WindowText, QColor(230, 230, 230))):
+    for role, colour in (
+        (QPalette.ColorRole.Base, QColor(30, 30, 30)),
+        (QPalette.ColorRole.AlternateBase, QColor(40, 40, 40)),
+        (QPalette.ColorRole.Window, QColor(45, 45, 45)),
+        (QPalette.ColorRole.Text, QColor(230, 230, 230)),
+        (QPalette.ColorRole.WindowText, QColor(230, 230, 230)),
+    ):
         pal.setColor(role, colour)
     tl.setPalette(pal)
     img = image(tl)
@@ -503,8 +536,12 @@ def test_merge_spans_and_coverage() -> None:
 
 
 def test_tracks_find_overlapping_blocks_and_bound_edges() -> None:
-    words = [TimelineWord(0, 0.0, 9.0, "long", False, None), TimelineWord(1, 1.0, 1.5, "a", False, None),
-             TimelineWord(2, 2.0, 2.5, "b", False, None), TimelineWord(3, 2.4, 3.0, "c", False, None)]
+    words = [
+        TimelineWord(0, 0.0, 9.0, "long", False, None),
+        TimelineWord(1, 1.0, 1.5, "a", False, None),
+        TimelineWord(2, 2.0, 2.5, "b", False, None),
+        TimelineWord(3, 2.4, 3.0, "c", False, None),
+    ]
     track, names = word_track(list(reversed(words)))  # sorted on the way in
     assert names == ["Words"] and track.keys.tolist() == [0, 1, 2, 3]
     i0, i1 = track.visible(5.0, 6.0)  # only the long word reaches here: found despite its early start
@@ -526,10 +563,14 @@ def test_rough_words_have_a_dashed_outline(tl: TimelineWidget) -> None:
     border = Colors.from_palette(tl.palette()).word_border.rgb()
 
     def border_pixels(w: TimelineWord) -> int:
-        return sum(img.pixel(x, y) == border for x in range(round(tl.x_at(w.start)), round(tl.x_at(w.end)) + 1)
-                   for y in range(ln.top, ln.bottom))
+        return sum(
+            img.pixel(x, y) == border
+            for x in range(round(tl.x_at(w.start)), round(tl.x_at(w.end)) + 1)
+            for y in range(ln.top, ln.bottom)
+        )
 
     aligned, rough = border_pixels(words[2]), border_pixels(words[3])
     assert aligned > 0 and rough < 0.75 * aligned, (aligned, rough)
-    assert block_colour(img, tl.x_at(words[2].start), tl.x_at(words[2].end), ln.top, ln.bottom) == \
-        block_colour(img, tl.x_at(words[3].start), tl.x_at(words[3].end), ln.top, ln.bottom)
+    assert block_colour(img, tl.x_at(words[2].start), tl.x_at(words[2].end), ln.top, ln.bottom) == block_colour(
+        img, tl.x_at(words[3].start), tl.x_at(words[3].end), ln.top, ln.bottom
+    )

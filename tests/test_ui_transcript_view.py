@@ -1,4 +1,5 @@
 """The transcript panel with real widgets: captions and gutter, word selection, find, copy, export, corrections."""
+
 from __future__ import annotations
 
 import os
@@ -31,31 +32,70 @@ SCRIPT = [
 UNSURE = {7: 0.31, 30: 0.42}  # word id -> probability below 0.5
 
 
-def make_transcript(script: list[tuple[str | None, str]] = SCRIPT, *, language: str = "en",
-                    unsure: dict[int, float] | None = None, sep: str = " ") -> Transcript:
+def make_transcript(
+    script: list[tuple[str | None, str]] = SCRIPT,
+    *,
+    language: str = "en",
+    unsure: dict[int, float] | None = None,
+    sep: str = " ",
+) -> Transcript:
     """Words spoken at a steady pace, a pause after each sentence, then captions made the real way."""
     unsure = UNSURE if unsure is None else unsure
     words: list[Word] = []
     t = 0.4
     for speaker, sentence in script:
-        for text in (sentence.split() if sep else list(sentence)):
+        for text in sentence.split() if sep else list(sentence):
             i = len(words)
             words.append(Word(i, text, t, t + 0.3, unsure.get(i, 0.93), speaker))
             t += 0.36
         t += 0.9
-    return Transcript(media=MediaRef("/media/podcast-episode-12.mp3", t + 1.0, "0" * 64), language=language,
-                      provenance=Provenance("whisper.cpp", "1.8.5", "base.en"), words=words,
-                      captions=build_captions(words, language=language))
+    return Transcript(
+        media=MediaRef("/media/podcast-episode-12.mp3", t + 1.0, "0" * 64),
+        language=language,
+        provenance=Provenance("whisper.cpp", "1.8.5", "base.en"),
+        words=words,
+        captions=build_captions(words, language=language),
+    )
 
 
 def big_transcript(n: int = 10_000) -> Transcript:
     rng = random.Random(7)
-    vocab = ["the", "a", "speech", "model", "runs", "offline", "and", "it", "writes", "captions", "for", "every", "word", "you", "say", "today"]
-    words = [Word(i, rng.choice(vocab) + ("." if i % 17 == 16 else ""), i * 0.4, i * 0.4 + 0.3,
-                  rng.choice((0.95, 0.9, 0.4)), "SPEAKER_00" if (i // 200) % 2 else "SPEAKER_01") for i in range(n)]
-    return Transcript(media=MediaRef("/media/long.wav", n * 0.4 + 1, "0" * 64), language="en",
-                      provenance=Provenance("whisper.cpp", "1.8.5", "base.en"), words=words,
-                      captions=build_captions(words))
+    vocab = [
+        "the",
+        "a",
+        "speech",
+        "model",
+        "runs",
+        "offline",
+        "and",
+        "it",
+        "writes",
+        "captions",
+        "for",
+        "every",
+        "word",
+        "you",
+        "say",
+        "today",
+    ]
+    words = [
+        Word(
+            i,
+            rng.choice(vocab) + ("." if i % 17 == 16 else ""),
+            i * 0.4,
+            i * 0.4 + 0.3,
+            rng.choice((0.95, 0.9, 0.4)),
+            "SPEAKER_00" if (i // 200) % 2 else "SPEAKER_01",
+        )
+        for i in range(n)
+    ]
+    return Transcript(
+        media=MediaRef("/media/long.wav", n * 0.4 + 1, "0" * 64),
+        language="en",
+        provenance=Provenance("whisper.cpp", "1.8.5", "base.en"),
+        words=words,
+        captions=build_captions(words),
+    )
 
 
 def _pyside_loses_none() -> bool:
@@ -73,8 +113,11 @@ def _pyside_loses_none() -> bool:
 @pytest.fixture
 def view(qtbot):  # type: ignore[no-untyped-def]
     if _pyside_loses_none():
-        pytest.fail("this PySide6 build loses references to None (PySide6 6.12.0 on Python 3.11) and would crash: "
-                    "install PySide6-Essentials<6.12", pytrace=False)
+        pytest.fail(
+            "this PySide6 build loses references to None (PySide6 6.12.0 on Python 3.11) and would crash: "
+            "install PySide6-Essentials<6.12",
+            pytrace=False,
+        )
     v = TranscriptView()
     qtbot.addWidget(v)
     v.resize(760, 520)
@@ -197,8 +240,12 @@ def test_positions_hold_with_characters_outside_the_bmp(view: TranscriptView) ->
 def test_follows_the_palette(view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     dark = QPalette(view.palette())
-    for role, colour in ((QPalette.ColorRole.Base, "#1e1f22"), (QPalette.ColorRole.Window, "#2b2d30"),
-                         (QPalette.ColorRole.Text, "#dfe1e5"), (QPalette.ColorRole.PlaceholderText, "#8c8f94")):
+    for role, colour in (
+        (QPalette.ColorRole.Base, "#1e1f22"),
+        (QPalette.ColorRole.Window, "#2b2d30"),
+        (QPalette.ColorRole.Text, "#dfe1e5"),
+        (QPalette.ColorRole.PlaceholderText, "#8c8f94"),
+    ):
         dark.setColor(role, QColor(colour))
     view.setPalette(dark)
     img = view.text.gutter.grab().toImage()
@@ -236,8 +283,11 @@ def test_click_selects_a_word_and_activates_it(qtbot, view: TranscriptView, proj
     assert len(sels) == 1 and sels[0].cursor.selectedText() == project.transcript.words[12].text
     assert view.text.current_row == view._td.row_of(view._td.index_of[12])  # type: ignore[union-attr]
     # A click on blank space below the text clears the selection.
-    qtbot.mouseClick(view.text.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(view.text.viewport().width() - 5,
-                                                                               view.text.viewport().height() - 5))
+    qtbot.mouseClick(
+        view.text.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=QPoint(view.text.viewport().width() - 5, view.text.viewport().height() - 5),
+    )
     assert view.selected_word_ids() == []
 
 

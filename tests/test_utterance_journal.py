@@ -1,4 +1,5 @@
 """The dictation journal: audio on disk before decoding, recovery after a crash, history."""
+
 from __future__ import annotations
 
 import errno
@@ -124,8 +125,17 @@ def test_crash_between_history_line_and_move_is_finished_not_offered_again(tmp_p
     j = UtteranceJournal(tmp_path)
     uid = j.write(np.zeros(1600, dtype=np.float32), mode="toggle")
     # what mark_done does first, then "crash" before the audio moves
-    j._append_history({"id": uid, "created": "", "finished": "", "text": "typed already", "error": None,
-                       "mode": "toggle", "target_app": None})
+    j._append_history(
+        {
+            "id": uid,
+            "created": "",
+            "finished": "",
+            "text": "typed already",
+            "error": None,
+            "mode": "toggle",
+            "target_app": None,
+        }
+    )
     again = UtteranceJournal(tmp_path)
     assert again.pending() == []  # not decoded and typed a second time
     [h] = again.history(5)
@@ -155,8 +165,9 @@ def test_discard_forgets_a_pending_utterance(tmp_path: Path) -> None:
     assert j.pending() == [] and j.history(5) == []
 
 
-def test_full_disk_at_the_os_edge_is_a_typed_error_and_leaves_nothing(tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_full_disk_at_the_os_edge_is_a_typed_error_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     j = UtteranceJournal(tmp_path)
     real_write = os.write
     written = []
@@ -198,8 +209,12 @@ except JournalFullError as e:
 print(json.dumps({{"error": error, "pending": [p.id for p in j.pending()], "small": small,
                   "left": sorted(os.listdir(os.path.join({str(mnt)!r}, "dictation", "pending")))}}))
 """
-    run = subprocess.run(["unshare", "-rm", sys.executable, "-c", script], capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    run = subprocess.run(
+        ["unshare", "-rm", sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     if run.returncode != 0 and ("unshare" in run.stderr or "mount" in run.stderr):
         pytest.skip(f"cannot mount a private tmpfs here: {run.stderr.strip()[-200:]}")
     assert run.returncode == 0, run.stderr
@@ -257,8 +272,9 @@ time.sleep(120)  # still "recording" when it is killed
 def test_killed_mid_recording_the_audio_so_far_is_recovered(tmp_path: Path) -> None:
     import signal
 
-    proc = subprocess.Popen([sys.executable, "-c", _RECORDER, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _RECORDER, str(tmp_path)], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout is not None
         uid = proc.stdout.readline().strip()
@@ -296,4 +312,5 @@ def test_recovery_of_live_recordings_cut_at_every_step(tmp_path: Path) -> None:
     got = {p.id: len(p.samples()) for p in again.pending()}
     assert got == {torn.id: 4000, finished.id: 8000}
     assert sorted(x.name for x in pending.iterdir()) == sorted(
-        f"{uid}{suffix}" for uid in (torn.id, finished.id) for suffix in (".json", ".wav"))
+        f"{uid}{suffix}" for uid in (torn.id, finished.id) for suffix in (".json", ".wav")
+    )

@@ -1,4 +1,5 @@
 """Silero VAD (real trained weights from ../shared) and the chunker built on it."""
+
 from __future__ import annotations
 
 import itertools

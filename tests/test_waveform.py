@@ -1,4 +1,5 @@
 """Waveform peaks from real media through real ffmpeg, and their .npz cache."""
+
 from __future__ import annotations
 
 import logging
@@ -21,11 +22,12 @@ SHA_A, SHA_B = "a" * 64, "b" * 64
 
 
 def _abs_peak(p: np.ndarray, t0: float, t1: float, per_second: float = 100) -> float:
-    return float(np.abs(p[int(t0 * per_second): int(t1 * per_second)]).max())
+    return float(np.abs(p[int(t0 * per_second) : int(t1 * per_second)]).max())
 
 
-@pytest.mark.parametrize("path", [JFK_WAV, JFK_MP3, BUNNY, STEREO_48K_MP3, COLD],
-                         ids=["wav", "mp3", "mp4", "mp3-48k", "wav-25s"])
+@pytest.mark.parametrize(
+    "path", [JFK_WAV, JFK_MP3, BUNNY, STEREO_48K_MP3, COLD], ids=["wav", "mp3", "mp4", "mp3-48k", "wav-25s"]
+)
 def test_peaks_cover_the_media_within_full_scale(path: Path) -> None:
     duration = decode_audio(path).duration
     p = compute_peaks(path)
@@ -51,7 +53,7 @@ def test_fractional_bin_sizes_do_not_drift() -> None:
     edges = np.round(np.arange(len(p) + 1) * (16000 / 30)).astype(int)
     edges[-1] = len(s)
     for i in (0, 299, 300, 301, len(p) - 1):  # around the first block boundary (10 s = bin 300) and the end
-        assert p[i, 0] == s[edges[i]: edges[i + 1]].min() and p[i, 1] == s[edges[i]: edges[i + 1]].max()
+        assert p[i, 0] == s[edges[i] : edges[i + 1]].min() and p[i, 1] == s[edges[i] : edges[i + 1]].max()
 
 
 def test_pauses_are_low_and_speech_is_high() -> None:
@@ -62,10 +64,25 @@ def test_pauses_are_low_and_speech_is_high() -> None:
 
 def test_generated_silence_is_low_between_tones(tmp_path: Path) -> None:
     media = tmp_path / "tone-silence-tone.m4a"
-    ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono",
-           "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
-           "-filter_complex", "[1:a]atrim=duration=2[s];[0:a][s][2:a]concat=n=3:v=0:a=1,aresample=16000",
-           "-c:a", "aac", str(media))
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=1",
+        "-f",
+        "lavfi",
+        "-i",
+        "anullsrc=r=16000:cl=mono",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=1",
+        "-filter_complex",
+        "[1:a]atrim=duration=2[s];[0:a][s][2:a]concat=n=3:v=0:a=1,aresample=16000",
+        "-c:a",
+        "aac",
+        str(media),
+    )
     p = compute_peaks(media, per_second=50)
     assert abs(len(p) - 4 * 50) <= 2
     assert _abs_peak(p, 1.3, 2.7, 50) < 0.01
@@ -153,8 +170,13 @@ def test_corrupt_cache_recomputes_and_is_replaced(tmp_path: Path, damage: str) -
     elif damage == "empty":
         cache.write_bytes(b"")
     else:
-        np.savez(cache, version=np.int64(CACHE_VERSION), sha256=np.str_(SHA_A), per_second=np.float64(100),
-                 peaks=np.zeros((10, 3), dtype=np.float32))
+        np.savez(
+            cache,
+            version=np.int64(CACHE_VERSION),
+            sha256=np.str_(SHA_A),
+            per_second=np.float64(100),
+            peaks=np.zeros((10, 3), dtype=np.float32),
+        )
     again = load_or_compute_peaks(media, cache, SHA_A)
     assert np.array_equal(good, again)
     with np.load(cache) as z:  # repaired

@@ -1,5 +1,6 @@
 """whisper.cpp through pywhispercpp: the vocabulary-only test model, and a model of the
 real tiny.en shapes with random weights (made by pipeline.models.ggml_file) for full decodes."""
+
 from __future__ import annotations
 
 import threading
@@ -144,8 +145,15 @@ def tok(data: str | bytes, start: float, end: float, p: float = 0.9) -> Token:
 
 
 def test_tokens_group_into_words_with_punctuation_attached() -> None:
-    words = group_tokens([tok(" Hel", 0.0, 0.2), tok("lo", 0.2, 0.4), tok(",", 0.4, 0.45),
-                          tok(" world", 0.5, 0.9, 0.5), tok(".", 0.9, 1.0, 0.7)])
+    words = group_tokens(
+        [
+            tok(" Hel", 0.0, 0.2),
+            tok("lo", 0.2, 0.4),
+            tok(",", 0.4, 0.45),
+            tok(" world", 0.5, 0.9, 0.5),
+            tok(".", 0.9, 1.0, 0.7),
+        ]
+    )
     assert [(w.text, w.start, w.end) for w in words] == [("Hello,", 0.0, 0.45), ("world.", 0.5, 1.0)]
     assert words[1].probability == pytest.approx(0.6)
 
@@ -173,8 +181,11 @@ def test_the_last_word_of_a_segment_never_lasts_no_time() -> None:
     came out as 8.02-8.02 (and 7.848-7.848 at the end of a VAD region)."""
     words = group_tokens([tok(" for", 7.26, 7.848), tok(" you", 7.848, 7.848), tok(" ask", 8.66, 8.96)])
     make_monotonic(words, duration=11.0)
-    assert [(w.text, round(w.start, 3), round(w.end, 3)) for w in words] == \
-        [("for", 7.26, 7.848), ("you", 7.848, 7.898), ("ask", 8.66, 8.96)]
+    assert [(w.text, round(w.start, 3), round(w.end, 3)) for w in words] == [
+        ("for", 7.26, 7.848),
+        ("you", 7.848, 7.898),
+        ("ask", 8.66, 8.96),
+    ]
     end = group_tokens([tok(" a", 1.0, 2.0), tok(" b", 2.0, 2.0)])
     make_monotonic(end, duration=2.0)  # at the very end of the media: from the word before
     assert [(round(w.start, 3), round(w.end, 3)) for w in end] == [(1.0, 1.95), (1.95, 2.0)]
@@ -183,7 +194,8 @@ def test_the_last_word_of_a_segment_never_lasts_no_time() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.floats(0, 30), st.floats(0, 2)), max_size=40), st.floats(1, 40))
 def test_settled_times_are_sorted_inside_the_media_and_never_empty_where_there_is_room(
-        spans: list[tuple[float, float]], duration: float) -> None:
+    spans: list[tuple[float, float]], duration: float
+) -> None:
     words = [EngineWord(text=f"w{i}", start=a, end=a + d, probability=1.0) for i, (a, d) in enumerate(spans)]
     make_monotonic(words, duration)
     starts = [w.start for w in words]

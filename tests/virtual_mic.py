@@ -16,6 +16,7 @@ the list is re-scanned (audio.capture.rescan_devices) after start and after stop
 Skips (pytest.skip) with the reason when pulseaudio, paplay or the ALSA pulse
 plugin is missing.
 """
+
 from __future__ import annotations
 
 import os
@@ -80,7 +81,11 @@ class VirtualMic:
         log = open(self._dir / "pulseaudio.log", "wb")  # noqa: SIM115 (handed to the server process)
         self._server = subprocess.Popen(
             [
-                "pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
+                "pulseaudio",
+                "-n",
+                "--daemonize=no",
+                "--exit-idle-time=-1",
+                "--use-pid-file=no",
                 "--log-target=stderr",
                 f"--load=module-native-protocol-unix socket={socket} auth-anonymous=1",
                 f"--load=module-null-sink sink_name={SINK} rate={self.rate} channels={self.channels}",
@@ -100,9 +105,7 @@ class VirtualMic:
             if not rescan_devices():
                 raise VirtualMicUnavailable("a microphone stream is open in this process; PortAudio cannot re-scan")
             if not any(d.name == self.device for d in list_inputs()):
-                raise VirtualMicUnavailable(
-                    "PortAudio lists no 'pulse' input (apt-get install libasound2-plugins)"
-                )
+                raise VirtualMicUnavailable("PortAudio lists no 'pulse' input (apt-get install libasound2-plugins)")
         except BaseException:
             self.stop()
             raise
@@ -154,9 +157,7 @@ class VirtualMic:
                 raise RuntimeError(f"paplay {path} failed: {err.decode(errors='replace').strip()}")
         return proc
 
-    def play_samples(
-        self, samples: np.ndarray, samplerate: int = 16_000, wait: bool = True
-    ) -> subprocess.Popen[bytes]:
+    def play_samples(self, samples: np.ndarray, samplerate: int = 16_000, wait: bool = True) -> subprocess.Popen[bytes]:
         """Play mono float32 samples (written to a temporary 16-bit wav)."""
         assert self._dir is not None, "VirtualMic is not started"
         path = self._dir / f"play-{time.monotonic_ns()}.wav"
@@ -177,9 +178,7 @@ class VirtualMic:
         return (self._dir / "pulseaudio.log").read_text(errors="replace")
 
     def _pactl(self, *args: str) -> None:
-        subprocess.run(
-            ["pactl", *args], env={**os.environ, **self._env}, check=True, capture_output=True, timeout=10
-        )
+        subprocess.run(["pactl", *args], env={**os.environ, **self._env}, check=True, capture_output=True, timeout=10)
 
     def _wait_for_server(self) -> None:
         deadline = time.monotonic() + self.start_timeout
@@ -187,9 +186,12 @@ class VirtualMic:
             assert self._server is not None
             if self._server.poll() is not None:
                 raise VirtualMicUnavailable(f"pulseaudio exited: {self.log_text.strip()[-500:]}")
-            ok = subprocess.run(
-                ["pactl", "info"], env={**os.environ, **self._env}, capture_output=True, timeout=10
-            ).returncode == 0
+            ok = (
+                subprocess.run(
+                    ["pactl", "info"], env={**os.environ, **self._env}, capture_output=True, timeout=10
+                ).returncode
+                == 0
+            )
             if ok:
                 return
             time.sleep(0.05)

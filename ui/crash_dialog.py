@@ -1,4 +1,5 @@
 """The dialog shown after an unhandled error: a calm message, and a report to copy."""
+
 from __future__ import annotations
 
 from pathlib import Path

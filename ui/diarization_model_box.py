@@ -4,6 +4,7 @@ The repository is gated, so the user pastes an access token into a password
 field. The token lives only in that field and in the download thread; it is
 never saved, and the field is cleared once the download has succeeded.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,8 +33,17 @@ log = logging.getLogger(__name__)
 
 NAME = dd.NAMES[0]
 # DownloadWorker reports by entry name; this stands for the pipeline folder (never downloaded as one file).
-_ENTRY = CatalogModel(name=NAME, kind="diarization", filename=dd.REPO.split("/")[1], url=dd.MODEL_PAGE, size=0,
-                      sha256=None, sha1=None, english_only=False, description="speaker diarization pipeline")
+_ENTRY = CatalogModel(
+    name=NAME,
+    kind="diarization",
+    filename=dd.REPO.split("/")[1],
+    url=dd.MODEL_PAGE,
+    size=0,
+    sha256=None,
+    sha1=None,
+    english_only=False,
+    description="speaker diarization pipeline",
+)
 
 
 class PipelineDownloadWorker(DownloadWorker):
@@ -75,10 +85,12 @@ class DiarizationModelBox(QGroupBox):
         self._last: Progress | None = None
 
         self.note = QLabel(
-            f"pyannote <a href=\"{dd.MODEL_PAGE}\">speaker-diarization-community-1</a> is gated: on Hugging Face, "
+            f'pyannote <a href="{dd.MODEL_PAGE}">speaker-diarization-community-1</a> is gated: on Hugging Face, '
             "sign in and accept the model's conditions, then paste an access token "
-            f"(<a href=\"{dd.TOKENS_PAGE}\">make a read token</a>). The token is used for this download only "
-            "and is not saved.", self)
+            f'(<a href="{dd.TOKENS_PAGE}">make a read token</a>). The token is used for this download only '
+            "and is not saved.",
+            self,
+        )
         self.note.setWordWrap(True)
         self.note.setTextFormat(Qt.TextFormat.RichText)
         self.note.setOpenExternalLinks(True)
@@ -164,8 +176,12 @@ class DiarizationModelBox(QGroupBox):
             return
         what = "the speaker diarization model" if self.is_installed() else "the partial download"
         answer = QMessageBox.question(
-            self, "Remove model?", f"Delete {what} from {self.store.root}?\nDownloading it again needs the token.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            self,
+            "Remove model?",
+            f"Delete {what} from {self.store.root}?\nDownloading it again needs the token.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         if answer != QMessageBox.StandardButton.Yes:
             return
         try:
@@ -216,12 +232,20 @@ class DiarizationModelBox(QGroupBox):
         partial = not running and not installed and dd.has_partial(self.store.root)
         if running:
             p = self._last
-            text = "Cancelling…" if self._cancelling else (
-                f"Downloading: {human_size(p.done)} of {human_size(p.total)} · {p.describe()}" if p and p.total
-                else "Downloading: asking Hugging Face for the files…")
+            text = (
+                "Cancelling…"
+                if self._cancelling
+                else (
+                    f"Downloading: {human_size(p.done)} of {human_size(p.total)} · {p.describe()}"
+                    if p and p.total
+                    else "Downloading: asking Hugging Face for the files…"
+                )
+            )
         elif installed:
-            text = (f"Installed ({human_size(dd.installed_size(self.store.root))}) in "
-                    f"{dd.default_pipeline_dir(self.store.root)}")
+            text = (
+                f"Installed ({human_size(dd.installed_size(self.store.root))}) in "
+                f"{dd.default_pipeline_dir(self.store.root)}"
+            )
         else:
             text = "Partly downloaded: Download resumes it" if partial else "Not installed"
         self.status.setText(text)

@@ -1,4 +1,5 @@
 """Past dictations: what was said, when, and into which app; copy it or insert it again."""
+
 from __future__ import annotations
 
 from datetime import datetime

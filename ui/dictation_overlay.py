@@ -4,6 +4,7 @@ It says what dictation is doing (listening with a level meter and the words so
 far, transcribing, inserted, error) near the bottom of the screen, while the
 user's own window keeps the keyboard focus, so the text lands where they were typing.
 """
+
 from __future__ import annotations
 
 from enum import Enum
@@ -53,8 +54,13 @@ class DictationOverlay(QWidget):
     HIDE_AFTER_MS: ClassVar[dict[OverlayState, int]] = {OverlayState.INSERTED: 1200, OverlayState.ERROR: 5000}
 
     def __init__(self) -> None:
-        flags = (Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint
-                 | Qt.WindowType.WindowDoesNotAcceptFocus | Qt.WindowType.X11BypassWindowManagerHint)
+        flags = (
+            Qt.WindowType.Tool
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint
+            | Qt.WindowType.WindowDoesNotAcceptFocus
+            | Qt.WindowType.X11BypassWindowManagerHint
+        )
         super().__init__(None, flags)
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground, False)
@@ -84,12 +90,20 @@ class DictationOverlay(QWidget):
         if state is OverlayState.HIDDEN:
             self.hide()
             return
-        colours = {OverlayState.LISTENING: QColor("#d93025"), OverlayState.TRANSCRIBING: QColor("#f29900"),
-                   OverlayState.INSERTED: QColor("#188038"), OverlayState.ERROR: QColor("#d93025")}
+        colours = {
+            OverlayState.LISTENING: QColor("#d93025"),
+            OverlayState.TRANSCRIBING: QColor("#f29900"),
+            OverlayState.INSERTED: QColor("#188038"),
+            OverlayState.ERROR: QColor("#d93025"),
+        }
         self.dot.setStyleSheet(f"color: {colours[state].name()}")
         self.meter.setVisible(state is OverlayState.LISTENING)
-        default = {OverlayState.LISTENING: "Listening…", OverlayState.TRANSCRIBING: "Transcribing…",
-                   OverlayState.INSERTED: "Inserted", OverlayState.ERROR: "Dictation failed"}[state]
+        default = {
+            OverlayState.LISTENING: "Listening…",
+            OverlayState.TRANSCRIBING: "Transcribing…",
+            OverlayState.INSERTED: "Inserted",
+            OverlayState.ERROR: "Dictation failed",
+        }[state]
         self.label.setText(self._elide(text or default))
         self.label.setToolTip(text)
         self.adjustSize()

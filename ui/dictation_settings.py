@@ -1,4 +1,5 @@
 """The Dictation part of the Settings dialog: hotkey, mode, how text is inserted, microphone."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -6,22 +7,36 @@ from typing import Any
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLineEdit, QWidget
 
 MODES = {"push": "Hold the hotkey while speaking", "toggle": "Press to start, press again (or pause) to stop"}
-INSERTS = {"auto": "Automatic (type short text, paste long text)", "type": "Type the words",
-           "paste": "Paste through the clipboard (your clipboard is restored)"}
-FIELDS = ("dictation_enabled", "dictation_mode", "dictation_hotkey", "dictation_insert", "dictation_input",
-          "dictation_silence", "dictation_vocabulary", "dictation_partials")
+INSERTS = {
+    "auto": "Automatic (type short text, paste long text)",
+    "type": "Type the words",
+    "paste": "Paste through the clipboard (your clipboard is restored)",
+}
+FIELDS = (
+    "dictation_enabled",
+    "dictation_mode",
+    "dictation_hotkey",
+    "dictation_insert",
+    "dictation_input",
+    "dictation_silence",
+    "dictation_vocabulary",
+    "dictation_partials",
+)
 
 
 class DictationSettingsBox(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Dictation", parent)
         self.enabled_check = QCheckBox("Dictate into any app with a global hotkey", self)
-        self.enabled_check.setToolTip("Keeps the microphone ready so the first word is never clipped. "
-                                      "Takes effect the next time Hark starts.")
+        self.enabled_check.setToolTip(
+            "Keeps the microphone ready so the first word is never clipped. Takes effect the next time Hark starts."
+        )
         self.hotkey_edit = QLineEdit(self)
         self.hotkey_edit.setPlaceholderText("<ctrl>+<alt>+space")
-        self.hotkey_edit.setToolTip("Keys joined by +, e.g. <ctrl>+<alt>+space or <ctrl>+<shift>+d. On Wayland, bind "
-                                    "'hark dictate --toggle' in your desktop's shortcut settings instead.")
+        self.hotkey_edit.setToolTip(
+            "Keys joined by +, e.g. <ctrl>+<alt>+space or <ctrl>+<shift>+d. On Wayland, bind "
+            "'hark dictate --toggle' in your desktop's shortcut settings instead."
+        )
         self.mode_combo = self._combo(MODES, "How the hotkey starts and stops a dictation")
         self.silence_spin = QDoubleSpinBox(self)
         self.silence_spin.setRange(0, 30)

@@ -4,6 +4,7 @@ ModelStore.download blocks (network, disk, sha256), so each download runs in a
 plain daemon thread; the thread only emits signals, and everything the widgets
 see arrives on the GUI thread. Progress is throttled to ~10 updates a second.
 """
+
 from __future__ import annotations
 
 import logging
@@ -77,13 +78,13 @@ class Progress:
         return (self.total - self.done) / self.speed if self.speed else None
 
     def rate(self) -> str:
-        """"3.1 MiB/s · 0:12 left", "" until measured; after the last byte, the checksum is being verified."""
+        """ "3.1 MiB/s · 0:12 left", "" until measured; after the last byte, the checksum is being verified."""
         if self.complete:
             return "Verifying checksum…"
         return f"{human_size(self.speed)}/s · {human_duration(self.eta_s or 0)} left" if self.speed else ""
 
     def describe(self) -> str:
-        """"42% · 3.1 MiB/s · 0:12 left", or "Verifying checksum…" after the last byte."""
+        """ "42% · 3.1 MiB/s · 0:12 left", or "Verifying checksum…" after the last byte."""
         if self.complete:
             return self.rate()
         return " · ".join(p for p in (f"{self.percent}%", self.rate()) if p)
@@ -242,12 +243,14 @@ def ask_to_stop(parent: QWidget, names: list[str]) -> bool:
     """Closing while downloading: stop them (the part fetched is kept and resumes)?"""
     what = names[0] if len(names) == 1 else f"{len(names)} models ({', '.join(names)})"
     answer = QMessageBox.question(
-        parent, "Stop downloading?",
+        parent,
+        "Stop downloading?",
         f"Hark is downloading {what}.\nClose and stop the download? "
         "What was fetched so far is kept, and the next download resumes from there.",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
     return answer == QMessageBox.StandardButton.Yes
 
 
-__all__ = ["DownloadWorker", "Downloads", "Progress", "ask_to_stop", "human_duration", "human_size",
-           "short_reason"]
+__all__ = ["DownloadWorker", "Downloads", "Progress", "ask_to_stop", "human_duration", "human_size", "short_reason"]

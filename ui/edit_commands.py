@@ -4,6 +4,7 @@ pipeline.editing never mutates a transcript, so undo is just showing the
 earlier value again: no inverse operations to get wrong, and every step can
 be saved as it is.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ def words(n: int) -> str:
 
 def quoted(text: str, limit: int = 24) -> str:
     text = " ".join(text.split())
-    return f"“{text if len(text) <= limit else text[:limit - 1] + '…'}”"
+    return f"“{text if len(text) <= limit else text[: limit - 1] + '…'}”"
 
 
 def seconds(s: float) -> str:
@@ -30,8 +31,15 @@ def seconds(s: float) -> str:
 class TranscriptCommand(QUndoCommand):
     """Switches the session between two transcript values; `select` says which words to select after each."""
 
-    def __init__(self, session: EditSession, label: str, before: Transcript, after: Transcript,
-                 select_before: Sequence[int], select_after: Sequence[int]) -> None:
+    def __init__(
+        self,
+        session: EditSession,
+        label: str,
+        before: Transcript,
+        after: Transcript,
+        select_before: Sequence[int],
+        select_after: Sequence[int],
+    ) -> None:
         super().__init__(label)
         self.session = session
         self.before, self.after = before, after
@@ -59,8 +67,9 @@ class EditSession(QObject):
     def transcript(self) -> Transcript:
         return self._transcript
 
-    def push(self, label: str, after: Transcript, select: Sequence[int] = (),
-             select_before: Sequence[int] = ()) -> bool:
+    def push(
+        self, label: str, after: Transcript, select: Sequence[int] = (), select_before: Sequence[int] = ()
+    ) -> bool:
         """Record `after` as the next state; False (and nothing recorded) when it equals the current one."""
         before = self._transcript
         if after is before or after == before:
@@ -68,8 +77,13 @@ class EditSession(QObject):
         self.stack.push(TranscriptCommand(self, label, before, after, select_before, select))
         return True
 
-    def apply(self, label: str, op: Callable[[Transcript], Transcript], select: Sequence[int] = (),
-              select_before: Sequence[int] = ()) -> bool:
+    def apply(
+        self,
+        label: str,
+        op: Callable[[Transcript], Transcript],
+        select: Sequence[int] = (),
+        select_before: Sequence[int] = (),
+    ) -> bool:
         """Run the pure operation `op` on the current transcript and record its result.
 
         pipeline.editing.EditError propagates, with nothing recorded.

@@ -4,6 +4,7 @@ Shortcuts are window-wide. Keys that also type text (Space, J, K, L, Delete,
 Backspace) still reach a focused line edit (the inline word editor, find and
 replace fields), because QLineEdit claims them before shortcuts are matched.
 """
+
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
@@ -19,7 +20,9 @@ class EditorActions:
         self._w = window
         a = self._make
         self.open_project = a("&Open Project…", "Ctrl+Shift+O", "Open another project in the editor")
-        self.export = a("&Export Trimmed Media…", "Ctrl+Shift+E", "Render the edit without the cut parts, with captions")
+        self.export = a(
+            "&Export Trimmed Media…", "Ctrl+Shift+E", "Render the edit without the cut parts, with captions"
+        )
         self.close = a("&Close Editor", QKeySequence.StandardKey.Close, "Close the editor (your edits are saved)")
 
         self.undo = stack.createUndoAction(window, "&Undo")
@@ -33,17 +36,24 @@ class EditorActions:
         for act, tip in ((self.undo, "Undo the last edit (Ctrl+Z)"), (self.redo, "Redo (Ctrl+Shift+Z)")):
             act.setToolTip(tip)
             act.setStatusTip(tip)
-        self.cut = a("Cu&t Selected Words", ["Delete", "Backspace"],
-                     "Remove the selected words from the video (they stay in the text, struck through)")
+        self.cut = a(
+            "Cu&t Selected Words",
+            ["Delete", "Backspace"],
+            "Remove the selected words from the video (they stay in the text, struck through)",
+        )
         self.restore = a("&Restore Selected Words", "Ctrl+Shift+R", "Bring cut words back into the video")
         self.correct = a("Co&rrect Word…", "F2", "Change what the selected word says (or double-click it)")
         self.insert = a("&Insert Word After…", "Ctrl+I", "Type a word the speech engine missed, after the selection")
-        self.split = a("&Split Caption Here", ["Ctrl+Return", "Ctrl+Enter"],
-                       "Start a new caption at the selected word")
-        self.merge = a("&Merge with Next Caption", "Ctrl+Shift+M",
-                       "Join the selected word's caption with the one after it")
-        self.rename_speaker = a(menu_text(None), None, "Rename the selected caption's speaker everywhere "
-                                "(another speaker's name merges the two); or double-click a lane's name")
+        self.split = a("&Split Caption Here", ["Ctrl+Return", "Ctrl+Enter"], "Start a new caption at the selected word")
+        self.merge = a(
+            "&Merge with Next Caption", "Ctrl+Shift+M", "Join the selected word's caption with the one after it"
+        )
+        self.rename_speaker = a(
+            menu_text(None),
+            None,
+            "Rename the selected caption's speaker everywhere "
+            "(another speaker's name merges the two); or double-click a lane's name",
+        )
         self.find = a("&Find…", QKeySequence.StandardKey.Find, "Find words in the transcript")
         self.replace = a("R&eplace…", "Ctrl+H", "Find words and replace them")
         self.select_all = a("Select &All", QKeySequence.StandardKey.SelectAll, "Select every word")
@@ -80,10 +90,41 @@ class EditorActions:
                 m.addSeparator() if act is None else m.addAction(act)
 
         menu("&File", [self.open_project, None, self.export, None, self.close])
-        menu("&Edit", [self.undo, self.redo, None, self.cut, self.restore, None, self.correct, self.insert,
-                       self.split, self.merge, self.rename_speaker, None, self.find, self.replace, self.select_all])
-        menu("&Playback", [self.play, self.back, self.pause, self.faster, None, self.preview_cuts, self.follow,
-                           None, self.zoom_in, self.zoom_out])
+        menu(
+            "&Edit",
+            [
+                self.undo,
+                self.redo,
+                None,
+                self.cut,
+                self.restore,
+                None,
+                self.correct,
+                self.insert,
+                self.split,
+                self.merge,
+                self.rename_speaker,
+                None,
+                self.find,
+                self.replace,
+                self.select_all,
+            ],
+        )
+        menu(
+            "&Playback",
+            [
+                self.play,
+                self.back,
+                self.pause,
+                self.faster,
+                None,
+                self.preview_cuts,
+                self.follow,
+                None,
+                self.zoom_in,
+                self.zoom_out,
+            ],
+        )
 
     def word_actions(self) -> list[QAction]:
         """Those that need a selected word."""

@@ -9,6 +9,7 @@ An edit changes a caption or two: `update()` rewrites only the paragraphs
 whose content changed (a full rebuild of 10,000 words takes ~0.1 s here) and
 recomputes positions arithmetically, never asking Qt to lay anything out.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -54,8 +55,14 @@ class EditorStyles(WordStyles):
         self.suspect.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
         self.suspect.setUnderlineColor(SUSPECT_COLOR)
         self.suspect.setForeground(blend(palette.color(QPalette.ColorRole.Text), SUSPECT_COLOR, 0.45))
-        self._by_state = {PLAIN: self.plain, CORRECTED: self.corrected, INSERTED: self.inserted, UNSURE: self.unsure,
-                          ROUGH: self.rough, SUSPECT: self.suspect}
+        self._by_state = {
+            PLAIN: self.plain,
+            CORRECTED: self.corrected,
+            INSERTED: self.inserted,
+            UNSURE: self.unsure,
+            ROUGH: self.rough,
+            SUSPECT: self.suspect,
+        }
         self._cut: dict[int, QTextCharFormat] = {}
         for state, fmt in self._by_state.items():
             cut = QTextCharFormat(fmt)
@@ -117,8 +124,11 @@ def paragraphs(t: Transcript) -> tuple[list[Paragraph], dict[int, Word]]:
     out = []
     for i, cap in enumerate(captions):
         # plain tuples: building 10,000 NamedTuples costs as much as the rest of the update
-        shown = tuple((wid, words[wid].text, _state(words[wid], source, inserted), wid in cut)
-                      for wid in cap.word_ids if wid in words and words[wid].text)
+        shown = tuple(
+            (wid, words[wid].text, _state(words[wid], source, inserted), wid in cut)
+            for wid in cap.word_ids
+            if wid in words and words[wid].text
+        )
         if shown:
             out.append(Paragraph(i, cap.start, cap.speaker, shown))
     return out, words
@@ -274,7 +284,7 @@ class EditorDocument(WordLookups):
     def word_at_time(self, t: float) -> int | None:
         """The word being spoken at source time `t` (display index), None in a pause."""
         i = bisect_right(self._time_starts, t) - 1
-        for s, e, k in reversed(self._timed[max(0, i - 2):i + 1]):  # words barely overlap: look at three
+        for s, e, k in reversed(self._timed[max(0, i - 2) : i + 1]):  # words barely overlap: look at three
             if s <= t < e:
                 return k
         return None

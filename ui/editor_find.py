@@ -3,6 +3,7 @@
 It only reports what the user asks for; the editor window searches words with
 pipeline.editing.find_words and replaces through the undo stack.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal

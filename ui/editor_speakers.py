@@ -1,6 +1,7 @@
 """The editor's speaker command: rename a speaker (Edit menu, gutter menu, timeline lane labels) as one
 undoable edit. A mixin of EditorWindow, which owns the session, the document and the actions.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

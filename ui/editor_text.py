@@ -5,6 +5,7 @@ Selection is by whole words: click, shift+click, drag across words, arrows
 it. Inline editors (correct a word, type a new one) commit through a callback
 that returns why the text was refused, so a refusal keeps the editor open.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
@@ -25,8 +26,10 @@ class EditorText(TranscriptText):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Transcript")
-        self.setAccessibleDescription("Click a word to play from it. Delete cuts the selected words, "
-                                      "F2 corrects one, Ctrl+Enter splits the caption before it")
+        self.setAccessibleDescription(
+            "Click a word to play from it. Delete cuts the selected words, "
+            "F2 corrects one, Ctrl+Enter splits the caption before it"
+        )
         self.anchor: int | None = None
         self.focus: int | None = None
         self.playing: int | None = None
@@ -70,7 +73,7 @@ class EditorText(TranscriptText):
 
     def selected_word_ids(self) -> list[int]:
         r, td = self.selected_range(), self.edoc
-        return td.word_ids[r[0]:r[1] + 1] if r is not None and td is not None else []
+        return td.word_ids[r[0] : r[1] + 1] if r is not None and td is not None else []
 
     def select(self, anchor: int | None, focus: int | None = None, scroll: bool = True) -> None:
         """Select words anchor..focus (display indexes); None clears the selection."""
@@ -165,8 +168,9 @@ class EditorText(TranscriptText):
         fmt.setBackground(td.styles.playing)
         fmt.setForeground(self.palette().color(QPalette.ColorRole.Text))
         # First, so a selected word that is also playing shows as selected.
-        self.setExtraSelections([self._range(td.starts[self.playing], td.ends[self.playing], fmt),
-                                 *self.extraSelections()])
+        self.setExtraSelections(
+            [self._range(td.starts[self.playing], td.ends[self.playing], fmt), *self.extraSelections()]
+        )
 
 
 __all__ = ["EditorText", "InlineEditor"]

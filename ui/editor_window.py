@@ -4,6 +4,7 @@ Every edit is a pure operation of pipeline.editing pushed on the session's
 undo stack; the window only turns the selection into arguments and shows the
 transcript the session holds. Saving is the owner's job (app/editor_controller).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,7 @@ class EditorWindow(EditorSpeakers, QMainWindow):
     export_requested = Signal()
     open_project_requested = Signal()
 
-    def __init__(self, transcript: Transcript, title: str, media: Path | None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, transcript: Transcript, title: str, media: Path | None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = title
         self.can_close: Callable[[], bool] = lambda: True  # the controller saves before the window goes
@@ -156,17 +156,22 @@ class EditorWindow(EditorSpeakers, QMainWindow):
         shown = list(self.td.words.values())  # effective_words(t), in time order, as the document got them
         cut = self.td.cut
         captions = [TimelineCaption(i, c.start, c.end, c.text, c.speaker) for i, c in enumerate(t.captions)]
-        self.timeline.set_content([self._timeline_word(w, w.id in cut) for w in shown], captions,
-                                  t.media.duration, cuts)
+        self.timeline.set_content(
+            [self._timeline_word(w, w.id in cut) for w in shown], captions, t.media.duration, cuts
+        )
         if self.find_bar.isVisible():
             self.search(scroll=False)
         removed = sum(e - s for s, e in cuts)
         kept = t.media.duration - removed
-        self.stats.setText(f"{len(shown):,} words · {len(cut):,} cut ({removed:.1f} s) · "
-                           f"edit ≈ {clock(kept)} of {clock(t.media.duration)}")
-        self.stats.setToolTip("Words in the transcript, words cut, the time cut (pauses included), and about "
-                              "how long the export will be: cut points move into the nearest silence when it is "
-                              "rendered, so it may come out a little shorter")
+        self.stats.setText(
+            f"{len(shown):,} words · {len(cut):,} cut ({removed:.1f} s) · "
+            f"edit ≈ {clock(kept)} of {clock(t.media.duration)}"
+        )
+        self.stats.setToolTip(
+            "Words in the transcript, words cut, the time cut (pauses included), and about "
+            "how long the export will be: cut points move into the nearest silence when it is "
+            "rendered, so it may come out a little shorter"
+        )
         self._selection_changed()
 
     def _timeline_word(self, w: Word, cut: bool) -> TimelineWord:
@@ -265,8 +270,9 @@ class EditorWindow(EditorSpeakers, QMainWindow):
         def commit(text: str) -> str:
             if " ".join(text.split()) == old:
                 return ""
-            return self._apply(f"Correct {quoted(old)} → {quoted(text)}",
-                               lambda t: editing.correct_word(t, wid, text), [wid])
+            return self._apply(
+                f"Correct {quoted(old)} → {quoted(text)}", lambda t: editing.correct_word(t, wid, text), [wid]
+            )
 
         self.inline.open(k, old, f"{heard}Enter saves, Esc cancels", commit)
         return True
@@ -332,7 +338,7 @@ class EditorWindow(EditorSpeakers, QMainWindow):
         n = len(query.split())
         found = editing.find_words(self.transcript, query, **self.find_bar.options()) if n else []
         index = self.td.index_of
-        groups = [found[i:i + n] for i in range(0, len(found), n)] if n else []
+        groups = [found[i : i + n] for i in range(0, len(found), n)] if n else []
         self._matches = sorted((g for g in groups if all(w in index for w in g)), key=lambda g: index[g[0]])
         self._current = 0 if self._matches else -1
         if self._matches:  # start from the first match on screen, as browsers do

@@ -5,6 +5,7 @@ The render runs pipeline.trim_export.export_trimmed in a plain thread
 outcome where a GUI-thread timer picks them up (emitting Qt signals from
 Python threads has deadlocked here under load; see app/job_runner.py).
 """
+
 from __future__ import annotations
 
 import logging
@@ -42,8 +43,12 @@ from ui.media_preview import clock
 
 log = logging.getLogger(__name__)
 POLL_MS = 50
-CAPTIONS = [("none", "No captions"), ("srt", "SubRip file beside it (.srt)"), ("vtt", "WebVTT file beside it (.vtt)"),
-            ("burn", "Burned into the picture")]
+CAPTIONS = [
+    ("none", "No captions"),
+    ("srt", "SubRip file beside it (.srt)"),
+    ("vtt", "WebVTT file beside it (.vtt)"),
+    ("burn", "Burned into the picture"),
+]
 PRESETS = [("fast", "Fast (larger file)"), ("balanced", "Balanced"), ("quality", "Best quality (slower)")]
 Work = Callable[[Callable[[float], None], threading.Event], object]
 
@@ -59,8 +64,9 @@ class BackgroundTask(QObject):
     failed = Signal(str)  # a message for the user
     cancelled = Signal()
 
-    def __init__(self, work: Work, parent: QObject | None = None, name: str = "hark-task", *,
-                 receiver: QObject | None = None) -> None:
+    def __init__(
+        self, work: Work, parent: QObject | None = None, name: str = "hark-task", *, receiver: QObject | None = None
+    ) -> None:
         super().__init__(parent)
         self._work, self._name = work, name
         self._receiver = receiver if receiver is not None else parent
@@ -164,8 +170,11 @@ class ExportDialog(QDialog):
         self.edl = QCheckBox("Also write the cut list as an &EDL (CMX 3600)", self)
         self.edl.setToolTip("For finishing the edit in another editor (Resolve, Premiere, Avid…)")
         form = QFormLayout()
-        for text, field, layout in (("&Save as:", self.path, row), ("&Captions:", self.captions, None),
-                                    ("&Quality:", self.preset, None)):
+        for text, field, layout in (
+            ("&Save as:", self.path, row),
+            ("&Captions:", self.captions, None),
+            ("&Quality:", self.preset, None),
+        ):
             label = QLabel(text, self)
             label.setBuddy(field)
             form.addRow(label, layout if layout is not None else field)
@@ -247,11 +256,18 @@ class ExportDialog(QDialog):
             self._say(problem, error=True)
             return False
         out = self.output()
-        if out.exists() and QMessageBox.question(
-                self, "Replace file?", f"{out.name} exists. Replace it?") != QMessageBox.StandardButton.Yes:
+        if (
+            out.exists()
+            and QMessageBox.question(self, "Replace file?", f"{out.name} exists. Replace it?")
+            != QMessageBox.StandardButton.Yes
+        ):
             return False
-        options = TrimExportOptions(captions=self.captions.currentData(), preset=self.preset.currentData(),
-                                    vad_model=ModelStore().vad_path(), edl=self.edl.isChecked())
+        options = TrimExportOptions(
+            captions=self.captions.currentData(),
+            preset=self.preset.currentData(),
+            vad_model=ModelStore().vad_path(),
+            edl=self.edl.isChecked(),
+        )
         t = self.transcript
 
         def work(progress: Callable[[float], None], cancel: threading.Event) -> object:

@@ -1,4 +1,5 @@
 """A browser-style find bar (a query field, "3 of 12", previous/next, close) and the search behind it."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal

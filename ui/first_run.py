@@ -1,5 +1,6 @@
 """First run with no whisper model: use the built-in one, download the recommended one, import one the user
 has, or start with the offline English engine."""
+
 from __future__ import annotations
 
 import html
@@ -32,7 +33,7 @@ Choice = tuple[str, str | None]  # ("download", name), ("imported", name) or ("o
 def recommended_model(store: ModelStore, locale: QLocale | None = None) -> CatalogModel | None:
     """base.en for English speakers, else the multilingual base; the smallest full model otherwise."""
     english = (locale or QLocale.system()).language() == QLocale.Language.English
-    for name in (("base.en", "base") if english else ("base", "base.en")):
+    for name in ("base.en", "base") if english else ("base", "base.en"):
         entry = store.find(name)
         if entry is not None and entry.kind == KIND_WHISPER:
             return entry
@@ -51,8 +52,14 @@ class FirstRunDialog(QDialog):
     """`choice()` after it closes: ("download", name), ("imported", name), ("offline", None), or None if
     dismissed. `bundled`: offer the built-in model (default: when it is installed)."""
 
-    def __init__(self, store: ModelStore, parent: QWidget | None = None, *, locale: QLocale | None = None,
-                 bundled: bool | None = None) -> None:
+    def __init__(
+        self,
+        store: ModelStore,
+        parent: QWidget | None = None,
+        *,
+        locale: QLocale | None = None,
+        bundled: bool | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Welcome to Hark")
         self.store = store
@@ -70,13 +77,16 @@ class FirstRunDialog(QDialog):
         title.setFont(font)
         intro = QLabel(
             "Hark turns speech into text with a speech recognition model, which runs on this computer: "
-            "nothing you say leaves it. Choose one to start with; Tools → Models… changes it at any time.", self)
+            "nothing you say leaves it. Choose one to start with; Tools → Models… changes it at any time.",
+            self,
+        )
         intro.setWordWrap(True)
 
         self.bundled_button = QPushButton("Use the Built-in Model (tiny.en, no download)", self)
         self.bundled_button.clicked.connect(self.use_bundled)
-        bundled_about = _secondary("Whisper tiny.en comes with Hark: English only, fast, fair accuracy. "
-                                   "Ready in a few seconds.", self)
+        bundled_about = _secondary(
+            "Whisper tiny.en comes with Hark: English only, fast, fair accuracy. Ready in a few seconds.", self
+        )
         for w in (self.bundled_button, bundled_about):
             w.setVisible(self.has_bundled)
 
@@ -111,14 +121,20 @@ class FirstRunDialog(QDialog):
         self.file_button.setAutoDefault(False)
         self.file_menu = add_source_menu(self.file_button, self.choose_and_import)
         self.file_action, self.folder_action = self.file_menu.actions()
-        file_about = _secondary("A whisper model you have already: a whisper.cpp .bin, an OpenAI .pt, or a "
-                                "CTranslate2 / faster-whisper folder. Hark copies it into its models folder.", self)
+        file_about = _secondary(
+            "A whisper model you have already: a whisper.cpp .bin, an OpenAI .pt, or a "
+            "CTranslate2 / faster-whisper folder. Hark copies it into its models folder.",
+            self,
+        )
 
         self.offline_button = QPushButton("Use the Offline English Engine Now", self)
         self.offline_button.setAutoDefault(False)
         self.offline_button.clicked.connect(self.choose_offline)
-        offline_about = _secondary("PocketSphinx: English only and lower accuracy, but nothing to download. "
-                                   "You can download a model later in Tools → Models…", self)
+        offline_about = _secondary(
+            "PocketSphinx: English only and lower accuracy, but nothing to download. "
+            "You can download a model later in Tools → Models…",
+            self,
+        )
 
         self.later_button = QPushButton("Not Now", self)
         self.later_button.setAutoDefault(False)
@@ -135,8 +151,7 @@ class FirstRunDialog(QDialog):
         layout.addWidget(self.progress_label)
         layout.addWidget(self.error)
         choices = [(self.bundled_button, bundled_about)] if self.has_bundled else []
-        choices += [(self.download_button, about), (self.file_button, file_about),
-                    (self.offline_button, offline_about)]
+        choices += [(self.download_button, about), (self.file_button, file_about), (self.offline_button, offline_about)]
         for button, text in choices:
             layout.addSpacing(8)
             layout.addWidget(button, 0, Qt.AlignmentFlag.AlignLeft)
@@ -238,7 +253,8 @@ class FirstRunDialog(QDialog):
         self.progress.setValue(min(1000, progress.done * 1000 // max(1, progress.total)))
         sizes = f"{human_size(progress.done)} of {human_size(progress.total)}"
         self.progress_label.setText(
-            progress.describe() if progress.complete else f"Downloading {name}: {sizes} · {progress.describe()}")
+            progress.describe() if progress.complete else f"Downloading {name}: {sizes} · {progress.describe()}"
+        )
 
     def _on_succeeded(self, name: str, _path: str) -> None:
         self._choice = ("download", name)
@@ -249,8 +265,10 @@ class FirstRunDialog(QDialog):
     def _on_failed(self, name: str, message: str) -> None:
         self._show_progress(False)
         self._set_busy(False)
-        self.error.setText(f"<b>Could not download {name}:</b> {html.escape(short_reason(message))}. "
-                           "Try again, or use the offline engine for now.")
+        self.error.setText(
+            f"<b>Could not download {name}:</b> {html.escape(short_reason(message))}. "
+            "Try again, or use the offline engine for now."
+        )
         self.error.setToolTip(message)
         self.error.show()
 

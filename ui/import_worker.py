@@ -9,6 +9,7 @@ therefore cannot be reached by it; the timer dies with the window.
 Cancel always leaves nothing: if the import finished in the moment before the
 cancel reached it, the finished model is removed again.
 """
+
 from __future__ import annotations
 
 import logging
@@ -37,8 +38,9 @@ def import_error_text(e: BaseException) -> str:
         text = f"{e.reason} at {e.path}"
     elif isinstance(e, HarkError):
         text = " ".join(str(e).split())
-        text = re.sub(r"; choose another --name, or remove it first: hark models remove (\S+)",
-                      r"; remove \1 first", text)
+        text = re.sub(
+            r"; choose another --name, or remove it first: hark models remove (\S+)", r"; remove \1 first", text
+        )
         text = text.replace("choose another --name", "remove it first")
     else:
         text = f"unexpected error ({type(e).__name__}; details in the log)"
@@ -103,8 +105,9 @@ class ImportJob:
         except HarkError as e:
             outcome = Outcome(error=import_error_text(e))
         except OSError as e:  # e.g. a source that cannot be read
-            outcome = Outcome(error=import_error_text(HarkError(f"{e.strerror or e}"
-                                                                f"{f' ({e.filename})' if e.filename else ''}")))
+            outcome = Outcome(
+                error=import_error_text(HarkError(f"{e.strerror or e}{f' ({e.filename})' if e.filename else ''}"))
+            )
         except Exception as e:  # a bug fails this import, never the app
             log.exception("model import failed")
             outcome = Outcome(error=import_error_text(e))
@@ -135,8 +138,9 @@ class Importer(QObject):
     def import_path(self, path: str, quantize: str | None = None) -> bool:
         from pipeline.models.model_import import import_model
 
-        return self.start(lambda progress, cancel: import_model(
-            path, self.root, quantize=quantize, progress=progress, cancel=cancel))
+        return self.start(
+            lambda progress, cancel: import_model(path, self.root, quantize=quantize, progress=progress, cancel=cancel)
+        )
 
     def import_bundled(self) -> bool:
         from pipeline.models.bundled import ensure_bundled

@@ -1,4 +1,5 @@
 """The main window: the queue on the left, the selected transcript on the right, menus, drops."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -65,8 +66,9 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         m = self.menuBar().addMenu("&File")
-        self.act_open = self._action(m, "&Open Files…", self.choose_files, QKeySequence.StandardKey.Open,
-                                     "Add audio or video files to the queue")
+        self.act_open = self._action(
+            m, "&Open Files…", self.choose_files, QKeySequence.StandardKey.Open, "Add audio or video files to the queue"
+        )
         self._action(m, "Open &Folder…", self.choose_folder, None, "Add every media file in a folder")
         m.addSeparator()
         self._action(m, "Open &Project…", self.choose_project, "Ctrl+Shift+O", "Open a saved transcript project")
@@ -76,24 +78,49 @@ class MainWindow(QMainWindow):
         self._action(m, "&Quit", self.close, QKeySequence.StandardKey.Quit, "Quit Hark")
 
         e = self.menuBar().addMenu("&Edit")
-        self._action(e, "&Find in Transcript…", self.transcript_view.show_find, QKeySequence.StandardKey.Find,
-                     "Search the transcript (Ctrl+F)")
-        self.act_editor = self._action(e, "Edit / &Cut…", self.transcript_view.editor_requested.emit, "Ctrl+E",
-                                       "Open the transcript in the editor: cut words from the media, preview, export")
+        self._action(
+            e,
+            "&Find in Transcript…",
+            self.transcript_view.show_find,
+            QKeySequence.StandardKey.Find,
+            "Search the transcript (Ctrl+F)",
+        )
+        self.act_editor = self._action(
+            e,
+            "Edit / &Cut…",
+            self.transcript_view.editor_requested.emit,
+            "Ctrl+E",
+            "Open the transcript in the editor: cut words from the media, preview, export",
+        )
         e.addSeparator()
         e.addAction(self.transcript_view.act_rename_speaker)  # names the selected caption's speaker
 
         t = self.menuBar().addMenu("&Tools")
         self._action(t, "&Models…", self.models_requested.emit, "Ctrl+M", "Download, remove or choose speech models")
-        self._action(t, "&Settings…", self.settings_requested.emit, QKeySequence.StandardKey.Preferences,
-                     "Engine, language, outputs and caption rules")
+        self._action(
+            t,
+            "&Settings…",
+            self.settings_requested.emit,
+            QKeySequence.StandardKey.Preferences,
+            "Engine, language, outputs and caption rules",
+        )
         if not QKeySequence(QKeySequence.StandardKey.Preferences).toString():
             t.actions()[-1].setShortcut(QKeySequence("Ctrl+,"))
         t.addSeparator()
-        self._action(t, "Start/Stop &Dictation", self.dictation_toggle_requested.emit, None,
-                     "Dictate into the app you were using (anywhere: hold the dictation hotkey, Ctrl+Alt+Space)")
-        self._action(t, "Dictation &History…", self.dictation_history_requested.emit, "Ctrl+Shift+H",
-                     "What you dictated: copy it or insert it again")
+        self._action(
+            t,
+            "Start/Stop &Dictation",
+            self.dictation_toggle_requested.emit,
+            None,
+            "Dictate into the app you were using (anywhere: hold the dictation hotkey, Ctrl+Alt+Space)",
+        )
+        self._action(
+            t,
+            "Dictation &History…",
+            self.dictation_history_requested.emit,
+            "Ctrl+Shift+H",
+            "What you dictated: copy it or insert it again",
+        )
 
         h = self.menuBar().addMenu("&Help")
         self._action(h, "&About Hark", self.about, None, "Version and credits")
@@ -164,9 +191,12 @@ class MainWindow(QMainWindow):
             v = version("hark")
         except PackageNotFoundError:
             v = "dev"
-        QMessageBox.about(self, "About Hark",
-                          f"<h3>Hark {v}</h3><p>Offline dictation, transcription and caption editing.</p>"
-                          "<p>Speech recognition by whisper.cpp; everything stays on this computer.</p>")
+        QMessageBox.about(
+            self,
+            "About Hark",
+            f"<h3>Hark {v}</h3><p>Offline dictation, transcription and caption editing.</p>"
+            "<p>Speech recognition by whisper.cpp; everything stays on this computer.</p>",
+        )
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.can_close():

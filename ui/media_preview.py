@@ -6,6 +6,7 @@ play up to 50 ms of a cut; instead, when a cut is about to start, a precise
 timer fires at its expected start and jumps to its end. The position reports
 still catch anything the timer missed (a seek into a cut, a late timer).
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right
@@ -112,12 +113,13 @@ class MediaPreview(QWidget):
     def _build_transport(self) -> None:
         self.transport = QWidget(self)
         icon = self.style().standardIcon
-        self.play_button = self._button(icon(QStyle.StandardPixmap.SP_MediaPlay), "Play or pause (Space)",
-                                        "Play")
-        self.back_button = self._button(icon(QStyle.StandardPixmap.SP_MediaSeekBackward),
-                                        f"Back {JUMP_S:.0f} seconds (J)", "Back 5 seconds")
-        self.forward_button = self._button(icon(QStyle.StandardPixmap.SP_MediaSeekForward),
-                                           f"Forward {JUMP_S:.0f} seconds", "Forward 5 seconds")
+        self.play_button = self._button(icon(QStyle.StandardPixmap.SP_MediaPlay), "Play or pause (Space)", "Play")
+        self.back_button = self._button(
+            icon(QStyle.StandardPixmap.SP_MediaSeekBackward), f"Back {JUMP_S:.0f} seconds (J)", "Back 5 seconds"
+        )
+        self.forward_button = self._button(
+            icon(QStyle.StandardPixmap.SP_MediaSeekForward), f"Forward {JUMP_S:.0f} seconds", "Forward 5 seconds"
+        )
         self.play_button.clicked.connect(self.toggle)
         self.back_button.clicked.connect(lambda: self.seek(self.position() - JUMP_S))
         self.forward_button.clicked.connect(lambda: self.seek(self.position() + JUMP_S))
@@ -166,8 +168,11 @@ class MediaPreview(QWidget):
     def _has_video(self, has: bool) -> None:
         self.screen.setCurrentWidget(self.video if has else self.card)
         name = getattr(self, "_name", "")
-        self.card.setText(f"<p style='font-size:32pt'>♪</p><p><b>{name}</b></p><p>Audio only: this file has no "
-                          "video</p>" if name else "<p>No media</p>")
+        self.card.setText(
+            f"<p style='font-size:32pt'>♪</p><p><b>{name}</b></p><p>Audio only: this file has no video</p>"
+            if name
+            else "<p>No media</p>"
+        )
 
     def has_video(self) -> bool:
         return self.player.hasVideo()

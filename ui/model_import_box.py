@@ -5,6 +5,7 @@ model (its folder, or the model.bin in it) becomes a ggml file in the models
 folder, optionally quantised to 8 or 5 bits. The import runs off the GUI thread
 (ui.import_worker) with a progress bar and Cancel.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -76,8 +77,11 @@ class ModelImportBox(QGroupBox):
         self.root = root
         self.importer = Importer(root, self)
 
-        note = QLabel("A whisper.cpp .bin file, an OpenAI .pt checkpoint, or a CTranslate2 / faster-whisper "
-                      "folder. Hark converts it into the models folder; the original is not changed.", self)
+        note = QLabel(
+            "A whisper.cpp .bin file, an OpenAI .pt checkpoint, or a CTranslate2 / faster-whisper "
+            "folder. Hark converts it into the models folder; the original is not changed.",
+            self,
+        )
         note.setWordWrap(True)
         note.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
@@ -89,8 +93,10 @@ class ModelImportBox(QGroupBox):
         self.precision = QComboBox(self)
         for label, quantize in PRECISIONS:
             self.precision.addItem(label, quantize)
-        self.precision.setToolTip("Smaller models load faster and use less memory, and are slightly less "
-                                  "accurate. A model that is quantized already keeps its own precision.")
+        self.precision.setToolTip(
+            "Smaller models load faster and use less memory, and are slightly less "
+            "accurate. A model that is quantized already keeps its own precision."
+        )
         precision_label = QLabel("&Precision:", self)
         precision_label.setBuddy(self.precision)
         row = QHBoxLayout()

@@ -3,6 +3,7 @@
 The model in use (what the current settings resolve to) is marked; choosing
 another, or adding or removing one that "best installed" would pick, moves the mark.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,9 @@ class ModelManagerDialog(QDialog):
     model_chosen = Signal(str)
     models_changed = Signal()
 
-    def __init__(self, store: ModelStore, parent: QWidget | None = None, *, model: str | None = None,
-                 engine: str = "auto") -> None:
+    def __init__(
+        self, store: ModelStore, parent: QWidget | None = None, *, model: str | None = None, engine: str = "auto"
+    ) -> None:
         """`model` and `engine`: the current settings, to mark the model they use."""
         super().__init__(parent)
         self.setWindowTitle("Models")
@@ -104,8 +106,13 @@ class ModelManagerDialog(QDialog):
         self.use_file_button.clicked.connect(self.use_model_file)
         self.use_button.clicked.connect(self.use_selected)
         self.close_button.clicked.connect(self.reject)
-        for b in (self.download_button, self.cancel_button, self.remove_button, self.use_file_button,
-                  self.close_button):
+        for b in (
+            self.download_button,
+            self.cancel_button,
+            self.remove_button,
+            self.use_file_button,
+            self.close_button,
+        ):
             b.setAutoDefault(False)
         self.use_button.setDefault(True)
         buttons = QHBoxLayout()
@@ -224,8 +231,9 @@ class ModelManagerDialog(QDialog):
         self._store_changed()
 
     def _remove_imported(self, model: ImportedModel) -> None:
-        if not self._confirm_remove(f"{model.name} ({human_size(model.size)})",
-                                    "The file or folder it was imported from is not touched."):
+        if not self._confirm_remove(
+            f"{model.name} ({human_size(model.size)})", "The file or folder it was imported from is not touched."
+        ):
             return
         try:
             self.store.remove_imported(model.name)
@@ -237,15 +245,20 @@ class ModelManagerDialog(QDialog):
 
     def _confirm_remove(self, what: str, note: str) -> bool:
         answer = QMessageBox.question(
-            self, "Remove model?", f"Delete {what} from {self.store.root}?\n{note}",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            self,
+            "Remove model?",
+            f"Delete {what} from {self.store.root}?\n{note}",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
         return answer == QMessageBox.StandardButton.Yes
 
     def use_selected(self) -> None:
         name = self.selected_name()
         entry = self.selected_entry()
         usable = self.selected_imported() is not None or (
-            entry is not None and entry.kind == KIND_WHISPER and self.store.is_installed(entry))
+            entry is not None and entry.kind == KIND_WHISPER and self.store.is_installed(entry)
+        )
         if name is None or not usable:
             return
         self._use(name)
@@ -264,8 +277,9 @@ class ModelManagerDialog(QDialog):
 
     def use_model_file(self) -> None:
         start = str(self.store.root) if self.store.root.is_dir() else str(Path.home())
-        path, _ = QFileDialog.getOpenFileName(self, "Use a Model File", start,
-                                              "whisper.cpp models (*.bin);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Use a Model File", start, "whisper.cpp models (*.bin);;All files (*)"
+        )
         if not path:
             return
         path = os.path.abspath(path)
@@ -277,8 +291,9 @@ class ModelManagerDialog(QDialog):
             return
         issues = problems(header)
         if issues:
-            QMessageBox.warning(self, "Not a usable model",
-                                f"{name} cannot be used as a speech model:\n\n• " + "\n• ".join(issues))
+            QMessageBox.warning(
+                self, "Not a usable model", f"{name} cannot be used as a speech model:\n\n• " + "\n• ".join(issues)
+            )
             return
         self._use(path)
         self._say(f"Hark now transcribes and dictates with {name}, from {Path(path).parent}.")
@@ -305,8 +320,13 @@ class ModelManagerDialog(QDialog):
             self._closing_result = result
             self.cancel_all()
             self.import_box.cancel()
-            self._say("Stopping…" if importing else
-                      "Stopping the download…" if len(running) == 1 else "Stopping the downloads…")
+            self._say(
+                "Stopping…"
+                if importing
+                else "Stopping the download…"
+                if len(running) == 1
+                else "Stopping the downloads…"
+            )
             self._update_buttons()
             return
         super().done(result)

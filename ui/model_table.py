@@ -1,5 +1,6 @@
 """The model manager's table: catalog entries with size, status and a progress bar while downloading, the models
 the user imported beside them, and the model in use marked."""
+
 from __future__ import annotations
 
 import re
@@ -175,8 +176,10 @@ class ModelTableModel(QAbstractTableModel):
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return HEADERS[section]
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.TextAlignmentRole:
-            return int((Qt.AlignmentFlag.AlignRight if section == COL_SIZE else Qt.AlignmentFlag.AlignLeft)
-                       | Qt.AlignmentFlag.AlignVCenter)
+            return int(
+                (Qt.AlignmentFlag.AlignRight if section == COL_SIZE else Qt.AlignmentFlag.AlignLeft)
+                | Qt.AlignmentFlag.AlignVCenter
+            )
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
@@ -257,8 +260,12 @@ class StatusDelegate(QStyledItemDelegate):
         bar = QStyleOptionProgressBar()
         if option.widget is not None:
             bar.initFrom(option.widget)  # the view's palette (dark mode) and direction
-        bar.rect = QRect(rect.left(), rect.top(), min(option.fontMetrics.horizontalAdvance("0") * 14,
-                                                      rect.width() // 2), rect.height())
+        bar.rect = QRect(
+            rect.left(),
+            rect.top(),
+            min(option.fontMetrics.horizontalAdvance("0") * 14, rect.width() // 2),
+            rect.height(),
+        )
         bar.minimum, bar.maximum = 0, 1000
         bar.progress = min(1000, progress.done * 1000 // max(1, progress.total))
         bar.text = f"{progress.percent}%"
@@ -271,8 +278,15 @@ class StatusDelegate(QStyledItemDelegate):
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         text = option.fontMetrics.elidedText(progress.rate(), Qt.TextElideMode.ElideRight, text_rect.width())
-        style.drawItemText(painter, text_rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
-                           option.palette, True, text, role)
+        style.drawItemText(
+            painter,
+            text_rect,
+            int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+            option.palette,
+            True,
+            text,
+            role,
+        )
 
 
 def make_table_view(models: ModelTableModel, parent: QWidget) -> QTableView:

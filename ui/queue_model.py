@@ -1,4 +1,5 @@
 """The job queue as a Qt table model: name, duration, status, progress."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt

@@ -1,4 +1,5 @@
 """The queue panel: a table of jobs with a progress bar per row, row actions, and a drop hint."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
@@ -28,8 +29,9 @@ from ui.queue_model import COL_DURATION, COL_NAME, COL_PROGRESS, COL_STATUS, JOB
 class ProgressDelegate(QStyledItemDelegate):
     """Paints the progress column as a native progress bar."""
 
-    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
-              index: QModelIndex | QPersistentModelIndex) -> None:
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
         job: Job | None = index.data(JOB_ROLE)
         if job is None or job.status is not JobStatus.RUNNING:
             super().paint(painter, option, index)  # done, waiting, failed, cancelled: the status says it
@@ -101,9 +103,12 @@ class QueueView(QWidget):
             bar.addAction(a)
 
         self.empty = QWidget(self)
-        hint = QLabel("<h2>Drop audio or video files here</h2>"
-                      "<p>or folders: every media file inside is queued.<br>"
-                      "Transcripts open here when they are done.</p>", self.empty)
+        hint = QLabel(
+            "<h2>Drop audio or video files here</h2>"
+            "<p>or folders: every media file inside is queued.<br>"
+            "Transcripts open here when they are done.</p>",
+            self.empty,
+        )
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         hint.setForegroundRole(hint.foregroundRole())
         open_btn = QPushButton("Open Files…", self.empty)

@@ -3,6 +3,7 @@
 The dialog edits a copy of the app's settings object (app.settings.AppSettings,
 which ui/ may not import): any dataclass with the fields of EditableSettings.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -71,18 +72,65 @@ FORMAT_LABELS = {
 }
 # A subset of whisper's languages: the ones it transcribes well enough to offer by name.
 LANGUAGES = {
-    "af": "Afrikaans", "ar": "Arabic", "hy": "Armenian", "az": "Azerbaijani", "eu": "Basque",
-    "be": "Belarusian", "bn": "Bengali", "bs": "Bosnian", "bg": "Bulgarian", "yue": "Cantonese",
-    "ca": "Catalan", "zh": "Chinese", "hr": "Croatian", "cs": "Czech", "da": "Danish",
-    "nl": "Dutch", "en": "English", "et": "Estonian", "fi": "Finnish", "fr": "French",
-    "gl": "Galician", "de": "German", "el": "Greek", "he": "Hebrew", "hi": "Hindi",
-    "hu": "Hungarian", "is": "Icelandic", "id": "Indonesian", "it": "Italian", "ja": "Japanese",
-    "kn": "Kannada", "kk": "Kazakh", "ko": "Korean", "lv": "Latvian", "lt": "Lithuanian",
-    "mk": "Macedonian", "ms": "Malay", "mr": "Marathi", "ne": "Nepali", "no": "Norwegian",
-    "fa": "Persian", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian", "ru": "Russian",
-    "sr": "Serbian", "sk": "Slovak", "sl": "Slovenian", "es": "Spanish", "sw": "Swahili",
-    "sv": "Swedish", "tl": "Tagalog", "ta": "Tamil", "th": "Thai", "tr": "Turkish",
-    "uk": "Ukrainian", "ur": "Urdu", "vi": "Vietnamese", "cy": "Welsh",
+    "af": "Afrikaans",
+    "ar": "Arabic",
+    "hy": "Armenian",
+    "az": "Azerbaijani",
+    "eu": "Basque",
+    "be": "Belarusian",
+    "bn": "Bengali",
+    "bs": "Bosnian",
+    "bg": "Bulgarian",
+    "yue": "Cantonese",
+    "ca": "Catalan",
+    "zh": "Chinese",
+    "hr": "Croatian",
+    "cs": "Czech",
+    "da": "Danish",
+    "nl": "Dutch",
+    "en": "English",
+    "et": "Estonian",
+    "fi": "Finnish",
+    "fr": "French",
+    "gl": "Galician",
+    "de": "German",
+    "el": "Greek",
+    "he": "Hebrew",
+    "hi": "Hindi",
+    "hu": "Hungarian",
+    "is": "Icelandic",
+    "id": "Indonesian",
+    "it": "Italian",
+    "ja": "Japanese",
+    "kn": "Kannada",
+    "kk": "Kazakh",
+    "ko": "Korean",
+    "lv": "Latvian",
+    "lt": "Lithuanian",
+    "mk": "Macedonian",
+    "ms": "Malay",
+    "mr": "Marathi",
+    "ne": "Nepali",
+    "no": "Norwegian",
+    "fa": "Persian",
+    "pl": "Polish",
+    "pt": "Portuguese",
+    "ro": "Romanian",
+    "ru": "Russian",
+    "sr": "Serbian",
+    "sk": "Slovak",
+    "sl": "Slovenian",
+    "es": "Spanish",
+    "sw": "Swahili",
+    "sv": "Swedish",
+    "tl": "Tagalog",
+    "ta": "Tamil",
+    "th": "Thai",
+    "tr": "Turkish",
+    "uk": "Ukrainian",
+    "ur": "Urdu",
+    "vi": "Vietnamese",
+    "cy": "Welsh",
 }
 LINE_CHARS_RANGE = (20, 80)
 MAX_LINES_RANGE = (1, 3)
@@ -106,7 +154,8 @@ class SettingsDialog(QDialog):
         for key in ENGINES:
             self.engine_combo.addItem(ENGINE_LABELS.get(key, key), key)
         self.engine_combo.setToolTip(
-            "Automatic uses Whisper when a model is installed and the offline English engine otherwise.")
+            "Automatic uses Whisper when a model is installed and the offline English engine otherwise."
+        )
 
         self.model_combo = QComboBox()
         self.model_combo.setToolTip("The Whisper model: larger models are more accurate but slower.")
@@ -133,11 +182,15 @@ class SettingsDialog(QDialog):
         self.threads_spin.setToolTip("How many CPU cores transcription may use; fewer keeps the computer responsive.")
 
         self.vad_check = QCheckBox("Skip &silence (voice activity detection)")
-        self.vad_check.setToolTip("Leave out silent stretches before transcribing, which is faster and avoids invented text.")
+        self.vad_check.setToolTip(
+            "Leave out silent stretches before transcribing, which is faster and avoids invented text."
+        )
 
         self.align_check = QCheckBox("Ali&gn word timings to the audio (English)")
-        self.align_check.setToolTip("Forced alignment after recognition: exact word times for cuts and highlighting. "
-                                    "Off is faster; word times are then the recogniser's, marked rough.")
+        self.align_check.setToolTip(
+            "Forced alignment after recognition: exact word times for cuts and highlighting. "
+            "Off is faster; word times are then the recogniser's, marked rough."
+        )
 
         transcription = QGroupBox("Transcription")
         form = QFormLayout(transcription)
@@ -164,7 +217,8 @@ class SettingsDialog(QDialog):
         self.next_to_input_radio = QRadioButton("Next to each &input file")
         self.next_to_input_radio.setToolTip(
             "Save the results in the folder of each recording. A file already there is never replaced: "
-            "the results get a numbered name (talk-2.srt).")
+            "the results get a numbered name (talk-2.srt)."
+        )
         self.folder_radio = QRadioButton("In this f&older:")
         self.folder_radio.setToolTip("Save all results in one folder of your choice.")
         self._folder_group = QButtonGroup(self)
@@ -213,7 +267,9 @@ class SettingsDialog(QDialog):
         self.max_lines_spin.setSuffix(" lines")
         self.max_lines_spin.setToolTip("How many lines one caption may show at once.")
         self.highlight_check = QCheckBox("Highlight each &word as it is spoken (VTT)")
-        self.highlight_check.setToolTip("Add word timings to WebVTT captions so players can highlight words karaoke-style.")
+        self.highlight_check.setToolTip(
+            "Add word timings to WebVTT captions so players can highlight words karaoke-style."
+        )
 
         captions = QGroupBox("Captions")
         cform = QFormLayout(captions)
@@ -407,15 +463,35 @@ class SettingsDialog(QDialog):
 
     def _set_tab_order(self) -> None:
         chain: list[QWidget] = [
-            self.engine_combo, self.model_combo, self.language_combo, self.translate_check, self.threads_spin,
-            self.vad_check, self.align_check, *self.format_checks.values(), self.next_to_input_radio, self.folder_radio,
-            self.folder_edit, self.browse_button, self.line_chars_spin, self.max_lines_spin, self.highlight_check,
-            self.speaker_box.enabled_check, self.speaker_box.folder_edit, self.speaker_box.browse_button,
+            self.engine_combo,
+            self.model_combo,
+            self.language_combo,
+            self.translate_check,
+            self.threads_spin,
+            self.vad_check,
+            self.align_check,
+            *self.format_checks.values(),
+            self.next_to_input_radio,
+            self.folder_radio,
+            self.folder_edit,
+            self.browse_button,
+            self.line_chars_spin,
+            self.max_lines_spin,
+            self.highlight_check,
+            self.speaker_box.enabled_check,
+            self.speaker_box.folder_edit,
+            self.speaker_box.browse_button,
             self.speaker_box.speakers_spin,
-            self.dictation_box.enabled_check, self.dictation_box.hotkey_edit, self.dictation_box.mode_combo,
-            self.dictation_box.silence_spin, self.dictation_box.insert_combo, self.dictation_box.input_combo,
-            self.dictation_box.vocabulary_edit, self.dictation_box.partials_check,
-            self.ok_button, self.buttons.button(QDialogButtonBox.StandardButton.Cancel),
+            self.dictation_box.enabled_check,
+            self.dictation_box.hotkey_edit,
+            self.dictation_box.mode_combo,
+            self.dictation_box.silence_spin,
+            self.dictation_box.insert_combo,
+            self.dictation_box.input_combo,
+            self.dictation_box.vocabulary_edit,
+            self.dictation_box.partials_check,
+            self.ok_button,
+            self.buttons.button(QDialogButtonBox.StandardButton.Cancel),
         ]
         for a, b in itertools.pairwise(chain):
             QWidget.setTabOrder(a, b)

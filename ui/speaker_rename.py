@@ -3,6 +3,7 @@
 The rename itself is pipeline.speaker_merge.rename_speaker (pure): renaming to
 the name of another speaker merges the two, which the dialog says up front.
 """
+
 from __future__ import annotations
 
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget

@@ -1,4 +1,5 @@
 """The Speakers part of the Settings dialog: identify speakers, the pipeline folder, how many speakers."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -42,16 +43,23 @@ class SpeakerSettingsBox(QGroupBox):
         self.available = diarization_available() if available is None else available
         self._folder_dialog: QFileDialog | None = None
         self.enabled_check = QCheckBox("Identif&y speakers (diarization)", self)
-        self.enabled_check.setToolTip("After transcribing, find out who speaks when and label every caption "
-                                      "with its speaker (SPEAKER_00, …; rename them in the transcript). "
-                                      "Takes about as long again as transcribing.")
+        self.enabled_check.setToolTip(
+            "After transcribing, find out who speaks when and label every caption "
+            "with its speaker (SPEAKER_00, …; rename them in the transcript). "
+            "Takes about as long again as transcribing."
+        )
         self.folder_edit = QLineEdit(self)
         downloaded = downloaded_pipeline_dir(default_models_dir())
-        self.folder_edit.setPlaceholderText("The downloaded one" if (downloaded / "config.yaml").is_file()
-                                            else "None yet: download it in Tools → Models, or choose a folder")
+        self.folder_edit.setPlaceholderText(
+            "The downloaded one"
+            if (downloaded / "config.yaml").is_file()
+            else "None yet: download it in Tools → Models, or choose a folder"
+        )
         self.folder_edit.setClearButtonEnabled(True)
-        self.folder_edit.setToolTip(f"A pyannote speaker-diarization pipeline folder (with config.yaml). Empty: "
-                                    f"${ENV_MODEL} if set, else the one downloaded in Tools → Models.")
+        self.folder_edit.setToolTip(
+            f"A pyannote speaker-diarization pipeline folder (with config.yaml). Empty: "
+            f"${ENV_MODEL} if set, else the one downloaded in Tools → Models."
+        )
         self.browse_button = QPushButton("Browse…", self)
         self.browse_button.setToolTip("Choose the diarization pipeline folder.")
         self.browse_button.clicked.connect(self._browse)
@@ -59,15 +67,18 @@ class SpeakerSettingsBox(QGroupBox):
         self.speakers_spin.setRange(0, MAX_SPEAKERS)
         self.speakers_spin.setSpecialValueText("Auto")
         self.speakers_spin.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.speakers_spin.setToolTip("How many people speak, when you know it exactly (more accurate). "
-                                      "Auto lets diarization decide.")
+        self.speakers_spin.setToolTip(
+            "How many people speak, when you know it exactly (more accurate). Auto lets diarization decide."
+        )
         self.speed_combo = QComboBox(self)
         for key, label in SPEED_LABELS.items():
             self.speed_combo.addItem(label, key)
         self.speed_combo.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
-        self.speed_combo.setToolTip("How densely the audio is sampled for voices. Balanced takes about a sixth "
-                                    "of the audio's length on two cores; Accurate uses pyannote's own setting "
-                                    "and takes about four times as long as Balanced.")
+        self.speed_combo.setToolTip(
+            "How densely the audio is sampled for voices. Balanced takes about a sixth "
+            "of the audio's length on two cores; Accurate uses pyannote's own setting "
+            "and takes about four times as long as Balanced."
+        )
         self.hint_label = QLabel(self)  # why it cannot be used, or what is wrong with the folder
         self.hint_label.setWordWrap(True)
 
@@ -111,8 +122,15 @@ class SpeakerSettingsBox(QGroupBox):
         # Unavailable: everything greyed but the reason, which says how to add the missing parts.
         on = self.available and self.enabled_check.isChecked()
         self.enabled_check.setEnabled(self.available)
-        for w in (self.folder_label, self.folder_edit, self.browse_button, self.speakers_label, self.speakers_spin,
-                  self.speed_label, self.speed_combo):
+        for w in (
+            self.folder_label,
+            self.folder_edit,
+            self.browse_button,
+            self.speakers_label,
+            self.speakers_spin,
+            self.speed_label,
+            self.speed_combo,
+        ):
             w.setEnabled(on)
         problem = UNAVAILABLE if not self.available else self._folder_problem() if on else ""
         self.hint_label.setText(problem)

@@ -3,6 +3,7 @@
 No Qt here: these are the timeline's data and the pure questions asked of them
 (which blocks overlap a time range, where may an edge move).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -84,12 +85,25 @@ class BlockTrack:
         return lo, hi
 
 
-def _track(starts: np.ndarray, ends: np.ndarray, keys: np.ndarray, lanes: np.ndarray, cut: np.ndarray,
-           texts: list[str], rough: np.ndarray) -> BlockTrack:
+def _track(
+    starts: np.ndarray,
+    ends: np.ndarray,
+    keys: np.ndarray,
+    lanes: np.ndarray,
+    cut: np.ndarray,
+    texts: list[str],
+    rough: np.ndarray,
+) -> BlockTrack:
     if len(starts) and bool(np.any(np.diff(starts) < 0)):
         order = np.argsort(starts, kind="stable")
-        starts, ends, keys, lanes, cut, rough = (starts[order], ends[order], keys[order], lanes[order], cut[order],
-                                                 rough[order])
+        starts, ends, keys, lanes, cut, rough = (
+            starts[order],
+            ends[order],
+            keys[order],
+            lanes[order],
+            cut[order],
+            rough[order],
+        )
         texts = [texts[i] for i in order]
     ends = np.maximum(ends, starts)
     reach = np.maximum.accumulate(ends) if len(ends) else ends
@@ -113,17 +127,29 @@ def word_track(words: Sequence[TimelineWord]) -> tuple[BlockTrack, list[str]]:
         names = [s if s is not None else NO_SPEAKER for s in order]
     else:
         lanes, names = np.zeros(n, dtype=np.int32), ["Words"]
-    track = _track(_column(words, "start", np.float64), _column(words, "end", np.float64),
-                   _column(words, "id", np.int64), lanes, _column(words, "cut", bool),
-                   list(map(attrgetter("text"), words)), _column(words, "rough", bool))
+    track = _track(
+        _column(words, "start", np.float64),
+        _column(words, "end", np.float64),
+        _column(words, "id", np.int64),
+        lanes,
+        _column(words, "cut", bool),
+        list(map(attrgetter("text"), words)),
+        _column(words, "rough", bool),
+    )
     return track, names
 
 
 def caption_track(captions: Sequence[TimelineCaption]) -> BlockTrack:
     n = len(captions)
-    return _track(_column(captions, "start", np.float64), _column(captions, "end", np.float64),
-                  _column(captions, "index", np.int64), np.zeros(n, dtype=np.int32), np.zeros(n, dtype=bool),
-                  list(map(attrgetter("text"), captions)), np.zeros(n, dtype=bool))
+    return _track(
+        _column(captions, "start", np.float64),
+        _column(captions, "end", np.float64),
+        _column(captions, "index", np.int64),
+        np.zeros(n, dtype=np.int32),
+        np.zeros(n, dtype=bool),
+        list(map(attrgetter("text"), captions)),
+        np.zeros(n, dtype=bool),
+    )
 
 
 def cut_array(cuts: Sequence[tuple[float, float]]) -> np.ndarray:

@@ -1,4 +1,5 @@
 """Retiming a block by dragging one of its edges: the pure state of one drag, no Qt."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,8 +23,9 @@ class EdgeDrag:
     moved: bool = False
 
     @classmethod
-    def begin(cls, track: BlockTrack, captions: bool, k: int, right: bool, pointer_t: float,
-              duration: float) -> EdgeDrag:
+    def begin(
+        cls, track: BlockTrack, captions: bool, k: int, right: bool, pointer_t: float, duration: float
+    ) -> EdgeDrag:
         start, end = float(track.starts[k]), float(track.ends[k])
         lo, hi = track.edge_bounds(k, right, MIN_CAPTION_S if captions else MIN_WORD_S, duration)
         return cls(captions, k, right, lo, hi, pointer_t - (end if right else start), start, end)

@@ -2,6 +2,7 @@
 
 Double-click a speaker's label, or right-click it, to rename that speaker.
 """
+
 from __future__ import annotations
 
 from PySide6.QtCore import QRect, Qt, Signal
@@ -81,5 +82,8 @@ class LaneHeader(QWidget):
             p.drawLine(0, lane.bottom - 1, self.width(), lane.bottom - 1)
             text = fm.elidedText(self.label(lane), Qt.TextElideMode.ElideRight, self.width() - 12)
             p.setPen(pal.color(QPalette.ColorRole.WindowText))
-            p.drawText(QRect(6, lane.top, self.width() - 12, lane.height),
-                       int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
+            p.drawText(
+                QRect(6, lane.top, self.width() - 12, lane.height),
+                int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+                text,
+            )

@@ -3,6 +3,7 @@
 x is in viewport pixels: x = t * pps - offset, where offset is the horizontal
 scroll position in pixels.
 """
+
 from __future__ import annotations
 
 import enum
@@ -20,9 +21,27 @@ WORD_H = 26
 EDGE_GRAB_PX = 5  # how close to a block's edge the pointer must be to drag it
 
 # (major, minor) tick spacings in seconds, finest first.
-_TICKS = ((0.05, 0.01), (0.1, 0.02), (0.2, 0.05), (0.5, 0.1), (1, 0.2), (2, 0.5), (5, 1), (10, 2), (15, 5),
-          (30, 5), (60, 10), (120, 30), (300, 60), (600, 120), (900, 300), (1800, 300), (3600, 600),
-          (7200, 1800), (14400, 3600))
+_TICKS = (
+    (0.05, 0.01),
+    (0.1, 0.02),
+    (0.2, 0.05),
+    (0.5, 0.1),
+    (1, 0.2),
+    (2, 0.5),
+    (5, 1),
+    (10, 2),
+    (15, 5),
+    (30, 5),
+    (60, 10),
+    (120, 30),
+    (300, 60),
+    (600, 120),
+    (900, 300),
+    (1800, 300),
+    (3600, 600),
+    (7200, 1800),
+    (14400, 3600),
+)
 
 
 @dataclass(frozen=True)
@@ -60,8 +79,11 @@ def layout_lanes(height: int, n_word_lanes: int) -> list[Lane]:
     """Ruler, waveform (takes the spare height), captions, then one lane per speaker."""
     fixed = RULER_H + CAPTION_H + WORD_H * n_word_lanes
     wave_h = max(WAVE_MIN_H, height - fixed)
-    lanes = [Lane(LaneKind.RULER, 0, RULER_H), Lane(LaneKind.WAVE, RULER_H, wave_h),
-             Lane(LaneKind.CAPTIONS, RULER_H + wave_h, CAPTION_H)]
+    lanes = [
+        Lane(LaneKind.RULER, 0, RULER_H),
+        Lane(LaneKind.WAVE, RULER_H, wave_h),
+        Lane(LaneKind.CAPTIONS, RULER_H + wave_h, CAPTION_H),
+    ]
     top = RULER_H + wave_h + CAPTION_H
     lanes += [Lane(LaneKind.WORDS, top + i * WORD_H, WORD_H, i) for i in range(n_word_lanes)]
     return lanes
@@ -113,8 +135,9 @@ def format_time(t: float) -> str:
 
 
 # --- waveform ---------------------------------------------------------------------------------
-def waveform_columns(peaks: np.ndarray, per_second: float, scale: Scale, x0: int, n: int
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def waveform_columns(
+    peaks: np.ndarray, per_second: float, scale: Scale, x0: int, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Min and max of the peaks under each pixel column x0 .. x0+n-1, and which columns have data.
 
     Zoomed out a column spans many peaks (reduced with min/max); zoomed in a peak spans many

@@ -4,6 +4,7 @@ Every lane is drawn from the time range under the exposed rectangle, found by
 binary search, so a repaint of the playhead's strip touches a handful of blocks
 and a few waveform columns whatever the transcript's length.
 """
+
 from __future__ import annotations
 
 import math
@@ -35,8 +36,11 @@ _LOD_PX = 5  # typical block narrower than this: draw merged spans, no labels (c
 
 def _mix(a: QColor, b: QColor, t: float) -> QColor:
     """a blended toward b by t (0 = a, 1 = b)."""
-    return QColor(round(a.red() + (b.red() - a.red()) * t), round(a.green() + (b.green() - a.green()) * t),
-                  round(a.blue() + (b.blue() - a.blue()) * t))
+    return QColor(
+        round(a.red() + (b.red() - a.red()) * t),
+        round(a.green() + (b.green() - a.green()) * t),
+        round(a.blue() + (b.blue() - a.blue()) * t),
+    )
 
 
 def _alpha(c: QColor, a: int) -> QColor:
@@ -78,14 +82,25 @@ class Colors:
         hue = hl.hslHue() if hl.hslHue() >= 0 else 210
         accent = QColor.fromHsl((hue + 150) % 360, 150, 110 if dark else 150)  # captions: a hue apart from words
         return cls(
-            base=base, alt_base=pal.color(R.AlternateBase), ruler_bg=pal.color(R.Window),
-            ruler_text=pal.color(R.WindowText), tick=_mix(pal.color(R.WindowText), pal.color(R.Window), 0.45),
-            separator=_mix(text, base, 0.82), wave=_mix(hl, text, 0.25 if dark else 0.15),
-            word_fill=_mix(hl, base, 0.72), word_border=_mix(hl, base, 0.35), word_text=text,
-            caption_fill=_mix(accent, base, 0.6), caption_border=accent,
-            selected_fill=hl, selected_text=pal.color(R.HighlightedText),
-            cut_fill=_mix(text, base, 0.9), cut_text=_mix(text, base, 0.55),
-            cut_shade=_alpha(text, 34), cut_hatch=_alpha(text, 60), range_fill=_alpha(hl, 70),
+            base=base,
+            alt_base=pal.color(R.AlternateBase),
+            ruler_bg=pal.color(R.Window),
+            ruler_text=pal.color(R.WindowText),
+            tick=_mix(pal.color(R.WindowText), pal.color(R.Window), 0.45),
+            separator=_mix(text, base, 0.82),
+            wave=_mix(hl, text, 0.25 if dark else 0.15),
+            word_fill=_mix(hl, base, 0.72),
+            word_border=_mix(hl, base, 0.35),
+            word_text=text,
+            caption_fill=_mix(accent, base, 0.6),
+            caption_border=accent,
+            selected_fill=hl,
+            selected_text=pal.color(R.HighlightedText),
+            cut_fill=_mix(text, base, 0.9),
+            cut_text=_mix(text, base, 0.55),
+            cut_shade=_alpha(text, 34),
+            cut_hatch=_alpha(text, 60),
+            range_fill=_alpha(hl, 70),
             playhead=QColor(255, 95, 85) if dark else QColor(214, 40, 40),
         )
 
@@ -190,8 +205,9 @@ def _rows_in_lane(track: BlockTrack, lane: Lane, t0: float, t1: float) -> np.nda
     return rows[track.lanes[i0:i1] == lane.index] if len(rows) else rows
 
 
-def _paint_blocks(p: QPainter, f: Frame, lane: Lane, rect: QRect, track: BlockTrack, captions: bool,
-                  t0: float, t1: float) -> None:
+def _paint_blocks(
+    p: QPainter, f: Frame, lane: Lane, rect: QRect, track: BlockTrack, captions: bool, t0: float, t1: float
+) -> None:
     rows = _rows_in_lane(track, lane, t0, t1)
     preview = f.preview if f.preview is not None and f.preview.captions == captions else None
     if preview is not None and lane.index == track.lanes[preview.k]:
@@ -204,16 +220,29 @@ def _paint_blocks(p: QPainter, f: Frame, lane: Lane, rect: QRect, track: BlockTr
         p.setFont(f.font)
         fm = QFontMetrics(f.font)
         for k in rows.tolist():
-            _paint_block(p, f, fm, track, k, float(track.starts[k]), float(track.ends[k]), top, height,
-                         captions, k == selected)
+            _paint_block(
+                p, f, fm, track, k, float(track.starts[k]), float(track.ends[k]), top, height, captions, k == selected
+            )
     if preview is not None and lane.index == track.lanes[preview.k]:
         selected = f.selected_caption if captions else f.selected_word
-        _paint_block(p, f, QFontMetrics(f.font), track, preview.k, preview.start, preview.end, top, height,
-                     captions, preview.k == selected)
+        _paint_block(
+            p,
+            f,
+            QFontMetrics(f.font),
+            track,
+            preview.k,
+            preview.start,
+            preview.end,
+            top,
+            height,
+            captions,
+            preview.k == selected,
+        )
 
 
-def _paint_spans(p: QPainter, f: Frame, track: BlockTrack, rows: np.ndarray, top: int, height: int,
-                 captions: bool) -> None:
+def _paint_spans(
+    p: QPainter, f: Frame, track: BlockTrack, rows: np.ndarray, top: int, height: int, captions: bool
+) -> None:
     """Zoomed far out: merged spans per cut state, no labels; a few hundred rectangles at most."""
     s = f.scale
     x0 = np.floor(track.starts[rows] * s.pps - s.offset).astype(np.int64)
@@ -226,8 +255,19 @@ def _paint_spans(p: QPainter, f: Frame, track: BlockTrack, rows: np.ndarray, top
             p.fillRect(xa, top, max(1, xb - xa), height, fill)
 
 
-def _paint_block(p: QPainter, f: Frame, fm: QFontMetrics, track: BlockTrack, k: int, start: float, end: float,
-                 top: int, height: int, captions: bool, selected: bool) -> None:
+def _paint_block(
+    p: QPainter,
+    f: Frame,
+    fm: QFontMetrics,
+    track: BlockTrack,
+    k: int,
+    start: float,
+    end: float,
+    top: int,
+    height: int,
+    captions: bool,
+    selected: bool,
+) -> None:
     c = f.colors
     x0 = math.floor(f.scale.x_of(start))
     w = max(2, math.ceil(f.scale.x_of(end)) - x0 - 1)  # 1 px gap keeps touching blocks apart
@@ -274,8 +314,11 @@ def _paint_cuts(p: QPainter, f: Frame, cuts: np.ndarray, rect: QRect, bottom: in
     shade = QImage(row.data, n, 1, n * 4, QImage.Format.Format_ARGB32)
     p.drawImage(QRect(x0, 0, n, bottom), shade)
     s = f.scale
-    xa, xb = merge_spans(np.floor(cuts[:, 0] * s.pps - s.offset).astype(np.int64),
-                         np.ceil(cuts[:, 1] * s.pps - s.offset).astype(np.int64), gap=1)
+    xa, xb = merge_spans(
+        np.floor(cuts[:, 0] * s.pps - s.offset).astype(np.int64),
+        np.ceil(cuts[:, 1] * s.pps - s.offset).astype(np.int64),
+        gap=1,
+    )
     wide = xb - xa >= _MIN_HATCH_PX
     if wide.any():
         hatch = QBrush(f.colors.cut_hatch, Qt.BrushStyle.BDiagPattern)
@@ -302,5 +345,12 @@ def _paint_overlays(p: QPainter, f: Frame, rect: QRect, t0: float, t1: float) ->
         p.fillRect(QRect(x - 1, 0, 2, bottom), c.playhead)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(c.playhead)
-        p.drawPolygon(QPolygonF([QPointF(x - PLAYHEAD_HALF_W + 1, 0), QPointF(x + PLAYHEAD_HALF_W - 1, 0),
-                                 QPointF(x, PLAYHEAD_HALF_W + 2)]))
+        p.drawPolygon(
+            QPolygonF(
+                [
+                    QPointF(x - PLAYHEAD_HALF_W + 1, 0),
+                    QPointF(x + PLAYHEAD_HALF_W - 1, 0),
+                    QPointF(x, PLAYHEAD_HALF_W + 2),
+                ]
+            )
+        )

@@ -5,6 +5,7 @@ shift+drag to select a time range. Painting covers only the exposed rectangle
 (see timeline_paint), so a 1-hour transcript stays smooth; set_playhead repaints
 two narrow strips.
 """
+
 from __future__ import annotations
 
 import math
@@ -58,8 +59,10 @@ class TimelineWidget(QAbstractScrollArea):
         self.viewport().setMouseTracking(True)
         self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAccessibleName("Timeline")
-        self.setAccessibleDescription("Waveform, captions and words over time. Click to seek, drag block edges "
-                                      "to retime, Ctrl+wheel or +/- to zoom, shift+drag to select a range.")
+        self.setAccessibleDescription(
+            "Waveform, captions and words over time. Click to seek, drag block edges "
+            "to retime, Ctrl+wheel or +/- to zoom, shift+drag to select a range."
+        )
         self._header = LaneHeader(self)
         self._header.rename_requested.connect(self.speaker_rename_requested)
         self._speakers: set[str] = set()
@@ -86,8 +89,13 @@ class TimelineWidget(QAbstractScrollArea):
         self._relayout()
 
     # --- content -------------------------------------------------------------------------
-    def set_content(self, words: list[TimelineWord], captions: list[TimelineCaption], duration: float,
-                    cuts: list[tuple[float, float]]) -> None:
+    def set_content(
+        self,
+        words: list[TimelineWord],
+        captions: list[TimelineCaption],
+        duration: float,
+        cuts: list[tuple[float, float]],
+    ) -> None:
         """Show new content; zoom, scroll position and the selected word are kept."""
         self._words, self._lane_names = word_track(words)
         self._speakers = {w.speaker for w in words} - {None}  # type: ignore[assignment]
@@ -218,8 +226,9 @@ class TimelineWidget(QAbstractScrollArea):
         return QSize(900, preferred_height(len(self._lane_names)) + self.horizontalScrollBar().sizeHint().height())
 
     def minimumSizeHint(self) -> QSize:
-        return QSize(HEADER_W + 120, preferred_height(len(self._lane_names), 40)
-                     + self.horizontalScrollBar().sizeHint().height())
+        return QSize(
+            HEADER_W + 120, preferred_height(len(self._lane_names), 40) + self.horizontalScrollBar().sizeHint().height()
+        )
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -263,14 +272,25 @@ class TimelineWidget(QAbstractScrollArea):
         font = QFont(self.font())
         font.setPointSizeF(max(6.0, font.pointSizeF() * 0.9))
         return Frame(
-            scale=self._scale(), lanes=self._lanes, words=self._words, captions=self._captions, cuts=self._cuts,
-            peaks=self._peaks, per_second=self._per_second, wave_gain=self._wave_gain, duration=self._duration,
+            scale=self._scale(),
+            lanes=self._lanes,
+            words=self._words,
+            captions=self._captions,
+            cuts=self._cuts,
+            peaks=self._peaks,
+            per_second=self._per_second,
+            wave_gain=self._wave_gain,
+            duration=self._duration,
             playhead=self._playhead,
             selected_word=None if self._selected_word is None else self._words.index_of(self._selected_word),
-            selected_caption=(None if self._selected_caption is None
-                              else self._captions.index_of(self._selected_caption)),
+            selected_caption=(
+                None if self._selected_caption is None else self._captions.index_of(self._selected_caption)
+            ),
             preview=Preview(d.captions, d.k, d.start, d.end) if d is not None and d.moved else None,
-            selection=self._selection, colors=self._colors, font=font)
+            selection=self._selection,
+            colors=self._colors,
+            font=font,
+        )
 
     def paintEvent(self, event: QPaintEvent) -> None:
         frame = self._frame()
@@ -311,8 +331,9 @@ class TimelineWidget(QAbstractScrollArea):
         captions = lane.kind is LaneKind.CAPTIONS
         if hit is not None and hit.edge is not Edge.BODY:
             track = self._captions if captions else self._words
-            self._drag = EdgeDrag.begin(track, captions, hit.k, hit.edge is Edge.RIGHT, self._scale().t_of(pos.x()),
-                                        self._duration)
+            self._drag = EdgeDrag.begin(
+                track, captions, hit.k, hit.edge is Edge.RIGHT, self._scale().t_of(pos.x()), self._duration
+            )
         elif hit is not None:
             self._select_block(captions, hit.k)
         elif shift:
@@ -329,8 +350,12 @@ class TimelineWidget(QAbstractScrollArea):
         if self._drag is not None:
             d = self._drag
             d.move(self._scale().t_of(x))
-            lane = next(ln for ln in self._lanes if ln.kind is (LaneKind.CAPTIONS if d.captions else LaneKind.WORDS)
-                        and ln.index == (0 if d.captions else int(self._words.lanes[d.k])))
+            lane = next(
+                ln
+                for ln in self._lanes
+                if ln.kind is (LaneKind.CAPTIONS if d.captions else LaneKind.WORDS)
+                and ln.index == (0 if d.captions else int(self._words.lanes[d.k]))
+            )
             self.viewport().update(QRect(0, lane.top, self.viewport().width(), lane.height))
         elif self._range_anchor is not None:
             t = self._clamped_time(x)
@@ -384,8 +409,9 @@ class TimelineWidget(QAbstractScrollArea):
                 QToolTip.hideText()
                 event.ignore()
                 return True
-            QToolTip.showText(event.globalPos(), self.block_tooltip(lane.kind is LaneKind.CAPTIONS, hit.k),
-                              self.viewport())
+            QToolTip.showText(
+                event.globalPos(), self.block_tooltip(lane.kind is LaneKind.CAPTIONS, hit.k), self.viewport()
+            )
             return True
         return super().viewportEvent(event)
 

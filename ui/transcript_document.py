@@ -4,6 +4,7 @@ Built in one pass with undo off. Positions are QTextDocument positions
 (UTF-16 code units, one per paragraph break), so lookups never ask Qt to lay
 anything out.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_right

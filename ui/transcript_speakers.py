@@ -2,6 +2,7 @@
 gutter menus, and the main window's Edit menu). A mixin of TranscriptView, which owns the state it reads
 (`_project`, `_td`, `_focus`) and declares the `speaker_renamed` signal.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -24,8 +25,11 @@ else:
 
 class TranscriptSpeakers(_Base):
     def _rename_speaker_action(self) -> QAction:
-        act = QAction(menu_text(None), self, toolTip="Rename the speaker of the selected caption everywhere "
-                      "(another speaker's name merges the two)")
+        act = QAction(
+            menu_text(None),
+            self,
+            toolTip="Rename the speaker of the selected caption everywhere (another speaker's name merges the two)",
+        )
         act.setStatusTip(act.toolTip())
         act.setEnabled(False)
         act.triggered.connect(lambda: self.rename_speaker())

@@ -4,6 +4,7 @@ It only reports what the user did (word k pressed, move, edit, copy...); the
 TranscriptView keeps the state. The gutter is painted beside the viewport, like
 line numbers in a code editor, so selecting or copying text never includes it.
 """
+
 from __future__ import annotations
 
 from bisect import bisect_left
@@ -31,8 +32,13 @@ from PySide6.QtWidgets import QTextEdit, QToolTip, QWidget
 from ui.transcript_document import TranscriptDocument, blend, format_time
 
 # Keys the text area claims even where a window-wide shortcut uses them (Qt's ShortcutOverride).
-_CLAIMED = (QKeySequence.StandardKey.Copy, QKeySequence.StandardKey.SelectAll, QKeySequence.StandardKey.Find,
-            QKeySequence.StandardKey.FindNext, QKeySequence.StandardKey.FindPrevious)
+_CLAIMED = (
+    QKeySequence.StandardKey.Copy,
+    QKeySequence.StandardKey.SelectAll,
+    QKeySequence.StandardKey.Find,
+    QKeySequence.StandardKey.FindNext,
+    QKeySequence.StandardKey.FindPrevious,
+)
 _EDIT_KEYS = (Qt.Key.Key_F2, Qt.Key.Key_Return, Qt.Key.Key_Enter)
 _PAD = 10  # gutter padding, px
 
@@ -189,8 +195,7 @@ class TranscriptText(QTextEdit):
     def visible_range(self) -> tuple[int, int]:
         """Document positions at the top-left and bottom-right of the viewport."""
         vp = self.viewport().rect()
-        return (self.cursorForPosition(vp.topLeft()).position(),
-                self.cursorForPosition(vp.bottomRight()).position())
+        return (self.cursorForPosition(vp.topLeft()).position(), self.cursorForPosition(vp.bottomRight()).position())
 
     def row_at_y(self, y: int) -> int | None:
         if self.td is None or not self.td.rows:
@@ -233,7 +238,7 @@ class TranscriptText(QTextEdit):
                 lo, hi = self.visible_range()
                 fmt = QTextCharFormat()
                 fmt.setBackground(styles.match)
-                for s, e in matches[max(0, bisect_left(matches, (lo, 0)) - 1):]:
+                for s, e in matches[max(0, bisect_left(matches, (lo, 0)) - 1) :]:
                     if s > hi:
                         break
                     sels.append(self._range(s, e, fmt))
@@ -329,8 +334,11 @@ class TranscriptText(QTextEdit):
         self.word_double_clicked.emit(k)
 
     def event(self, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
-                and (any(event.matches(k) for k in _CLAIMED) or event.key() in (Qt.Key.Key_F2, Qt.Key.Key_F3))):
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and (any(event.matches(k) for k in _CLAIMED) or event.key() in (Qt.Key.Key_F2, Qt.Key.Key_F3))
+        ):
             event.accept()
             return True
         return super().event(event)
@@ -348,8 +356,10 @@ class TranscriptText(QTextEdit):
             self.find_next_requested.emit(event.matches(QKeySequence.StandardKey.FindPrevious))
         elif key == Qt.Key.Key_F3:
             self.find_next_requested.emit(shift)
-        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and mods in (Qt.KeyboardModifier.NoModifier,
-                                                                         Qt.KeyboardModifier.ShiftModifier):
+        elif key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and mods in (
+            Qt.KeyboardModifier.NoModifier,
+            Qt.KeyboardModifier.ShiftModifier,
+        ):
             self.move_requested.emit(-1 if key == Qt.Key.Key_Left else 1, shift)
         elif key in _EDIT_KEYS and mods == Qt.KeyboardModifier.NoModifier:
             self.edit_requested.emit()

@@ -4,6 +4,7 @@ Selection is by whole words (click, shift+click, arrows); a drag still selects
 free text. Corrections go through pipeline.editing, so the project always holds
 what is shown, and the view updates only the word that changed.
 """
+
 from __future__ import annotations
 
 import html
@@ -32,12 +33,18 @@ from ui.transcript_speakers import TranscriptSpeakers
 from ui.transcript_text import TranscriptText
 from ui.word_editor import WordCorrection, WordEditor
 
-FORMAT_LABELS = {"srt": "SubRip (.srt)", "vtt": "WebVTT (.vtt)", "txt": "Plain Text (.txt)",
-                 "json": "Hark JSON (.json)"}
+FORMAT_LABELS = {
+    "srt": "SubRip (.srt)",
+    "vtt": "WebVTT (.vtt)",
+    "txt": "Plain Text (.txt)",
+    "json": "Hark JSON (.json)",
+}
 
 
-PLACEHOLDER = ("<h3>No transcript open</h3><p>Finished transcriptions open here.<br>"
-               "Click a word to select it, double-click it to correct it.</p>")
+PLACEHOLDER = (
+    "<h3>No transcript open</h3><p>Finished transcriptions open here.<br>"
+    "Click a word to select it, double-click it to correct it.</p>"
+)
 
 
 class TranscriptView(TranscriptSpeakers, QWidget):
@@ -82,8 +89,12 @@ class TranscriptView(TranscriptSpeakers, QWidget):
         self.act_copy.triggered.connect(self.copy_selection)
         self.act_copy_all.triggered.connect(self.copy_all)
         self.act_correct.triggered.connect(lambda: self.edit_word())
-        self.act_editor = QAction("Edit / Cut…", self, toolTip="Open the editor: play the media, cut words "
-                                  "from it, fix captions, export the trimmed result (Ctrl+E)")
+        self.act_editor = QAction(
+            "Edit / Cut…",
+            self,
+            toolTip="Open the editor: play the media, cut words "
+            "from it, fix captions, export the trimmed result (Ctrl+E)",
+        )
         self.act_editor.triggered.connect(self.editor_requested)
         self.act_rename_speaker = self._rename_speaker_action()
 
@@ -171,8 +182,14 @@ class TranscriptView(TranscriptSpeakers, QWidget):
             self.text.document().documentLayout().blockBoundingRect(td.doc.findBlock(td.starts[td.index_of[top]]))
             self.text.verticalScrollBar().setValue(old_value)
         self.stack.setCurrentWidget(self.text if td is not None else self.placeholder)
-        for w in (self.act_find, self.act_copy, self.act_copy_all, self.act_correct, self.act_editor,
-                  self.export_button):
+        for w in (
+            self.act_find,
+            self.act_copy,
+            self.act_copy_all,
+            self.act_correct,
+            self.act_editor,
+            self.export_button,
+        ):
             w.setEnabled(td is not None)
         if td is None:
             self.find_bar.close_bar()
@@ -209,7 +226,7 @@ class TranscriptView(TranscriptSpeakers, QWidget):
         if self._td is None or self._anchor is None or self._focus is None:
             return []
         a, b = sorted((self._anchor, self._focus))
-        return self._td.word_ids[a:b + 1]
+        return self._td.word_ids[a : b + 1]
 
     def select_words(self, first_id: int, last_id: int | None = None) -> None:
         """Select words by id (a range in reading order) and scroll them into view."""

@@ -1,4 +1,5 @@
 """A tray icon that shows what Hark is doing and brings the window back."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
@@ -21,7 +22,9 @@ class TrayIcon(QSystemTrayIcon):
         menu.addSeparator()
         menu.addAction("Quit", window.close)
         self.setContextMenu(menu)
-        self.activated.connect(lambda reason: self._show() if reason == QSystemTrayIcon.ActivationReason.Trigger else None)
+        self.activated.connect(
+            lambda reason: self._show() if reason == QSystemTrayIcon.ActivationReason.Trigger else None
+        )
         self.text = "Hark"
         self.setToolTip(self.text)
 

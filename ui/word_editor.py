@@ -3,6 +3,7 @@
 The correction itself is pipeline.editing.correct_word; a refused text (empty)
 keeps the editor open with the reason under it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -182,8 +183,12 @@ class WordCorrection(InlineEditor):
         td = self.text.td
         assert td is not None
         heard = td.transcript.word_by_id()[td.word_ids[k]].text
-        return super().open(k, td.text_of(k), f"The engine heard “{heard}”. Enter saves, Esc cancels",
-                            lambda text: self._correct(k, text))
+        return super().open(
+            k,
+            td.text_of(k),
+            f"The engine heard “{heard}”. Enter saves, Esc cancels",
+            lambda text: self._correct(k, text),
+        )
 
     def _correct(self, k: int, text: str) -> str:
         """Correct word k to `text`; the refusal's reason, or "" when done (or nothing changed)."""

@@ -7,6 +7,7 @@ Blocking calls (a paste waits up to 1.5 s for the target to read): run them off 
 Qt GUI thread. See base.py for how "auto" chooses, clipboard.py for how the user's
 clipboard is kept, and each platform module for its tools.
 """
+
 from app.injection.base import (
     AUTO_TYPE_MAX_CHARS,
     METHODS,

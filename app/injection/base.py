@@ -14,6 +14,7 @@ Two ways to put dictated text into the focused window:
 a few words take tens of milliseconds and never touch the clipboard) and pastes
 everything else (long text, accents, emoji, other scripts: faster and exact).
 """
+
 from __future__ import annotations
 
 import time

@@ -29,6 +29,7 @@ Why each step is done this way:
 Call this off the Qt GUI thread: when Hark's own window owns the clipboard, Qt must
 keep running to answer our read.
 """
+
 from __future__ import annotations
 
 import logging
@@ -125,8 +126,9 @@ class XlibOffer:
     content requests count as the paste; an empty set means only the timeout ends it.
     """
 
-    def __init__(self, display_name: str, selection: str, text: str,
-                 reader_bases: frozenset[int] = frozenset()) -> None:
+    def __init__(
+        self, display_name: str, selection: str, text: str, reader_bases: frozenset[int] = frozenset()
+    ) -> None:
         _require_xlib()
         from Xlib import X, Xatom
         from Xlib.display import Display
@@ -144,8 +146,7 @@ class XlibOffer:
         self._data = {atom(t): (atom(kind), data) for t, (kind, data) in text_targets(text).items()}
         self._data[self._hint] = (self._hint, b"secret")
         root = self._d.screen().root
-        self._win = root.create_window(0, 0, 1, 1, 0, 0, X.InputOnly, X.CopyFromParent,
-                                       event_mask=X.PropertyChangeMask)
+        self._win = root.create_window(0, 0, 1, 1, 0, 0, X.InputOnly, X.CopyFromParent, event_mask=X.PropertyChangeMask)
         self.owner_id: int = self._win.id
         self.read_by_reader = False
         self.other_reads = 0  # content reads by anyone else (clipboard managers)
@@ -160,8 +161,7 @@ class XlibOffer:
     def __enter__(self) -> XlibOffer:
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
     def _x_error(self, err: object, request: object) -> None:
@@ -230,9 +230,9 @@ class XlibOffer:
                 self.other_reads += 1
 
     def _ev_send(self, ev: Any, prop: int) -> None:
-        notify = self._ev.SelectionNotify(time=ev.time, requestor=ev.requestor,
-                                          selection=ev.selection, target=ev.target,
-                                          property=prop)
+        notify = self._ev.SelectionNotify(
+            time=ev.time, requestor=ev.requestor, selection=ev.selection, target=ev.target, property=prop
+        )
         ev.requestor.send_event(notify, event_mask=0)
         self._d.flush()
 
@@ -259,8 +259,7 @@ class XclipOffer:
     It cannot tell the target from a clipboard manager, so it is only the fallback.
     """
 
-    def __init__(self, display_name: str, selection: str, text: str,
-                 previous_owner: int, owner_of: Any) -> None:
+    def __init__(self, display_name: str, selection: str, text: str, previous_owner: int, owner_of: Any) -> None:
         xclip = shutil.which("xclip")
         if xclip is None:
             raise InjectionUnavailable("Pasting on X11 needs xclip (sudo apt install xclip).")
@@ -268,7 +267,11 @@ class XclipOffer:
         # -quiet keeps it in the foreground, so its exit tells us the paste was read.
         self._proc = subprocess.Popen(
             [xclip, "-selection", selection, "-loops", "1", "-quiet"],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
         assert self._proc.stdin is not None
         self._proc.stdin.write(text.encode("utf-8"))
         self._proc.stdin.close()
@@ -290,8 +293,7 @@ class XclipOffer:
     def __enter__(self) -> XclipOffer:
         return self
 
-    def __exit__(self, t: type[BaseException] | None, e: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
     def still_owner(self) -> bool:
@@ -348,12 +350,17 @@ class X11Clipboard:
         if xclip is None:
             raise InjectionUnavailable("Pasting on X11 needs xclip (sudo apt install xclip).")
         try:
-            done = subprocess.run([xclip, "-selection", self.selection, "-o", "-t", target],
-                                  capture_output=True, env=self._env, timeout=SAVE_TIMEOUT_S)
+            done = subprocess.run(
+                [xclip, "-selection", self.selection, "-o", "-t", target],
+                capture_output=True,
+                env=self._env,
+                timeout=SAVE_TIMEOUT_S,
+            )
         except subprocess.TimeoutExpired as e:
             raise ClipboardBusy(
                 "The program that owns the clipboard did not answer, so Hark did not paste "
-                "(it would have lost your clipboard).") from e
+                "(it would have lost your clipboard)."
+            ) from e
         if done.returncode != 0:
             return b""
         return done.stdout
@@ -371,8 +378,7 @@ class X11Clipboard:
         return Snapshot(target, data) if data else None
 
     # -- ours ------------------------------------------------------------------------
-    def offer(self, text: str, reader_bases: frozenset[int] = frozenset(), *,
-              tool: str = "xlib") -> Offer:
+    def offer(self, text: str, reader_bases: frozenset[int] = frozenset(), *, tool: str = "xlib") -> Offer:
         """Own the selection with ``text``; ``tool`` "xlib" (default) or "xclip"."""
         if tool == "xlib" and len(text.encode("utf-8")) <= MAX_XLIB_BYTES:
             return XlibOffer(self.display_name, self.selection, text, reader_bases)
@@ -401,9 +407,14 @@ class X11Clipboard:
             raise InjectionUnavailable("Pasting on X11 needs xclip (sudo apt install xclip).")
         # xclip forks and keeps serving until someone else copies; its stdout must not be
         # a pipe of ours (the daemon would hold it open), and it gets its own session.
-        proc = subprocess.Popen([xclip, "-selection", self.selection, "-t", snap.target, "-i"],
-                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env=self._env, start_new_session=True)
+        proc = subprocess.Popen(
+            [xclip, "-selection", self.selection, "-t", snap.target, "-i"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=self._env,
+            start_new_session=True,
+        )
         assert proc.stdin is not None
         proc.stdin.write(snap.data)
         proc.stdin.close()

@@ -1,4 +1,5 @@
 """Pick the injector for this platform and session."""
+
 from __future__ import annotations
 
 import os
@@ -11,7 +12,7 @@ PREFERENCES = ("auto", "x11", "wayland", "macos", "windows")
 
 
 def session_kind(platform: str = sys.platform, env: Mapping[str, str] | None = None) -> str:
-    """"macos", "windows", "wayland", "x11" or "none" (no graphical session)."""
+    """ "macos", "windows", "wayland", "x11" or "none" (no graphical session)."""
     env = os.environ if env is None else env
     if platform == "darwin":
         return "macos"
@@ -52,8 +53,7 @@ def detect_injector(preference: str = "auto") -> Injector:
         raise ValueError(f"unknown injector {preference!r}; expected one of {PREFERENCES}")
     kind = session_kind() if preference == "auto" else preference
     if kind == "none":
-        raise InjectionUnavailable(
-            "No graphical session to type into (neither WAYLAND_DISPLAY nor DISPLAY is set).")
+        raise InjectionUnavailable("No graphical session to type into (neither WAYLAND_DISPLAY nor DISPLAY is set).")
     injector = make_injector(kind)
     reason = injector.why_not()
     if reason:

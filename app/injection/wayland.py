@@ -13,6 +13,7 @@
 * Terminal detection needs the focused window's app id, which Wayland does not
   give to clients: set ``paste_keys`` to "ctrl+shift+v" for a terminal.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,10 @@ SAVE_TIMEOUT_S = 1.0
 TEXT_MIME = "text/plain;charset=utf-8"
 # MIME names first: wl-copy offers the X11-style aliases itself when given a text type.
 WAYLAND_TEXT = (TEXT_MIME, "text/plain", "UTF8_STRING", "STRING", "TEXT")
-INSTALL_HINT = ("Install wtype and wl-clipboard (e.g. sudo apt install wtype wl-clipboard); "
-                "on GNOME install ydotool and start ydotoold instead of wtype.")
+INSTALL_HINT = (
+    "Install wtype and wl-clipboard (e.g. sudo apt install wtype wl-clipboard); "
+    "on GNOME install ydotool and start ydotoold instead of wtype."
+)
 # Linux input event codes (linux/input-event-codes.h), for ydotool's key command.
 EVDEV_KEYS = {"ctrl": 29, "shift": 42, "alt": 56, "super": 125, "v": 47, "insert": 110}
 
@@ -70,8 +73,14 @@ def ydotool_key_command(combo: str) -> list[str]:
     return ["ydotool", "key", *[f"{c}:1" for c in codes], *[f"{c}:0" for c in reversed(codes)]]
 
 
-def wl_copy_command(mime: str | None, *, foreground: bool = False, paste_once: bool = False,
-                    sensitive: bool = False, clear: bool = False) -> list[str]:
+def wl_copy_command(
+    mime: str | None,
+    *,
+    foreground: bool = False,
+    paste_once: bool = False,
+    sensitive: bool = False,
+    clear: bool = False,
+) -> list[str]:
     if clear:
         return ["wl-copy", "--clear"]
     cmd = ["wl-copy"]
@@ -107,9 +116,15 @@ def wl_copy_has_sensitive() -> bool:
 class WaylandInjector:
     name = "wayland"
 
-    def __init__(self, *, type_delay_ms: int = TYPE_DELAY_MS, paste_keys: str = "ctrl+v",
-                 paste_once: bool = False, settle_s: float = PASTE_SETTLE_S,
-                 which: Callable[[str], str | None] = shutil.which) -> None:
+    def __init__(
+        self,
+        *,
+        type_delay_ms: int = TYPE_DELAY_MS,
+        paste_keys: str = "ctrl+v",
+        paste_once: bool = False,
+        settle_s: float = PASTE_SETTLE_S,
+        which: Callable[[str], str | None] = shutil.which,
+    ) -> None:
         self.type_delay_ms = type_delay_ms
         self.paste_keys = paste_keys
         self.paste_once = paste_once
@@ -152,14 +167,12 @@ class WaylandInjector:
             raise InjectionUnavailable(f"No key tool found. {INSTALL_HINT}")
         return ydotool_key_command(combo) if tool == "ydotool" else wtype_key_command(combo)
 
-    def _run(self, cmd: list[str], data: bytes | None = None, timeout: float = 30,
-             forks: bool = False) -> bytes:
+    def _run(self, cmd: list[str], data: bytes | None = None, timeout: float = 30, forks: bool = False) -> bytes:
         # A tool that forks a server (wl-copy) must not inherit our pipes: reading them
         # would wait for the server to exit.
         out = subprocess.DEVNULL if forks else subprocess.PIPE
         try:
-            done = subprocess.run(cmd, input=data, stdout=out, stderr=out, timeout=timeout,
-                                  start_new_session=forks)
+            done = subprocess.run(cmd, input=data, stdout=out, stderr=out, timeout=timeout, start_new_session=forks)
         except subprocess.TimeoutExpired as e:
             raise InjectionError(f"{cmd[0]} did not finish in {timeout:.0f} s.") from e
         if done.returncode != 0:
@@ -178,8 +191,10 @@ class WaylandInjector:
         try:
             done = subprocess.run(cmd, capture_output=True, timeout=SAVE_TIMEOUT_S)
         except subprocess.TimeoutExpired as e:
-            raise ClipboardBusy("The program that owns the clipboard did not answer, so Hark "
-                                "did not paste (it would have lost your clipboard).") from e
+            raise ClipboardBusy(
+                "The program that owns the clipboard did not answer, so Hark "
+                "did not paste (it would have lost your clipboard)."
+            ) from e
         return done.stdout if done.returncode == 0 else None  # "Nothing is copied"
 
     def save(self) -> Snapshot | None:
@@ -217,9 +232,11 @@ class WaylandInjector:
             raise InjectionUnavailable(f"Pasting on Wayland needs wl-clipboard. {INSTALL_HINT}")
         saved = self.save()  # raises ClipboardBusy before anything changes
         ours = subprocess.Popen(
-            wl_copy_command(TEXT_MIME, foreground=True, paste_once=self.paste_once,
-                            sensitive=wl_copy_has_sensitive()),
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            wl_copy_command(TEXT_MIME, foreground=True, paste_once=self.paste_once, sensitive=wl_copy_has_sensitive()),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         assert ours.stdin is not None
         ours.stdin.write(text.encode("utf-8"))
         ours.stdin.close()

@@ -16,6 +16,7 @@
 Structures use fixed-width fields (not ctypes.wintypes, whose DWORD is 8 bytes on
 64-bit Linux) so their layout is Windows x64's on any host: sizeof(INPUT) == 40.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -48,20 +49,28 @@ PRIVACY_FORMATS = {  # registered format -> DWORD value
 
 
 class KEYBDINPUT(ctypes.Structure):
-    _fields_ = [("wVk", ctypes.c_uint16), ("wScan", ctypes.c_uint16),
-                ("dwFlags", ctypes.c_uint32), ("time", ctypes.c_uint32),
-                ("dwExtraInfo", ctypes.c_size_t)]
+    _fields_ = [
+        ("wVk", ctypes.c_uint16),
+        ("wScan", ctypes.c_uint16),
+        ("dwFlags", ctypes.c_uint32),
+        ("time", ctypes.c_uint32),
+        ("dwExtraInfo", ctypes.c_size_t),
+    ]
 
 
 class MOUSEINPUT(ctypes.Structure):
-    _fields_ = [("dx", ctypes.c_int32), ("dy", ctypes.c_int32), ("mouseData", ctypes.c_uint32),
-                ("dwFlags", ctypes.c_uint32), ("time", ctypes.c_uint32),
-                ("dwExtraInfo", ctypes.c_size_t)]
+    _fields_ = [
+        ("dx", ctypes.c_int32),
+        ("dy", ctypes.c_int32),
+        ("mouseData", ctypes.c_uint32),
+        ("dwFlags", ctypes.c_uint32),
+        ("time", ctypes.c_uint32),
+        ("dwExtraInfo", ctypes.c_size_t),
+    ]
 
 
 class HARDWAREINPUT(ctypes.Structure):
-    _fields_ = [("uMsg", ctypes.c_uint32), ("wParamL", ctypes.c_uint16),
-                ("wParamH", ctypes.c_uint16)]
+    _fields_ = [("uMsg", ctypes.c_uint32), ("wParamL", ctypes.c_uint16), ("wParamH", ctypes.c_uint16)]
 
 
 class _INPUTUNION(ctypes.Union):
@@ -87,15 +96,21 @@ def text_inputs(text: str) -> list[INPUT]:
             continue
         raw = ch.encode("utf-16-le")
         for i in range(0, len(raw), 2):  # one unit, or a surrogate pair as two
-            unit = int.from_bytes(raw[i:i + 2], "little")
-            records += [key_input(scan=unit, flags=KEYEVENTF_UNICODE),
-                        key_input(scan=unit, flags=KEYEVENTF_UNICODE | KEYEVENTF_KEYUP)]
+            unit = int.from_bytes(raw[i : i + 2], "little")
+            records += [
+                key_input(scan=unit, flags=KEYEVENTF_UNICODE),
+                key_input(scan=unit, flags=KEYEVENTF_UNICODE | KEYEVENTF_KEYUP),
+            ]
     return records
 
 
 def ctrl_v_inputs() -> list[INPUT]:
-    return [key_input(VK_CONTROL), key_input(VK_V), key_input(VK_V, flags=KEYEVENTF_KEYUP),
-            key_input(VK_CONTROL, flags=KEYEVENTF_KEYUP)]
+    return [
+        key_input(VK_CONTROL),
+        key_input(VK_V),
+        key_input(VK_V, flags=KEYEVENTF_KEYUP),
+        key_input(VK_CONTROL, flags=KEYEVENTF_KEYUP),
+    ]
 
 
 def worth_saving(fmt: int) -> bool:
@@ -143,13 +158,14 @@ class Win32:
 
     def send(self, records: list[INPUT]) -> None:
         for i in range(0, len(records), BATCH):
-            batch = records[i:i + BATCH]
+            batch = records[i : i + BATCH]
             arr = (INPUT * len(batch))(*batch)
             sent = self.user32.SendInput(len(batch), arr, ctypes.sizeof(INPUT))
             if sent != len(batch):
                 raise InjectionError(
                     "Windows blocked the key events: the focused program probably runs as "
-                    "administrator (run Hark as administrator to type into it).")
+                    "administrator (run Hark as administrator to type into it)."
+                )
 
     # -- clipboard -------------------------------------------------------------------
     def open(self) -> None:

@@ -17,6 +17,7 @@ Pasting: see clipboard.py. The paste key depends on the focused window's WM_CLAS
 Ctrl+V, Ctrl+Shift+V in terminals, and Shift+Insert with the PRIMARY selection in
 xterm/urxvt (their default bindings paste PRIMARY; they have no clipboard key).
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,15 +41,51 @@ BATCH_SETTLE_S = 0.3  # before a spare key is remapped or reverted, if the targe
 PING_TIMEOUT_S = 2.0  # a target that answers _NET_WM_PING, but slowly (busy)
 
 # WM_CLASS names (instance or class, lower case) of terminal emulators.
-TERMINALS = frozenset({
-    "alacritty", "kitty", "konsole", "gnome-terminal", "gnome-terminal-server", "kgx",
-    "org.gnome.console", "org.gnome.ptyxis", "ptyxis", "xfce4-terminal", "mate-terminal",
-    "lxterminal", "qterminal", "terminator", "tilix", "terminology", "sakura", "guake",
-    "yakuake", "tilda", "wezterm", "org.wezfurlong.wezterm", "foot", "st", "st-256color",
-    "cool-retro-term", "hyper", "tabby", "deepin-terminal", "contour", "blackbox",
-    "com.raggesilver.blackbox", "ghostty", "com.mitchellh.ghostty", "rio", "eterm",
-    "aterm", "roxterm", "termite", "lxqt-terminal", "io.elementary.terminal",
-})
+TERMINALS = frozenset(
+    {
+        "alacritty",
+        "kitty",
+        "konsole",
+        "gnome-terminal",
+        "gnome-terminal-server",
+        "kgx",
+        "org.gnome.console",
+        "org.gnome.ptyxis",
+        "ptyxis",
+        "xfce4-terminal",
+        "mate-terminal",
+        "lxterminal",
+        "qterminal",
+        "terminator",
+        "tilix",
+        "terminology",
+        "sakura",
+        "guake",
+        "yakuake",
+        "tilda",
+        "wezterm",
+        "org.wezfurlong.wezterm",
+        "foot",
+        "st",
+        "st-256color",
+        "cool-retro-term",
+        "hyper",
+        "tabby",
+        "deepin-terminal",
+        "contour",
+        "blackbox",
+        "com.raggesilver.blackbox",
+        "ghostty",
+        "com.mitchellh.ghostty",
+        "rio",
+        "eterm",
+        "aterm",
+        "roxterm",
+        "termite",
+        "lxqt-terminal",
+        "io.elementary.terminal",
+    }
+)
 # Their stock bindings paste PRIMARY with Shift+Insert and have no CLIPBOARD paste key.
 PRIMARY_TERMINALS = frozenset({"xterm", "uxterm", "urxvt", "rxvt", "rxvt-unicode", "urxvt-unicode"})
 
@@ -126,8 +163,9 @@ class UnicodeTyper:
     or False when it cannot tell; then we sleep ``settle_s`` instead.
     """
 
-    def __init__(self, display: Any, settle_s: float = BATCH_SETTLE_S,
-                 wait_handled: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self, display: Any, settle_s: float = BATCH_SETTLE_S, wait_handled: Callable[[], bool] | None = None
+    ) -> None:
         self._d = display
         self.settle_s = settle_s
         self.wait_handled = wait_handled or (lambda: False)
@@ -185,9 +223,15 @@ class X11Injector:
 
     name = "x11"
 
-    def __init__(self, display: str | None = None, *, type_delay_ms: int = TYPE_DELAY_MS,
-                 paste_timeout_s: float = PASTE_TIMEOUT_S, paste_keys: PasteKeys | None = None,
-                 offer_tool: str = "xlib") -> None:
+    def __init__(
+        self,
+        display: str | None = None,
+        *,
+        type_delay_ms: int = TYPE_DELAY_MS,
+        paste_timeout_s: float = PASTE_TIMEOUT_S,
+        paste_keys: PasteKeys | None = None,
+        offer_tool: str = "xlib",
+    ) -> None:
         self.display = display if display is not None else os.environ.get("DISPLAY", "")
         self.type_delay_ms = type_delay_ms
         self.paste_timeout_s = paste_timeout_s
@@ -311,16 +355,18 @@ class X11Injector:
         # The pong goes to root: Qt sends it with StructureNotify, GTK with SubstructureNotify.
         root.change_attributes(event_mask=X.StructureNotifyMask | X.SubstructureNotifyMask)
         try:
-            msg = event.ClientMessage(window=target, client_type=protocols,
-                                      data=(32, [ping, stamp, target.id, 0, 0]))
+            msg = event.ClientMessage(window=target, client_type=protocols, data=(32, [ping, stamp, target.id, 0, 0]))
             target.send_event(msg, event_mask=0)
             d.flush()
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 while d.pending_events():
                     ev = d.next_event()
-                    if (ev.type == X.ClientMessage and ev.client_type == protocols
-                            and list(ev.data[1][:2]) == [ping, stamp]):
+                    if (
+                        ev.type == X.ClientMessage
+                        and ev.client_type == protocols
+                        and list(ev.data[1][:2]) == [ping, stamp]
+                    ):
                         return True
                 select.select([d.fileno()], [], [], 0.01)
             log.info("the focused window did not answer a ping in %.1f s", timeout)
@@ -389,8 +435,7 @@ class X11Injector:
             if i:
                 cmds.append(["xdotool", "key", "--clearmodifiers", "Return"])
             if line:
-                cmds.append(["xdotool", "type", "--clearmodifiers", "--delay",
-                             str(self.type_delay_ms), "--", line])
+                cmds.append(["xdotool", "type", "--clearmodifiers", "--delay", str(self.type_delay_ms), "--", line])
         return cmds
 
     def type_text(self, text: str) -> None:
@@ -413,8 +458,7 @@ class X11Injector:
         try:
             from pynput.keyboard import Controller
         except ImportError as e:
-            raise InjectionUnavailable(
-                "Typing on X11 needs xdotool (sudo apt install xdotool).") from e
+            raise InjectionUnavailable("Typing on X11 needs xdotool (sudo apt install xdotool).") from e
         Controller().type(text)
 
     def _run(self, cmd: list[str], what: str, timeout: float = 60.0) -> None:

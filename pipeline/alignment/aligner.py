@@ -4,6 +4,7 @@ Callers (the file pipeline, the editor's re-alignment after a correction, `hark 
 see only `Aligner` and `align_words`; PocketSphinx is one implementation, and a CTC model for
 other languages would be another, plugged in through `aligner_for`.
 """
+
 from __future__ import annotations
 
 import threading
@@ -35,8 +36,9 @@ class Aligner(Protocol):
 
     def supports(self, language: str | None) -> bool: ...
 
-    def align(self, samples: np.ndarray, words: Sequence[WordSpan], *,
-              cancel: threading.Event | None = None) -> list[AlignedTime | None]:
+    def align(
+        self, samples: np.ndarray, words: Sequence[WordSpan], *, cancel: threading.Event | None = None
+    ) -> list[AlignedTime | None]:
         """One result per word, in order: its times, or None where the audio could not be matched
         to the text (the caller keeps rough times for those). Times never go backwards."""
         ...
@@ -91,5 +93,6 @@ def aligner_for(language: str | None, *, isolate: bool = True) -> Aligner | None
         return None
     if not isolate:
         return SphinxAligner()
-    return IsolatedAligner(SphinxAligner, SphinxAligner.name, importlib.metadata.version("pocketsphinx"),
-                           SphinxAligner.supports_language)
+    return IsolatedAligner(
+        SphinxAligner, SphinxAligner.name, importlib.metadata.version("pocketsphinx"), SphinxAligner.supports_language
+    )

@@ -6,6 +6,7 @@ Rough words are fitted between their aligned neighbours (a rough word never over
 one, and shares the gap between them by its length in letters) and then trimmed to the audio's
 energy (leading and trailing quiet cut off, so pauses stay gaps); no word is left with zero length.
 """
+
 from __future__ import annotations
 
 import threading
@@ -29,12 +30,14 @@ class Timed:
     rough: bool
 
 
-def align_engine_words(samples: np.ndarray, words: Sequence[WordSpan], aligner: Aligner | None, *,
-                       cancel: threading.Event | None = None) -> list[Timed]:
+def align_engine_words(
+    samples: np.ndarray, words: Sequence[WordSpan], aligner: Aligner | None, *, cancel: threading.Event | None = None
+) -> list[Timed]:
     """Times for `words` (rough times in, seconds into `samples`). Without an aligner every word is
     rough, trimmed to the energy."""
-    found: list[AlignedTime | None] = (aligner.align(samples, words, cancel=cancel) if aligner is not None and words
-                                       else [None] * len(words))
+    found: list[AlignedTime | None] = (
+        aligner.align(samples, words, cancel=cancel) if aligner is not None and words else [None] * len(words)
+    )
     return settle(samples, words, found)
 
 
@@ -93,7 +96,7 @@ def _trim_quiet(samples: np.ndarray, start: float, end: float) -> tuple[float, f
     frames = (b - a) // n
     if frames < 4:
         return start, end
-    seg = samples[a:a + frames * n].astype(np.float64).reshape(frames, n)
+    seg = samples[a : a + frames * n].astype(np.float64).reshape(frames, n)
     db = 10 * np.log10(np.mean(seg**2, axis=1) + 1e-10)
     loud = np.flatnonzero(db > db.max() - QUIET_DB)
     if len(loud) == 0:

@@ -9,6 +9,7 @@ included), which aligns better than the VAD-compacted audio the recogniser heard
 thread, section by section as recognition finishes them, so that on a machine with a core to spare
 alignment adds little to a file job's wall time (whisper.cpp computes without Python's lock).
 """
+
 from __future__ import annotations
 
 import queue
@@ -73,15 +74,20 @@ class _Window:
         if more:  # one copy per section, not one per block
             self._buf = np.concatenate([self._buf, *more])
         if a > self._offset:  # nothing before `a` is needed again: sections come in order
-            self._buf = self._buf[a - self._offset:]
+            self._buf = self._buf[a - self._offset :]
             self._offset = a
         got = self._buf[: max(0, b - self._offset)]
         return got, self._offset / SAMPLE_RATE
 
 
-def align_file(path: str | Path, words: Sequence[WordSpan], aligner: Aligner, *,
-               cancel: threading.Event | None = None,
-               progress: Callable[[float], None] | None = None) -> list[Timed]:
+def align_file(
+    path: str | Path,
+    words: Sequence[WordSpan],
+    aligner: Aligner,
+    *,
+    cancel: threading.Event | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> list[Timed]:
     """Aligned (or rough, fitted) times for `words`, whose rough times are in source seconds."""
     out: list[Timed] = []
     parts = sections(words)
@@ -97,11 +103,14 @@ def align_file(path: str | Path, words: Sequence[WordSpan], aligner: Aligner, *,
     return out
 
 
-def _align_section(window: _Window, span: list[WordSpan], aligner: Aligner,
-                   cancel: threading.Event | None) -> list[Timed]:
+def _align_section(
+    window: _Window, span: list[WordSpan], aligner: Aligner, cancel: threading.Event | None
+) -> list[Timed]:
     samples, t0 = window.take(span[0].start - MARGIN[0], span[-1].end + MARGIN[1])
     local = [WordSpan(w.text, w.start - t0, w.end - t0) for w in span]
-    return [Timed(t.start + t0, t.end + t0, t.rough) for t in align_engine_words(samples, local, aligner, cancel=cancel)]
+    return [
+        Timed(t.start + t0, t.end + t0, t.rough) for t in align_engine_words(samples, local, aligner, cancel=cancel)
+    ]
 
 
 class BackgroundAligner:

@@ -6,6 +6,7 @@ a GUI in the same process and serialises alignment with everything else Python d
 recogniser. The child is started once (spawn: no fork of a process running Qt and threads) and
 kept; a cancel is noticed within 0.1 s while waiting (the child finishes its window and idles).
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -35,20 +36,23 @@ def _align(samples: np.ndarray, words: list[WordSpan]) -> list[AlignedTime | Non
 
 
 class IsolatedAligner:
-    def __init__(self, factory: Callable[[], Aligner], name: str, version: str,
-                 supports: Callable[[str | None], bool]) -> None:
+    def __init__(
+        self, factory: Callable[[], Aligner], name: str, version: str, supports: Callable[[str | None], bool]
+    ) -> None:
         """factory: a picklable callable (a class or module-level function) that builds the aligner."""
         self.name, self.version, self._supports = name, version, supports
         ctx = multiprocessing.get_context("spawn")
         self._pool: concurrent.futures.ProcessPoolExecutor | None = concurrent.futures.ProcessPoolExecutor(
-            1, mp_context=ctx, initializer=_init, initargs=(factory,))
+            1, mp_context=ctx, initializer=_init, initargs=(factory,)
+        )
         self._lock = threading.Lock()
 
     def supports(self, language: str | None) -> bool:
         return self._supports(language)
 
-    def align(self, samples: np.ndarray, words: Sequence[WordSpan], *,
-              cancel: threading.Event | None = None) -> list[AlignedTime | None]:
+    def align(
+        self, samples: np.ndarray, words: Sequence[WordSpan], *, cancel: threading.Event | None = None
+    ) -> list[AlignedTime | None]:
         with self._lock:
             if self._pool is None:
                 raise EngineError("the aligner was closed")

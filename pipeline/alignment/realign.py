@@ -5,6 +5,7 @@
 applies them with `pipeline.editing.apply_alignment`, which records them as retimes (so undo
 and the project file keep the engine's times beside them).
 """
+
 from __future__ import annotations
 
 import threading
@@ -23,13 +24,16 @@ def changed_captions(before: Transcript, after: Transcript) -> list[int]:
     return [i for i, c in enumerate(after.captions) if changed.intersection(c.word_ids)]
 
 
-def realign(media: str | Path, t: Transcript, captions: list[int], aligner: Aligner, *,
-            cancel: threading.Event | None = None) -> dict[int, tuple[float, float]]:
+def realign(
+    media: str | Path, t: Transcript, captions: list[int], aligner: Aligner, *, cancel: threading.Event | None = None
+) -> dict[int, tuple[float, float]]:
     """New (start, end) for the words of `captions` that the aligner placed; rough ones are left out."""
     words = {w.id: w for w in effective_words(t)}
     manual = {r.word_id for r in t.edits.retimed if not r.aligned}
-    ids = sorted({wid for i in captions for wid in t.captions[i].word_ids if wid in words},
-                 key=lambda wid: (words[wid].start, wid))
+    ids = sorted(
+        {wid for i in captions for wid in t.captions[i].word_ids if wid in words},
+        key=lambda wid: (words[wid].start, wid),
+    )
     if not ids:
         return {}
     spans = [WordSpan(words[wid].text, words[wid].start, words[wid].end) for wid in ids]

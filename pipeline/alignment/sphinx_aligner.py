@@ -19,6 +19,7 @@ Between words the decoder puts silence (kept as gaps) and the model's noise fill
 "uh" that the transcript leaves out is not modelled: it is absorbed into a neighbouring word or
 silence, one of the two main sources of error left (the other: words the recogniser misheard).
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -105,7 +106,7 @@ class SphinxAligner:
         try:
             d.set_align_text("a")
             d.start_utt()
-            d.process_raw(pcm[a:a + n].tobytes(), full_utt=True)
+            d.process_raw(pcm[a : a + n].tobytes(), full_utt=True)
             d.end_utt()
         except RuntimeError:
             pass
@@ -120,14 +121,16 @@ class SphinxAligner:
             d.start_utt()
             d.process_raw(pcm[a:b].tobytes(), full_utt=True)
             d.end_utt()
-            return [_Seg(_ALT.sub("", s.word), t0 + s.start_frame * FRAME, t0 + (s.end_frame + 1) * FRAME)
-                    for s in d.seg()]
+            return [
+                _Seg(_ALT.sub("", s.word), t0 + s.start_frame * FRAME, t0 + (s.end_frame + 1) * FRAME) for s in d.seg()
+            ]
         except (RuntimeError, TypeError):  # no hypothesis at all (TypeError: seg() of None)
             return None
 
     # --- the whole sequence -------------------------------------------------
-    def align(self, samples: np.ndarray, words: Sequence[WordSpan], *,
-              cancel: threading.Event | None = None) -> list[AlignedTime | None]:
+    def align(
+        self, samples: np.ndarray, words: Sequence[WordSpan], *, cancel: threading.Event | None = None
+    ) -> list[AlignedTime | None]:
         total = len(samples) / SAMPLE_RATE
         pcm = (np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
         out: list[AlignedTime | None] = [None] * len(words)
@@ -164,9 +167,19 @@ class SphinxAligner:
                 i += done
         return out
 
-    def _try(self, pcm: np.ndarray, words: Sequence[WordSpan], tokens: list[list[str]], i: int, size: int,
-             anchor: float | None, floor: float, tail: float, total: float,
-             out: list[AlignedTime | None]) -> tuple[int, float | None]:
+    def _try(
+        self,
+        pcm: np.ndarray,
+        words: Sequence[WordSpan],
+        tokens: list[list[str]],
+        i: int,
+        size: int,
+        anchor: float | None,
+        floor: float,
+        tail: float,
+        total: float,
+        out: list[AlignedTime | None],
+    ) -> tuple[int, float | None]:
         """Align words[i:i+size]; on success fill `out` and return (words kept, the new anchor)."""
         idx = [j for j in range(i, min(len(words), i + size)) if tokens[j]]
         if not idx:
@@ -260,5 +273,6 @@ def _silence_after(segs: list[_Seg], placed: tuple[float, float] | None, window_
         return False
     after = [s for s in segs if s.start >= placed[1] - 1e-6]
     quiet = sum(s.end - s.start for s in after if s.word.startswith(("<sil", "</s", "[")))
-    return quiet >= TRAILING_SILENCE or (window_end - placed[1] >= 0.3 and not any(
-        not s.word.startswith(("<", "[", "+")) for s in after))
+    return quiet >= TRAILING_SILENCE or (
+        window_end - placed[1] >= 0.3 and not any(not s.word.startswith(("<", "[", "+")) for s in after)
+    )

@@ -1,4 +1,5 @@
 """Reference word timings from a Praat TextGrid (praatio reads both the long and the short flavour)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -27,8 +28,11 @@ def read_textgrid_words(path: Path, tier: str | None = None) -> list[TimedWord]:
     wanted = [tier] if tier else [t for t in WORD_TIERS if t in names]
     if not wanted or wanted[0] not in names:
         raise MediaError(path, f"no word tier {tier or 'words'!r} (tiers: {', '.join(names) or 'none'})")
-    words = [(e.label.strip().lower(), float(e.start), float(e.end))
-             for e in tg.getTier(wanted[0]).entries if e.label.strip()]
+    words = [
+        (e.label.strip().lower(), float(e.start), float(e.end))
+        for e in tg.getTier(wanted[0]).entries
+        if e.label.strip()
+    ]
     if not words:
         raise MediaError(path, f"tier {wanted[0]!r} has no words")
     return words

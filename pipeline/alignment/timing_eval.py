@@ -8,6 +8,7 @@ within 50 / 100 / 200 ms at both ends. Independently of the text, boundary detec
 start and end is a boundary; a hypothesis boundary is a hit when it lies within the collar of a
 reference boundary not already taken (nearest first), giving precision, recall and F1.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -81,7 +82,9 @@ class TimingScore:
         """Share of matched words with both ends within `tolerance` seconds."""
         if not self.pairs:
             return None
-        ok = sum(1 for p in self.pairs if abs(p.start_error) <= tolerance + 1e-9 and abs(p.end_error) <= tolerance + 1e-9)
+        ok = sum(
+            1 for p in self.pairs if abs(p.start_error) <= tolerance + 1e-9 and abs(p.end_error) <= tolerance + 1e-9
+        )
         return ok / len(self.pairs)
 
 
@@ -108,7 +111,9 @@ def _boundary_times(words: Sequence[TimedWord]) -> list[float]:
     return times
 
 
-def boundary_hits(hypothesis: Sequence[TimedWord], reference: Sequence[TimedWord], collar: float = COLLAR) -> Boundaries:
+def boundary_hits(
+    hypothesis: Sequence[TimedWord], reference: Sequence[TimedWord], collar: float = COLLAR
+) -> Boundaries:
     hyp, ref = _boundary_times(hypothesis), _boundary_times(reference)
     candidates = []
     for i, h in enumerate(hyp):  # both lists are sorted: only the reference boundaries inside the collar
@@ -124,6 +129,11 @@ def boundary_hits(hypothesis: Sequence[TimedWord], reference: Sequence[TimedWord
     return Boundaries(hits=len(used_h), hypothesis=len(hyp), reference=len(ref))
 
 
-def score_timing(hypothesis: Sequence[TimedWord], reference: Sequence[TimedWord], collar: float = COLLAR) -> TimingScore:
-    return TimingScore(reference_words=len(reference), pairs=tuple(pair_words(hypothesis, reference)),
-                       boundaries=boundary_hits(hypothesis, reference, collar))
+def score_timing(
+    hypothesis: Sequence[TimedWord], reference: Sequence[TimedWord], collar: float = COLLAR
+) -> TimingScore:
+    return TimingScore(
+        reference_words=len(reference),
+        pairs=tuple(pair_words(hypothesis, reference)),
+        boundaries=boundary_hits(hypothesis, reference, collar),
+    )

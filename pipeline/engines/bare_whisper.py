@@ -9,6 +9,7 @@ Three pywhispercpp habits are steered around (see docs in PLATFORM.md): keywords
 name that is not a file is downloaded, so only a full path is accepted; a path to audio is
 decoded by shelling out to ffmpeg, so only a float32 16 kHz numpy array is passed.
 """
+
 from __future__ import annotations
 
 import threading
@@ -63,8 +64,9 @@ def decode_params(options: TranscribeOptions, *, multilingual: bool) -> dict[str
 class BareWhisper:
     """pywhispercpp.model.Model on one model file; `transcribe` returns the text of its segments."""
 
-    def __init__(self, model_path: Path, *, multilingual: bool,
-                 context_overrides: dict[str, object] | None = None) -> None:
+    def __init__(
+        self, model_path: Path, *, multilingual: bool, context_overrides: dict[str, object] | None = None
+    ) -> None:
         from pywhispercpp.model import Model
 
         path = Path(model_path).expanduser()
@@ -73,14 +75,17 @@ class BareWhisper:
         self.multilingual = multilingual
         # Same context as Hark's engine (flash attention off where it uses DTW word timing), so that
         # both run the very same kernels; redirect None keeps whisper.cpp's loading chatter off stderr.
-        self._model = Model(str(path.resolve()), redirect_whispercpp_logs_to=None,
-                            context_params=dict(context_overrides or {}))  # type: ignore[arg-type]
+        self._model = Model(
+            str(path.resolve()), redirect_whispercpp_logs_to=None, context_params=dict(context_overrides or {})
+        )  # type: ignore[arg-type]
 
-    def transcribe(self, samples: np.ndarray, options: TranscribeOptions,
-                   cancel: threading.Event | None = None) -> str:
+    def transcribe(self, samples: np.ndarray, options: TranscribeOptions, cancel: threading.Event | None = None) -> str:
         audio = np.ascontiguousarray(samples, dtype=np.float32)
         if len(audio) == 0:
             return ""
-        segments = self._model.transcribe(audio, abort_callback=cancel.is_set if cancel is not None else None,
-                                          **decode_params(options, multilingual=self.multilingual))
+        segments = self._model.transcribe(
+            audio,
+            abort_callback=cancel.is_set if cancel is not None else None,
+            **decode_params(options, multilingual=self.multilingual),
+        )
         return " ".join(s.text.strip() for s in segments if s.text.strip())

@@ -1,4 +1,5 @@
 """What every speech-to-text engine offers, whatever runs underneath."""
+
 from __future__ import annotations
 
 import os

@@ -6,6 +6,7 @@ speech. whisper.cpp applies them while decoding; what still comes out past a thr
 marked, so the user can check it: over white noise tiny.en writes "I'm going to do that." with VAD off.
 Segments with no letters or digits at all ("." over noise) are not words and are dropped.
 """
+
 from __future__ import annotations
 
 import math

@@ -6,6 +6,7 @@ into utterances by PocketSphinx's own endpointer and each utterance is decoded
 whole, which lets cepstral mean normalisation see all of it (much better words
 than streaming it in pieces).
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -47,8 +48,9 @@ def loud_seconds(samples: np.ndarray, above_floor_db: float = 12.0) -> float:
     return float(np.sum(db > np.percentile(db, 10) + above_floor_db)) * FRAME
 
 
-def loud_regions(samples: np.ndarray, *, above_floor_db: float = 12.0, bridge: float = 0.5, pad: float = 0.2,
-                 longest: float = 20.0) -> list[tuple[float, float]]:
+def loud_regions(
+    samples: np.ndarray, *, above_floor_db: float = 12.0, bridge: float = 0.5, pad: float = 0.2, longest: float = 20.0
+) -> list[tuple[float, float]]:
     """Stretches louder than the noise floor, pauses under `bridge` joined, padded, none over `longest` s
     (split at their quietest frame): what to decode when the engine's own VAD hears nothing."""
     db = _frame_db(samples)
@@ -155,13 +157,16 @@ class SphinxEngine:
         with self._lock:
             if self._pool is None and not hasattr(self, "_decoder"):
                 raise EngineError("the engine was closed")
-            pieces = [(u.start_time, u.end_time, u.pcm)
-                      for u in Segmenter(sample_rate=SAMPLE_RATE).segment(io.BytesIO(pcm.tobytes()))]
+            pieces = [
+                (u.start_time, u.end_time, u.pcm)
+                for u in Segmenter(sample_rate=SAMPLE_RATE).segment(io.BytesIO(pcm.tobytes()))
+            ]
             if total > 5 and sum(e - s for s, e, _ in pieces) < 0.25 * loud_seconds(samples):
                 # PocketSphinx's own VAD misses quiet or noisy speech (a meeting recorded from across
                 # the room): go by loudness instead.
-                pieces = [(s, e, pcm[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)].tobytes())
-                          for s, e in loud_regions(samples)]
+                pieces = [
+                    (s, e, pcm[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)].tobytes()) for s, e in loud_regions(samples)
+                ]
             for start, end, chunk in pieces:
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()

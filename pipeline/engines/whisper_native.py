@@ -7,6 +7,7 @@ checked against pywhispercpp's own answers (vocabulary size, segment count) befo
 any of that does not hold (another pywhispercpp, another platform), `NativeContext.open` gives None
 and the no-speech test is skipped: nothing else depends on it.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -28,15 +29,18 @@ def _library() -> ctypes.CDLL | None:
     if not _lib:
         _lib.append(None)
         here = os.path.dirname(pw.__file__)
-        candidates = sorted(glob.glob(os.path.join(here, "pywhispercpp.libs", "libwhisper*.so*"))
-                            + glob.glob(os.path.join(here, "libwhisper*.dylib")))
+        candidates = sorted(
+            glob.glob(os.path.join(here, "pywhispercpp.libs", "libwhisper*.so*"))
+            + glob.glob(os.path.join(here, "libwhisper*.dylib"))
+        )
         for path in candidates:
             try:
                 lib = ctypes.CDLL(path)
-                for name, args, res in (("whisper_full_get_segment_no_speech_prob", [ctypes.c_void_p, ctypes.c_int],
-                                         ctypes.c_float),
-                                        ("whisper_full_n_segments", [ctypes.c_void_p], ctypes.c_int),
-                                        ("whisper_n_vocab", [ctypes.c_void_p], ctypes.c_int)):
+                for name, args, res in (
+                    ("whisper_full_get_segment_no_speech_prob", [ctypes.c_void_p, ctypes.c_int], ctypes.c_float),
+                    ("whisper_full_n_segments", [ctypes.c_void_p], ctypes.c_int),
+                    ("whisper_n_vocab", [ctypes.c_void_p], ctypes.c_int),
+                ):
                     fn = getattr(lib, name)
                     fn.argtypes, fn.restype = args, res
                 _lib[0] = lib

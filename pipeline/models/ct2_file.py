@@ -12,6 +12,7 @@ variables (``decoder/num_heads``, ``decoder/activation``) are configuration.
 Only the index is read up front; tensor data is read on demand, in slices, so
 a converter can stream a model of any size through a few megabytes.
 """
+
 from __future__ import annotations
 
 import os

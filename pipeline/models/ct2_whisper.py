@@ -9,6 +9,7 @@ projections' zero biases are dropped (a key bias adds the same amount to every
 score of a query, which softmax cancels, so OpenAI's model has none). Values
 are copied as they are: CTranslate2 does not pre-scale whisper's queries.
 """
+
 from __future__ import annotations
 
 import json
@@ -71,13 +72,15 @@ def token_bytes(tokens: list[str]) -> list[bytes]:
         try:
             out.append(bytes(dec[c] for c in t))
         except KeyError:
-            raise ModelSourceError(f"vocabulary token {i} ({t!r}) is not byte-level BPE: not a whisper vocabulary") \
-                from None
+            raise ModelSourceError(
+                f"vocabulary token {i} ({t!r}) is not byte-level BPE: not a whisper vocabulary"
+            ) from None
     return out
 
 
 def _slicer(index: Ct2Index, var: Ct2Variable, first: int, count: int) -> Callable[[int, int], np.ndarray]:
     """Elements [first, first + count) of `var` (a run of rows or of a bias) as its own tensor."""
+
     def read(start: int, n: int) -> np.ndarray:
         return index.read(var, first + start, n)
 
@@ -90,15 +93,17 @@ def load_ct2_whisper(folder: Path) -> ModelSource:
     except Ct2FormatError as e:
         raise ModelSourceError(str(e)) from e
     if index.spec != "WhisperSpec":
-        what = f"a CTranslate2 {index.spec or 'model'}" + (" (a translation or language model)"
-                                                            if "Transformer" in index.spec else "")
+        what = f"a CTranslate2 {index.spec or 'model'}" + (
+            " (a translation or language model)" if "Transformer" in index.spec else ""
+        )
         raise ModelSourceError(f"{folder} holds {what}, not a whisper speech model")
     weight_types = {v.dtype_name for v in index.variables.values() if v.name.endswith("weight")}
     if weight_types & {"int8", "int16"}:
         raise ModelSourceError(
             f"{folder} is quantised to {'/'.join(sorted(weight_types & {'int8', 'int16'}))} by CTranslate2, which "
             "cannot be turned back into whisper's weights exactly: re-export it as float16 (ct2-transformers-converter "
-            "--quantization float16), or import it and pass --quantize q8_0 for a small model")
+            "--quantization float16), or import it and pass --quantize q8_0 for a small model"
+        )
     act = index.scalars.get("decoder/activation")
     if act is not None and act != _GELU:
         raise ModelSourceError(f"{folder}: this whisper variant uses activation {act}, which whisper.cpp cannot run")
@@ -125,14 +130,24 @@ def load_ct2_whisper(folder: Path) -> ModelSource:
         heads = int(index.scalars["encoder/num_heads"]), int(index.scalars["decoder/num_heads"])
     except KeyError:
         raise ModelSourceError(f"{folder.name}/model.bin does not say its number of attention heads") from None
-    hp = HParams(n_vocab=n_vocab, n_audio_ctx=enc_pos.shape[0], n_audio_state=conv1.shape[0],
-                 n_audio_head=heads[0], n_audio_layer=layers("encoder"), n_text_ctx=dec_pos.shape[0],
-                 n_text_state=n_text_state, n_text_head=heads[1], n_text_layer=layers("decoder"),
-                 n_mels=conv1.shape[1], ftype=1 if emb.dtype_name == "float16" else 0)
+    hp = HParams(
+        n_vocab=n_vocab,
+        n_audio_ctx=enc_pos.shape[0],
+        n_audio_state=conv1.shape[0],
+        n_audio_head=heads[0],
+        n_audio_layer=layers("encoder"),
+        n_text_ctx=dec_pos.shape[0],
+        n_text_state=n_text_state,
+        n_text_head=heads[1],
+        n_text_layer=layers("decoder"),
+        n_mels=conv1.shape[1],
+        ftype=1 if emb.dtype_name == "float16" else 0,
+    )
     tokens = read_vocabulary(folder)
     if len(tokens) != n_vocab:
-        raise ModelSourceError(f"the vocabulary has {len(tokens)} tokens but the model has {n_vocab}: "
-                               "they do not belong together")
+        raise ModelSourceError(
+            f"the vocabulary has {len(tokens)} tokens but the model has {n_vocab}: they do not belong together"
+        )
 
     tensors: dict[str, SourceTensor] = {}
 
@@ -195,5 +210,12 @@ def load_ct2_whisper(folder: Path) -> ModelSource:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
             pass  # optional: the weights and vocabulary are what matter
     bank = mel_filters(hp.n_mels)
-    return ModelSource(format="ctranslate2", hparams=hp, mel=MelFilters(hp.n_mels, bank.shape[1], bank),
-                       vocab=token_bytes(tokens), tensors=tensors, dtype=emb.dtype_name, notes=notes)
+    return ModelSource(
+        format="ctranslate2",
+        hparams=hp,
+        mel=MelFilters(hp.n_mels, bank.shape[1], bank),
+        vocab=token_bytes(tokens),
+        tensors=tensors,
+        dtype=emb.dtype_name,
+        notes=notes,
+    )

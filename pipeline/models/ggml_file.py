@@ -63,7 +63,18 @@ TYPE_Q8_0 = 8
 # hparams.ftype (ggml's "mostly X" file types) -> the tensor type of the weight matrices.
 # ftype ids are not tensor-type ids: q8_0 files are ftype 7 but hold type-8 tensors.
 FTYPE_WEIGHT_TYPE: dict[int, int] = {
-    0: 0, 1: 1, 2: 2, 3: 3, 7: 8, 8: 6, 9: 7, 10: 10, 11: 11, 12: 12, 13: 13, 14: 14,
+    0: 0,
+    1: 1,
+    2: 2,
+    3: 3,
+    7: 8,
+    8: 6,
+    9: 7,
+    10: 10,
+    11: 11,
+    12: 12,
+    13: 13,
+    14: 14,
 }
 FTYPE_F32, FTYPE_F16, FTYPE_Q8_0, FTYPE_Q5_0 = 0, 1, 7, 8
 QNT_VERSION = 2  # ggml's current quantisation version, written as ftype + 1000 * 2
@@ -220,7 +231,9 @@ def read_header(path: str | os.PathLike[str], *, scan_tensors: bool = True) -> G
         r = _Reader(f, p, size)
         head = f.read(4)
         if head == GGUF_MAGIC:
-            raise GgmlFormatError(f"{p.name}: this is a GGUF file (e.g. a llama.cpp model), not a whisper.cpp ggml model")
+            raise GgmlFormatError(
+                f"{p.name}: this is a GGUF file (e.g. a llama.cpp model), not a whisper.cpp ggml model"
+            )
         if len(head) < 4:
             raise GgmlFormatError(f"{p.name}: not a whisper.cpp ggml model (file is only {size} bytes)")
         (magic,) = struct.unpack("<I", head)
@@ -284,8 +297,11 @@ def model_kind(header: GgmlHeader | HParams) -> str:
     """Name the model size from its shapes: 'tiny', 'base.en', 'large-v3', ... or 'unknown'."""
     hp = header.hparams if isinstance(header, GgmlHeader) else header
     name = next(
-        (k for k, (state, head, layers) in MODEL_SIZES.items()
-         if (hp.n_audio_state, hp.n_audio_head, hp.n_audio_layer) == (state, head, layers)),
+        (
+            k
+            for k, (state, head, layers) in MODEL_SIZES.items()
+            if (hp.n_audio_state, hp.n_audio_head, hp.n_audio_layer) == (state, head, layers)
+        ),
         None,
     )
     if name is None:
@@ -311,8 +327,11 @@ def problems(h: GgmlHeader) -> list[str]:
         out.append(f"{len(missing)} tensors missing (e.g. {missing[0]})")
     if unknown:
         out.append(f"{len(unknown)} unknown tensors (e.g. {unknown[0]})")
-    out += [f"tensor {t.name} has shape {t.ne}, expected {expected[t.name].ne}"
-            for t in h.tensors if t.name in expected and expected[t.name].ne != t.ne]
+    out += [
+        f"tensor {t.name} has shape {t.ne}, expected {expected[t.name].ne}"
+        for t in h.tensors
+        if t.name in expected and expected[t.name].ne != t.ne
+    ]
     conv = next((t for t in h.tensors if t.name == "encoder.conv1.weight"), None)
     if conv is not None and conv.ttype == TYPE_F32:
         # ggml's CPU im2col requires f16 kernels; whisper.cpp aborts the process (whisper.cpp#2557)
@@ -434,8 +453,7 @@ def write_header(f: BinaryIO, hp: HParams, mel: MelFilters, vocab: Sequence[byte
         f.write(tok)
 
 
-def _write_tensor(f: BinaryIO, spec: TensorSpec, rng: np.random.Generator, scale: float,
-                  chunk: int = 1 << 20) -> None:
+def _write_tensor(f: BinaryIO, spec: TensorSpec, rng: np.random.Generator, scale: float, chunk: int = 1 << 20) -> None:
     name = spec.name.encode()
     _write_i32(f, len(spec.ne), len(name), spec.ttype, *spec.ne)
     f.write(name)
@@ -451,9 +469,15 @@ def _write_tensor(f: BinaryIO, spec: TensorSpec, rng: np.random.Generator, scale
         left -= n
 
 
-def write_random_model(template_path: str | os.PathLike[str], out_path: str | os.PathLike[str], *,
-                       kind: str | None = None, seed: int = 0, ftype: int = 1,
-                       scale: float = 0.02) -> Path:
+def write_random_model(
+    template_path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    kind: str | None = None,
+    seed: int = 0,
+    ftype: int = 1,
+    scale: float = 0.02,
+) -> Path:
     """Write a complete whisper.cpp model with random weights.
 
     Header, mel filters and vocab come from template_path (any whisper ggml
@@ -490,16 +514,22 @@ def write_random_model(template_path: str | os.PathLike[str], out_path: str | os
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m pipeline.models.ggml_file",
-                                 description="Inspect or synthesise whisper.cpp ggml model files.")
+    ap = argparse.ArgumentParser(
+        prog="python -m pipeline.models.ggml_file", description="Inspect or synthesise whisper.cpp ggml model files."
+    )
     sub = ap.add_subparsers(dest="cmd", required=True)
     rnd = sub.add_parser("random", help="write a random-weight model from a template header")
     rnd.add_argument("--like", required=True, type=Path, help="template ggml file (header/mel/vocab)")
     rnd.add_argument("--kind", choices=sorted(MODEL_SIZES), help="override shapes with a real size")
     rnd.add_argument("--out", required=True, type=Path)
     rnd.add_argument("--seed", type=int, default=0)
-    rnd.add_argument("--ftype", type=int, choices=(0, 1), default=1,
-                     help="1 = f16 weights (default); 0 = all f32 (valid file, but whisper.cpp 1.8 CPU aborts on it)")
+    rnd.add_argument(
+        "--ftype",
+        type=int,
+        choices=(0, 1),
+        default=1,
+        help="1 = f16 weights (default); 0 = all f32 (valid file, but whisper.cpp 1.8 CPU aborts on it)",
+    )
     info = sub.add_parser("info", help="print a model file's header summary")
     info.add_argument("file", type=Path)
     args = ap.parse_args(argv)

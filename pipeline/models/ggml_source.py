@@ -1,4 +1,5 @@
 """A whisper.cpp ggml file as a ``ModelSource``: copied as it is, or re-typed (f16 -> q8_0, ...)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -38,8 +39,9 @@ def _reader(path: Path, t: TensorInfo) -> tuple[Callable[[int, int], np.ndarray]
 
     def values(start: int, count: int) -> np.ndarray:
         if t.ttype not in (TYPE_F16, TYPE_F32):
-            raise ModelSourceError(f"{path.name} is already quantised ({GGML_TYPES[t.ttype][0]} tensors): "
-                                   "quantise the f16 model instead")
+            raise ModelSourceError(
+                f"{path.name} is already quantised ({GGML_TYPES[t.ttype][0]} tensors): quantise the f16 model instead"
+            )
         size = 2 if t.ttype == TYPE_F16 else 4
         data = np.frombuffer(raw(start * size, count * size), dtype="<f2" if size == 2 else "<f4")
         return data.astype(np.float32)
@@ -61,5 +63,6 @@ def load_ggml(path: Path) -> ModelSource:
         tensors[t.name] = SourceTensor(t.name, t.ne, values, raw_type=t.ttype, read_raw=raw)
     wtype = FTYPE_WEIGHT_TYPE[header.hparams.weight_ftype]
     dtype = {TYPE_F32: "float32", TYPE_F16: "float16"}.get(wtype, GGML_TYPES[wtype][0])
-    return ModelSource(format="ggml", hparams=header.hparams, mel=header.mel, vocab=header.vocab, tensors=tensors,
-                       dtype=dtype)
+    return ModelSource(
+        format="ggml", hparams=header.hparams, mel=header.mel, vocab=header.vocab, tensors=tensors, dtype=dtype
+    )

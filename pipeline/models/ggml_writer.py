@@ -6,6 +6,7 @@ header, then each tensor a few hundred rows at a time, converting to f16/f32 or
 quantising to q8_0/q5_0 on the way. Peak memory is a few megabytes whatever
 the model's size.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -124,8 +125,14 @@ def _encode(values: np.ndarray, ttype: int) -> bytes:
     raise ModelSourceError(f"cannot write ggml type {GGML_TYPES[ttype][0]}")
 
 
-def write_ggml(source: ModelSource, f: BinaryIO, ftype: int, *, progress: ProgressFn | None = None,
-               cancel: threading.Event | None = None) -> str:
+def write_ggml(
+    source: ModelSource,
+    f: BinaryIO,
+    ftype: int,
+    *,
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> str:
     """Write the whole model to `f`; return the sha256 of what was written."""
     specs = plan(source, ftype)
     total = output_size(source, specs)

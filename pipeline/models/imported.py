@@ -6,6 +6,7 @@ its model exactly and a second import of the same source is recognised. A
 model exists only when both its record and a file of the recorded size do:
 the importer writes the record first and renames the model into place last.
 """
+
 from __future__ import annotations
 
 import json

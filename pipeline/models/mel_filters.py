@@ -6,6 +6,7 @@ ggml file carries the bank in its header and whisper.cpp uses it as it is, so
 a converted model must carry these exact values (the tests compare them with
 the bank inside whisper.cpp's own model files).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -8,6 +8,7 @@ whisper.cpp will check it, and renamed into place only when complete: an
 error, a cancel or Ctrl+C leaves nothing behind. Optional q8_0 / q5_0
 quantisation. The store keeps a record of what was imported from where.
 """
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -77,8 +78,10 @@ def locate(path: str | os.PathLike[str]) -> Located:
         snaps = sorted(s for s in (p / "snapshots").glob("*") if (s / "model.bin").is_file())
         if len(snaps) == 1:  # a Hugging Face cache folder (models--Systran--faster-whisper-small)
             return Located(snaps[0] / "model.bin", snaps[0])
-        raise ModelSourceError(f"{p} is not a model folder: a CTranslate2 / faster-whisper model has model.bin, "
-                               "config.json and vocabulary.txt in it (or pick a ggml .bin or OpenAI .pt file)")
+        raise ModelSourceError(
+            f"{p} is not a model folder: a CTranslate2 / faster-whisper model has model.bin, "
+            "config.json and vocabulary.txt in it (or pick a ggml .bin or OpenAI .pt file)"
+        )
     if p.name == "model.bin" and not _has_magic(p, b"lmgg"):
         return Located(p, p.parent)  # the model.bin of a CTranslate2 folder, picked as a file
     return Located(p, None)
@@ -109,8 +112,10 @@ def load_source(where: Located, root: Path | None = None) -> ModelSource:
         return load_openai_checkpoint(p, lambda n_vocab: find_vocabulary(n_vocab, root))
     if _has_magic(p, b"GGUF"):
         raise ModelSourceError(f"{p.name} is a GGUF file (e.g. a llama.cpp model), not a whisper model")
-    raise ModelSourceError(f"{p.name} is not a whisper model Hark can import: expected a CTranslate2 / "
-                           "faster-whisper folder, a whisper.cpp ggml .bin or an OpenAI .pt checkpoint")
+    raise ModelSourceError(
+        f"{p.name} is not a whisper model Hark can import: expected a CTranslate2 / "
+        "faster-whisper folder, a whisper.cpp ggml .bin or an OpenAI .pt checkpoint"
+    )
 
 
 def find_vocabulary(n_vocab: int, root: Path | None) -> list[bytes] | None:
@@ -157,8 +162,9 @@ def default_name(where: Located, source: ModelSource, ftype: str) -> str:
     base = where.folder if where.folder is not None else where.main_file
     candidates = [base.stem if base.is_file() else base.name]
     candidates += [a.name.split("--")[-1] for a in base.parents if a.name.startswith("models--")]
-    name = next((c for c in candidates
-                 if c.lower() not in _GENERIC_FOLDERS and not re.fullmatch(r"[0-9a-f]{40}", c)), kind)
+    name = next(
+        (c for c in candidates if c.lower() not in _GENERIC_FOLDERS and not re.fullmatch(r"[0-9a-f]{40}", c)), kind
+    )
     name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-._")[:56] or kind
     if name.startswith("ggml-"):
         name = name[5:]
@@ -186,9 +192,16 @@ def _clean_stale_parts(folder: Path) -> None:
             pass
 
 
-def import_model(path: str | os.PathLike[str], root: Path, *, name: str | None = None, quantize: str | None = None,
-                 origin: str = "", progress: ProgressFn | None = None,
-                 cancel: threading.Event | None = None) -> ImportResult:
+def import_model(
+    path: str | os.PathLike[str],
+    root: Path,
+    *,
+    name: str | None = None,
+    quantize: str | None = None,
+    origin: str = "",
+    progress: ProgressFn | None = None,
+    cancel: threading.Event | None = None,
+) -> ImportResult:
     """Import the model at `path` into the store at `root`. Errors: MediaError (no such path),
     ModelSourceError (not a usable model), ImportNameError, OutputError (cannot write, disk full),
     Cancelled."""
@@ -223,8 +236,10 @@ def import_model(path: str | os.PathLike[str], root: Path, *, name: str | None =
     if existing is not None:
         if same_source(existing):
             return ImportResult(existing, existing.path(root), reused=True)
-        raise ImportNameError(f"a model named {name!r} is already imported ({existing.description}); choose "
-                              f"another --name, or remove it first: hark models remove {name}")
+        raise ImportNameError(
+            f"a model named {name!r} is already imported ({existing.description}); choose "
+            f"another --name, or remove it first: hark models remove {name}"
+        )
 
     if copy:
         ftype_value = source.hparams.weight_ftype
@@ -240,8 +255,10 @@ def import_model(path: str | os.PathLike[str], root: Path, *, name: str | None =
     except OSError as e:
         raise OutputError(f"cannot write into {folder}: {e.strerror or e}") from e
     if free < expected + (1 << 20):
-        raise OutputError(f"not enough disk space in {folder}: the model needs {expected / 2**20:.0f} MiB, "
-                          f"{free / 2**20:.0f} MiB are free")
+        raise OutputError(
+            f"not enough disk space in {folder}: the model needs {expected / 2**20:.0f} MiB, "
+            f"{free / 2**20:.0f} MiB are free"
+        )
 
     final = folder / f"{name}.bin"
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
@@ -260,11 +277,18 @@ def import_model(path: str | os.PathLike[str], root: Path, *, name: str | None =
             src_sha = source_sha.result()
         header = _verify(tmp, expected)
         record = ImportedModel(
-            name=name, file=final.name, kind=model_kind(header), ftype=ftype_name,
-            size=expected, sha256=src_sha if copy else sha, multilingual=header.is_multilingual,
+            name=name,
+            file=final.name,
+            kind=model_kind(header),
+            ftype=ftype_name,
+            size=expected,
+            sha256=src_sha if copy else sha,
+            multilingual=header.is_multilingual,
             source={**ident, "format": source.format, "dtype": source.dtype, "sha256": src_sha, **source.notes},
-            origin=origin, created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            hark_version=_hark_version())
+            origin=origin,
+            created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            hark_version=_hark_version(),
+        )
         write_record(root, record)
         os.replace(tmp, final)
     except OSError as e:
@@ -319,5 +343,3 @@ def _hark_version() -> str:
         return importlib.metadata.version("hark")
     except importlib.metadata.PackageNotFoundError:
         return "dev"
-
-

@@ -11,6 +11,7 @@ Both cut a row into blocks of 32 values with one float16 scale per block:
 The arithmetic is float32 like ggml's ``quantize_row_*_ref``, so a model
 quantised here holds the bytes whisper.cpp's own ``quantize`` tool would write.
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -7,6 +7,7 @@ catalog's sha256, and appear under their final name only when complete
 imported (``pipeline.models.model_import``) live in ``imported/`` and are
 found by their names like catalog models.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,7 +29,16 @@ from pipeline.models.imported import ImportedModel, find_imported, list_imported
 
 # Used when no model is named: the first of these that is installed. An imported model ranks by its
 # kind (an imported small.en as small.en), after a downloaded model of the same kind.
-DEFAULT_PREFERENCE = ("base.en", "base", "small.en", "small", "tiny.en", "tiny", "large-v3-turbo", "large-v3-turbo-q5_0")
+DEFAULT_PREFERENCE = (
+    "base.en",
+    "base",
+    "small.en",
+    "small",
+    "tiny.en",
+    "tiny",
+    "large-v3-turbo",
+    "large-v3-turbo-q5_0",
+)
 
 
 def default_models_dir() -> Path:
@@ -82,8 +92,9 @@ class ModelStore:
 
     def whisper_files(self) -> list[Path]:
         """Every whisper model file in the store: downloaded, then imported."""
-        return ([self.path_for(m) for m in self.catalog if m.kind == KIND_WHISPER and self.is_installed(m)]
-                + [m.path(self.root) for m in self.imported()])
+        return [self.path_for(m) for m in self.catalog if m.kind == KIND_WHISPER and self.is_installed(m)] + [
+            m.path(self.root) for m in self.imported()
+        ]
 
     def _default(self, kind: str) -> ResolvedModel | None:
         def rank(label: str) -> int:  # outside the preference: the smallest model comes first
@@ -125,12 +136,16 @@ class ModelStore:
             by_file = next((m for m in self.catalog if m.filename == p.name and m.size == p.stat().st_size), None)
             return ResolvedModel(p.resolve(), by_file.name if by_file else p.name, by_file)
         if p.is_dir():
-            raise ModelError(f"{p} is a folder, not a model file; to use a CTranslate2 or faster-whisper folder, "
-                             "import it first: hark models import FOLDER")
+            raise ModelError(
+                f"{p} is a folder, not a model file; to use a CTranslate2 or faster-whisper folder, "
+                "import it first: hark models import FOLDER"
+            )
         if os.sep in name_or_path or name_or_path.endswith((".bin", ".onnx")):
             raise ModelError(f"model file not found: {p}")
-        known = ", ".join([m.name for m in self.catalog if m.kind == kind and "-q" not in m.name]
-                          + ([m.name for m in self.imported()] if kind == KIND_WHISPER else []))
+        known = ", ".join(
+            [m.name for m in self.catalog if m.kind == kind and "-q" not in m.name]
+            + ([m.name for m in self.imported()] if kind == KIND_WHISPER else [])
+        )
         raise ModelError(f"unknown model {name_or_path!r}; known models: {known} (see: hark models list)")
 
     def vad_path(self) -> Path | None:
@@ -172,8 +187,16 @@ class ModelStore:
         url = self.url_for(entry)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fetch_with_retries(url, part, entry.size, label=entry.name, where=self.root, progress=progress,
-                               cancel=cancel, timeout=timeout)
+            fetch_with_retries(
+                url,
+                part,
+                entry.size,
+                label=entry.name,
+                where=self.root,
+                progress=progress,
+                cancel=cancel,
+                timeout=timeout,
+            )
         except urllib.error.HTTPError as e:
             raise ModelError(f"cannot download {entry.name}: the server answered {e.code} {e.reason} for {url}") from e
         except urllib.error.URLError as e:
@@ -193,7 +216,9 @@ class ModelStore:
         size = part.stat().st_size
         if size != entry.size:
             part.unlink()
-            raise ModelError(f"download of {entry.name} has {size} bytes, expected {entry.size}; deleted it, please retry")
+            raise ModelError(
+                f"download of {entry.name} has {size} bytes, expected {entry.size}; deleted it, please retry"
+            )
         if entry.sha256 is None:
             return
         digest = sha256_file(part)
@@ -213,4 +238,3 @@ def sha256_file(path: str | Path, *, cancel: threading.Event | None = None) -> s
                 raise Cancelled()
             h.update(block)
     return h.hexdigest()
-

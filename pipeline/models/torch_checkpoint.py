@@ -9,6 +9,7 @@ a hostile file cannot run code; tensors stay on disk until they are streamed.
 OpenAI's tensor names are whisper.cpp's. A checkpoint has no vocabulary (the
 ``whisper`` package keeps it in its assets): the caller supplies it.
 """
+
 from __future__ import annotations
 
 import pickle
@@ -29,13 +30,29 @@ from pipeline.models.mel_filters import mel_filters
 VocabProvider = Callable[[int], "list[bytes] | None"]  # n_vocab -> the text tokens, or None
 
 _STORAGES = {
-    "HalfStorage": ("<f2", "float16"), "FloatStorage": ("<f4", "float32"), "BFloat16Storage": ("<u2", "bfloat16"),
-    "DoubleStorage": ("<f8", "float64"), "LongStorage": ("<i8", "int64"), "IntStorage": ("<i4", "int32"),
-    "ShortStorage": ("<i2", "int16"), "CharStorage": ("i1", "int8"), "ByteStorage": ("u1", "uint8"),
+    "HalfStorage": ("<f2", "float16"),
+    "FloatStorage": ("<f4", "float32"),
+    "BFloat16Storage": ("<u2", "bfloat16"),
+    "DoubleStorage": ("<f8", "float64"),
+    "LongStorage": ("<i8", "int64"),
+    "IntStorage": ("<i4", "int32"),
+    "ShortStorage": ("<i2", "int16"),
+    "CharStorage": ("i1", "int8"),
+    "ByteStorage": ("u1", "uint8"),
     "BoolStorage": ("?", "bool"),
 }
-_DIMS = ("n_mels", "n_vocab", "n_audio_ctx", "n_audio_state", "n_audio_head", "n_audio_layer", "n_text_ctx",
-         "n_text_state", "n_text_head", "n_text_layer")
+_DIMS = (
+    "n_mels",
+    "n_vocab",
+    "n_audio_ctx",
+    "n_audio_state",
+    "n_audio_head",
+    "n_audio_layer",
+    "n_text_ctx",
+    "n_text_state",
+    "n_text_head",
+    "n_text_layer",
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +78,9 @@ class LazyTensor:
         return int(np.prod(self.shape, dtype=np.int64)) if self.shape else 1
 
 
-def _rebuild_tensor_v2(storage: _Storage, offset: int, size: tuple[int, ...], stride: tuple[int, ...],
-                       *_: object) -> LazyTensor:
+def _rebuild_tensor_v2(
+    storage: _Storage, offset: int, size: tuple[int, ...], stride: tuple[int, ...], *_: object
+) -> LazyTensor:
     shape = tuple(int(s) for s in size)
     step = 1
     for dim, st in reversed(list(zip(shape, stride))):
@@ -88,8 +106,10 @@ class _SafeUnpickler(pickle.Unpickler):
             return _rebuild_parameter
         if module == "torch" and name in _STORAGES:
             return _StorageType(*_STORAGES[name])
-        raise ModelSourceError(f"the checkpoint contains {module}.{name}, which a whisper checkpoint never does: "
-                               "refused (it could run code)")
+        raise ModelSourceError(
+            f"the checkpoint contains {module}.{name}, which a whisper checkpoint never does: "
+            "refused (it could run code)"
+        )
 
     def persistent_load(self, pid: Any) -> _Storage:
         if not (isinstance(pid, tuple) and len(pid) >= 3 and pid[0] == "storage" and isinstance(pid[1], _StorageType)):
@@ -173,10 +193,15 @@ def _values(archive: _Archive, t: LazyTensor) -> Callable[[int, int], np.ndarray
 def load_openai_checkpoint(path: Path, vocab: VocabProvider) -> ModelSource:
     archive = _Archive(path)
     ckpt = archive.read_pickle()
-    if not isinstance(ckpt, dict) or not isinstance(ckpt.get("dims"), dict) \
-            or not isinstance(ckpt.get("model_state_dict"), dict):
-        raise ModelSourceError(f"{path.name} is a PyTorch file but not an OpenAI whisper checkpoint "
-                               "(it needs 'dims' and 'model_state_dict')")
+    if (
+        not isinstance(ckpt, dict)
+        or not isinstance(ckpt.get("dims"), dict)
+        or not isinstance(ckpt.get("model_state_dict"), dict)
+    ):
+        raise ModelSourceError(
+            f"{path.name} is a PyTorch file but not an OpenAI whisper checkpoint "
+            "(it needs 'dims' and 'model_state_dict')"
+        )
     dims = ckpt["dims"]
     try:
         values = {k: int(dims[k]) for k in _DIMS}
@@ -189,20 +214,30 @@ def load_openai_checkpoint(path: Path, vocab: VocabProvider) -> ModelSource:
         raise ModelSourceError(f"{path.name}: the state dict holds something other than tensors")
     floats = {t.storage.kind.name for t in state.values()}
     if not floats <= {"float16", "float32", "bfloat16"}:
-        raise ModelSourceError(f"{path.name} holds {', '.join(sorted(floats))} tensors: only float checkpoints "
-                               "can be converted")
-    hp = HParams(n_vocab=values["n_vocab"], n_audio_ctx=values["n_audio_ctx"], n_audio_state=values["n_audio_state"],
-                 n_audio_head=values["n_audio_head"], n_audio_layer=values["n_audio_layer"],
-                 n_text_ctx=values["n_text_ctx"], n_text_state=values["n_text_state"],
-                 n_text_head=values["n_text_head"], n_text_layer=values["n_text_layer"], n_mels=values["n_mels"],
-                 ftype=1)
+        raise ModelSourceError(
+            f"{path.name} holds {', '.join(sorted(floats))} tensors: only float checkpoints can be converted"
+        )
+    hp = HParams(
+        n_vocab=values["n_vocab"],
+        n_audio_ctx=values["n_audio_ctx"],
+        n_audio_state=values["n_audio_state"],
+        n_audio_head=values["n_audio_head"],
+        n_audio_layer=values["n_audio_layer"],
+        n_text_ctx=values["n_text_ctx"],
+        n_text_state=values["n_text_state"],
+        n_text_head=values["n_text_head"],
+        n_text_layer=values["n_text_layer"],
+        n_mels=values["n_mels"],
+        ftype=1,
+    )
     tokens = vocab(hp.n_vocab)
     if tokens is None:
         kind = "English" if hp.n_vocab == 51864 else "multilingual"
         raise ModelSourceError(
             f"an OpenAI checkpoint carries no vocabulary, and none for a {kind} model was found: install the "
             f"openai-whisper package, or download or import any {kind} model first (e.g. hark models download "
-            f"{'tiny.en' if kind == 'English' else 'tiny'})")
+            f"{'tiny.en' if kind == 'English' else 'tiny'})"
+        )
     tensors: dict[str, SourceTensor] = {}
     for name, t in state.items():
         if name == "alignment_heads":
@@ -214,7 +249,16 @@ def load_openai_checkpoint(path: Path, vocab: VocabProvider) -> ModelSource:
         if t.offset + t.size > archive.member(t.storage.key).file_size // np.dtype(t.storage.kind.numpy).itemsize:
             raise ModelSourceError(f"{path.name} is truncated: tensor {name} runs past its data")
     bank = mel_filters(hp.n_mels)
-    dtype = state["decoder.token_embedding.weight"].storage.kind.name if "decoder.token_embedding.weight" in state \
+    dtype = (
+        state["decoder.token_embedding.weight"].storage.kind.name
+        if "decoder.token_embedding.weight" in state
         else "float16"
-    return ModelSource(format="openai-checkpoint", hparams=hp, mel=MelFilters(hp.n_mels, bank.shape[1], bank),
-                       vocab=tokens, tensors=tensors, dtype=dtype)
+    )
+    return ModelSource(
+        format="openai-checkpoint",
+        hparams=hp,
+        mel=MelFilters(hp.n_mels, bank.shape[1], bank),
+        vocab=tokens,
+        tensors=tensors,
+        dtype=dtype,
+    )
