@@ -12,11 +12,24 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn
 
 from app import cli_models_diarization as diarization_model
+from app.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_CANCELLED,
+    EXIT_FAIL,
+    EXIT_MODEL,
+    EXIT_OK,
+    EXIT_USAGE,
+    clamp_threads,
+    positive_int,
+    progress_bar,
+    run_cancellable,
+    thread_count,
+)
 from app.cli_diarize import add_arguments as add_diarize_arguments
 from app.cli_diarize import check_arguments as check_diarize_arguments
 from audio.errors import Cancelled, HarkError, MediaError
@@ -29,9 +42,33 @@ from pipeline.errors import ModelError
 from pipeline.export import FORMATS, export, free_stem
 from pipeline.models.store import ModelStore
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_BAD_INPUT, EXIT_MODEL, EXIT_CANCELLED = 0, 1, 2, 3, 4, 130
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+    from app.cli_diarize import LazyDiarizer
+    from audio.vad import SileroVad
+    from pipeline.alignment.aligner import Aligner
+    from pipeline.engine_setup import LoadedEngine
+    from pipeline.models.catalog import CatalogModel
+    from pipeline.transcript import Transcript
+
+__all__ = [  # the exit codes and argument types live in app.cli_common; callers may take them from here
+    "EXIT_BAD_INPUT",
+    "EXIT_CANCELLED",
+    "EXIT_FAIL",
+    "EXIT_MODEL",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "build_parser",
+    "clamp_threads",
+    "first_word_error",
+    "main",
+    "run_cancellable",
+    "thread_count",
+    "wants_gui",
+]
+
 log = logging.getLogger("hark")
-T = TypeVar("T")
 
 
 def _formats(text: str) -> list[str]:
@@ -42,40 +79,13 @@ def _formats(text: str) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return v
-
-
-def clamp_threads(n: int) -> int:
-    """At most one thread per CPU: more only thrash (10,000 threads put the load at ~3600)."""
-    cpus = os.cpu_count() or 1
-    if n > cpus:
-        print(
-            f"hark: warning: --threads {n} is more than this machine's {cpus} CPUs; using {cpus} threads",
-            file=sys.stderr,
-        )
-        return cpus
-    return n
-
-
-def thread_count(text: str) -> int:
-    """argparse type for --threads: a whole number >= 1, clamped to the CPU count."""
-    return clamp_threads(_positive_int(text))
-
-
 class OneLineErrors(argparse.ArgumentParser):
     """A usage mistake prints one line that names the help to read, not the whole usage block.
     Subcommands' parsers are of the same class (argparse makes them with type(parent))."""
 
     dash_files: tuple[str, ...] = ()  # arguments that look like options but name existing files
 
-    def error(self, message: str) -> NoReturn:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         hint = ""
         if self.dash_files:
             name = self.dash_files[0]
@@ -138,8 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace existing output files (default: write NAME-2.srt etc. beside them)",
     )
     t.add_argument("--highlight-words", action="store_true", help="VTT marks each word as it is spoken")
-    t.add_argument("--max-line-chars", type=_positive_int, default=42, help="caption line length (default 42)")
-    t.add_argument("--max-lines", type=_positive_int, default=2, help="lines per caption (default 2)")
+    t.add_argument("--max-line-chars", type=positive_int, default=42, help="caption line length (default 42)")
+    t.add_argument("--max-lines", type=positive_int, default=2, help="lines per caption (default 2)")
     t.add_argument("--no-vad", action="store_true", help="do not trim silence before transcribing")
     t.add_argument(
         "--word-timing",
@@ -192,56 +202,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_dictate_parser(sub)
     add_eval_parser(sub)
     return p
-
-
-# --- running work so that Ctrl+C cancels it cleanly ------------------------------
-def run_cancellable(work: Callable[[threading.Event], T], cancel: threading.Event) -> T:
-    """Run `work` on a thread; Ctrl+C sets `cancel` and waits for the work to stop.
-
-    The engine runs in native code with the GIL released; signals only reach
-    Python on the main thread, which is why the work is not run here.
-    """
-    box: dict[str, object] = {}
-    done = threading.Event()
-
-    def target() -> None:
-        try:
-            box["value"] = work(cancel)
-        except BaseException as e:  # handed to the main thread
-            box["error"] = e
-        finally:
-            done.set()
-
-    # Waited on through an Event, not Thread.join: on Python 3.11 a Ctrl+C that lands inside
-    # join() marks the thread as stopped while it still runs (CPython gh-90882), so the work
-    # would be abandoned mid-write instead of cleaning up.
-    th = threading.Thread(target=target, name="hark-job", daemon=True)
-    th.start()
-    try:
-        while not done.wait(0.1):
-            pass
-    except KeyboardInterrupt:
-        cancel.set()
-        while not done.wait(0.1):
-            pass
-        raise Cancelled() from None
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
-
-
-def _progress_bar(name: str, quiet: bool):  # type: ignore[no-untyped-def]
-    from tqdm import tqdm
-
-    return tqdm(
-        total=100,
-        desc=name,
-        unit="%",
-        disable=True if quiet else None,
-        leave=True,
-        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}",
-        file=sys.stderr,
-    )
 
 
 def _output_paths(inputs: list[Path], out: Path | None, formats: list[str], overwrite: bool) -> dict[Path, Path]:
@@ -325,14 +285,14 @@ def cmd_transcribe(args: argparse.Namespace) -> int:
 def _transcribe_each(
     args: argparse.Namespace,
     inputs: list[Path],
-    bad: set[Path],  # type: ignore[no-untyped-def]
+    bad: set[Path],
     failures: list[tuple[Path, HarkError]],
-    loaded,
+    loaded: LoadedEngine,
     options: TranscribeOptions,
-    vad,
-    check,
-    aligner,
-    diarizer,
+    vad: SileroVad | None,
+    check: SileroVad | None,
+    aligner: Aligner | None,
+    diarizer: LazyDiarizer | None,
     rules: CaptionRules,
     stems: dict[Path, Path],
 ) -> int:
@@ -342,9 +302,9 @@ def _transcribe_each(
     for src in inputs:
         if src in bad:
             continue
-        bar = _progress_bar(src.name, args.quiet)
+        bar = progress_bar(src.name, args.quiet)
 
-        def job(ev: threading.Event, src: Path = src, bar=bar):  # type: ignore[no-untyped-def]
+        def job(ev: threading.Event, src: Path = src, bar: tqdm = bar) -> Transcript:
             def tick(f: float) -> None:
                 bar.n = round(f * 100, 1)  # noqa: B023 (tick's own parameter, not a loop variable)
                 bar.refresh()
@@ -454,7 +414,7 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _entry(store: ModelStore, name: str):  # type: ignore[no-untyped-def]
+def _entry(store: ModelStore, name: str) -> CatalogModel:
     entry = store.find(name)
     if entry is None:
         raise ModelError(f"unknown model {name!r} (see: hark models list --all)")
@@ -488,7 +448,10 @@ def cmd_models_download(args: argparse.Namespace) -> int:
                 bar.n = done
                 bar.refresh()
 
-            path = run_cancellable(lambda ev, e=entry: store.download(e, progress=tick, cancel=ev), cancel)
+            def fetch(ev: threading.Event, e: CatalogModel = entry) -> Path:
+                return store.download(e, progress=tick, cancel=ev)
+
+            path = run_cancellable(fetch, cancel)
         print(f"{entry.name}: {path}")
     return EXIT_OK
 

@@ -18,7 +18,7 @@ CAPTION_CHOICES = ("srt", "vtt", "burn", "none")
 QUALITIES = ("fast", "balanced", "quality")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     c = sub.add_parser(
         "cut",
         help="export a project's media without the words it cuts, plus matching captions",
@@ -113,9 +113,9 @@ def _taken_outputs(out: Path, captions: str, edl: bool) -> list[Path]:
 def cmd_cut(args: argparse.Namespace) -> int:
     import threading
 
-    from app.cli import EXIT_FAIL, EXIT_OK, EXIT_USAGE, _progress_bar, run_cancellable
+    from app.cli_common import EXIT_FAIL, EXIT_OK, EXIT_USAGE, progress_bar, run_cancellable
     from pipeline.media_check import check_media_unchanged
-    from pipeline.trim_export import TrimExportOptions, default_output, export_trimmed
+    from pipeline.trim_export import TrimExportOptions, TrimExportResult, default_output, export_trimmed
 
     if not 0 <= args.crossfade <= 500:
         print("hark: error: --crossfade must be between 0 and 500 ms (see 'hark cut --help')", file=sys.stderr)
@@ -169,9 +169,9 @@ def cmd_cut(args: argparse.Namespace) -> int:
         crossfade=args.crossfade / 1000,
         edl=args.edl,
     )
-    bar = _progress_bar(out.name, args.quiet)
+    bar = progress_bar(out.name, args.quiet)
 
-    def job(ev: threading.Event):  # type: ignore[no-untyped-def]
+    def job(ev: threading.Event) -> TrimExportResult:
         def tick(f: float) -> None:
             bar.n = round(f * 100, 1)
             bar.refresh()

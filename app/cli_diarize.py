@@ -118,11 +118,11 @@ def load_diarizer(args: argparse.Namespace, store: ModelStore, threads: int | No
 def label_speakers(
     src: Path, transcript: Transcript, lazy: LazyDiarizer, rules: CaptionRules, quiet: bool, cancel: threading.Event
 ) -> Transcript:
-    from app.cli import _progress_bar, run_cancellable
+    from app.cli_common import progress_bar, run_cancellable
     from pipeline.diarize_media import add_speakers, diarize_media
 
     diarizer = lazy.get()
-    bar = _progress_bar(f"{src.name} (speakers)", quiet)
+    bar = progress_bar(f"{src.name} (speakers)", quiet)
 
     def tick(f: float) -> None:
         bar.n = round(f * 100, 1)

@@ -19,7 +19,7 @@ ACTIONS = {
 }
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser(
         "dictate",
         help="start/stop dictation in the running app (for desktop shortcuts, e.g. on Wayland)",

@@ -29,11 +29,14 @@ from pipeline.engine_setup import ENGINES
 
 if TYPE_CHECKING:
     from audio.vad import SileroVad
+    from pipeline.diarization import Diarization
     from pipeline.engines.bare_whisper import BareWhisper
     from pipeline.engines.whispercpp import WhisperCppEngine
+    from pipeline.speaker_turns import Turn
+    from pipeline.transcript import Transcript
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     e = sub.add_parser(
         "eval",
         help="score Hark against references (speech recognition WER, word timing, diarization)",
@@ -100,7 +103,7 @@ class FileScore:
     words_wrong: int | None = None
 
 
-def _reference(rttm: Path, src: Path) -> list:  # type: ignore[type-arg]
+def _reference(rttm: Path, src: Path) -> list[Turn]:
     from pipeline.speaker_turns import RttmError, parse_rttm_by_file
 
     try:
@@ -121,7 +124,7 @@ def _reference(rttm: Path, src: Path) -> list:  # type: ignore[type-arg]
 def cmd_eval_diarization(args: argparse.Namespace) -> int:
     import time
 
-    from app.cli import EXIT_BAD_INPUT, EXIT_OK, run_cancellable
+    from app.cli_common import EXIT_BAD_INPUT, EXIT_OK, run_cancellable
     from app.cli_diarize import check_arguments, load_diarizer
     from pipeline.diarization_eval import diarization_error, read_uem
     from pipeline.diarize_media import add_speakers, diarize_media
@@ -150,7 +153,11 @@ def cmd_eval_diarization(args: argparse.Namespace) -> int:
         ref = refs[src]
         uem = read_uem(args.uem, src.stem) if args.uem else None
         t0 = time.perf_counter()
-        result = run_cancellable(lambda ev, s=src: diarize_media(s, diarizer, cancel=ev), cancel)
+
+        def diarize(ev: threading.Event, s: Path = src) -> Diarization:
+            return diarize_media(s, diarizer, cancel=ev)
+
+        result = run_cancellable(diarize, cancel)
         took = time.perf_counter() - t0
         der = diarization_error(ref, result.turns, uem=uem, collar=args.collar, skip_overlap=args.skip_overlap)
         score = FileScore(
@@ -168,12 +175,10 @@ def cmd_eval_diarization(args: argparse.Namespace) -> int:
         if loaded is not None:
             from pipeline.transcribe import transcribe_file
 
-            transcript = run_cancellable(
-                lambda ev, s=src: transcribe_file(
-                    s, loaded.engine, TranscribeOptions(threads=threads), vad=vad, cancel=ev
-                ),
-                cancel,
-            )
+            def transcribe(ev: threading.Event, s: Path = src) -> Transcript:
+                return transcribe_file(s, loaded.engine, TranscribeOptions(threads=threads), vad=vad, cancel=ev)
+
+            transcript = run_cancellable(transcribe, cancel)
             labelled = add_speakers(transcript, result, diarizer)
             wse = word_speaker_error(labelled, ref)
             score.words, score.word_speaker_error, score.words_wrong = wse.scored, wse.rate, wse.wrong
@@ -228,8 +233,8 @@ AUDIO; without --ref, STEM.txt or STEM.lab beside each AUDIO (mind that 'hark tr
 writes STEM.txt there too). A reference is plain text; all its lines are one transcript."""
 
 
-def _add_asr_parser(esub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from app.cli import thread_count
+def _add_asr_parser(esub: argparse._SubParsersAction) -> None:
+    from app.cli_common import thread_count
     from pipeline.engines.base import default_threads
 
     a = esub.add_parser(
@@ -310,7 +315,7 @@ def _check_asr_arguments(args: argparse.Namespace) -> str:
 
 
 def cmd_eval_asr(args: argparse.Namespace) -> int:
-    from app.cli import EXIT_OK
+    from app.cli_common import EXIT_OK
     from pipeline.asr_eval import references
 
     language = _check_asr_arguments(args)
@@ -382,7 +387,7 @@ class _AsrSystems:
         return line
 
     def run(self, src: Path, ref_path: Path, reference: str, cancel: threading.Event) -> AsrFile:
-        from app.cli import run_cancellable
+        from app.cli_common import run_cancellable
 
         text, seconds, duration = run_cancellable(lambda ev: self._hark(src, self.engine, None, ev), cancel)
         runs = {HARK: self._scored(text, seconds, reference)}

@@ -13,9 +13,13 @@ import json
 import sys
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from audio.probe import check_path
 from pipeline.alignment.timing_eval import Boundaries, TimedWord, TimingScore, score_timing
+
+if TYPE_CHECKING:
+    from pipeline.transcript import Transcript
 
 METHODS = ("aligned", "token", "dtw")
 _EPILOG = """\
@@ -35,8 +39,8 @@ AUDIO; without it, STEM.TextGrid beside each AUDIO. The word tier is 'words' (MF
 --tier names another."""
 
 
-def add_parser(esub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from app.cli import thread_count
+def add_parser(esub: argparse._SubParsersAction) -> None:
+    from app.cli_common import thread_count
     from pipeline.engines.base import default_threads
 
     t = esub.add_parser(
@@ -80,7 +84,7 @@ def textgrid_for(audio: Path, given: Path | None) -> Path:
 
 
 def cmd_eval_timing(args: argparse.Namespace) -> int:
-    from app.cli import EXIT_OK, run_cancellable
+    from app.cli_common import EXIT_OK, run_cancellable
     from pipeline.alignment.aligner import aligner_for
     from pipeline.alignment.textgrid_words import read_textgrid_words
     from pipeline.engine_setup import load_engine, load_vad
@@ -127,12 +131,13 @@ def cmd_eval_timing(args: argparse.Namespace) -> int:
     try:
         for src in inputs:
             for m in methods:
-                transcript = run_cancellable(
-                    lambda ev, m=m, src=src: transcribe_file(
+
+                def transcribe(ev: threading.Event, m: str = m, src: Path = src) -> Transcript:
+                    return transcribe_file(
                         src, engines[m], options, vad=vad, cancel=ev, aligner=aligner if m == "aligned" else None
-                    ),
-                    cancel,
-                )
+                    )
+
+                transcript = run_cancellable(transcribe, cancel)
                 hyp = [(w.text, w.start, w.end) for w in transcript.words]
                 per_method[m].append((hyp, refs[src]))
                 _print(src.name, m, score_timing(hyp, refs[src]), _width(inputs), args.json)

@@ -12,6 +12,7 @@ import getpass
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from pipeline import diarization_download as dd
@@ -66,7 +67,7 @@ def read_token(token_file: Path | None) -> str:
 def download(store_root: Path, token_file: Path | None, quiet: bool, cancel: threading.Event) -> None:
     from tqdm import tqdm
 
-    from app.cli import run_cancellable
+    from app.cli_common import run_cancellable
 
     if dd.is_installed(store_root):
         print(f"{NAME}: already installed at {dd.default_pipeline_dir(store_root)}")
@@ -91,10 +92,10 @@ def download(store_root: Path, token_file: Path | None, quiet: bool, cancel: thr
     print(f"{NAME}: {path}")
 
 
-def list_row(store_root: Path, human: object) -> str:
+def list_row(store_root: Path, human: Callable[[int], str]) -> str:
     """The `hark models list` line, in its columns."""
     installed = dd.is_installed(store_root)
-    size = human(dd.installed_size(store_root)) if installed else "?"  # type: ignore[operator]
+    size = human(dd.installed_size(store_root)) if installed else "?"
     mark = "yes" if installed else ("partial" if dd.has_partial(store_root) else "-")
     return (
         f"  {NAME:<22} {size:>9}  {mark:<9}  speaker diarization: pyannote {dd.REPO.split('/')[1]} "

@@ -20,7 +20,7 @@ IMPORT_EXIT_CODES = (
 )
 
 
-def add_parser(msub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(msub: argparse._SubParsersAction) -> None:
     mi = msub.add_parser(
         "import",
         help="import a CTranslate2/faster-whisper folder, a ggml .bin or an OpenAI .pt",
@@ -47,7 +47,7 @@ def add_parser(msub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
 
 
 def cmd_models_import(args: argparse.Namespace) -> int:
-    from app.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, run_cancellable
+    from app.cli_common import EXIT_BAD_INPUT, EXIT_OK, EXIT_USAGE, run_cancellable
     from pipeline.models.store import ModelStore
 
     if args.bundled == (args.path is not None):

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QTimer, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, QUrl
+from PySide6.QtGui import QDesktopServices, QIcon
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from app import paths
@@ -25,16 +25,19 @@ from audio.formats import expand_inputs
 from pipeline import project as projects
 from pipeline.atomic_write import write_text_atomic
 from pipeline.export import export
-from pipeline.jobs import JobStatus, estimate_eta, load_queue, save_queue
+from pipeline.jobs import JobQueue, JobStatus, estimate_eta, load_queue, save_queue
 from pipeline.models.store import ModelStore
 from pipeline.project import Project
-
-if TYPE_CHECKING:
-    from app.editor_controller import EditorController
-    from ui.model_manager import ModelManagerDialog
 from ui.main_window import PROJECT_FILTER, MainWindow
 from ui.queue_model import QueueModel
 from ui.speaker_rename import undo_label
+
+if TYPE_CHECKING:
+    from app.dictation_controller import DictationController
+    from app.editor_controller import EditorController
+    from ui.dictation_history import DictationHistory
+    from ui.model_manager import ModelManagerDialog
+    from ui.tray import TrayIcon
 
 log = logging.getLogger(__name__)
 RECENT_MAX = 12
@@ -43,7 +46,7 @@ AUTOSAVE_MS = 400
 
 class Controller(QObject):
     def __init__(
-        self, settings: AppSettings, store: ModelStore, qsettings: object | None = None, icon: object | None = None
+        self, settings: AppSettings, store: ModelStore, qsettings: QSettings | None = None, icon: QIcon | None = None
     ) -> None:
         super().__init__()
         self.settings = settings
@@ -51,18 +54,18 @@ class Controller(QObject):
         self.store = store
         queue, warning = load_queue(paths.queue_file())
         self.model = QueueModel(queue, self)
-        self.window = MainWindow(self.model, icon)  # type: ignore[arg-type]
+        self.window = MainWindow(self.model, icon)
         self.runner = JobRunner(store, self)
         self.project: Project | None = None
-        self.dictation = None  # app.dictation_controller.DictationController, once started
-        self._history = None  # ui.dictation_history.DictationHistory, once shown
+        self.dictation: DictationController | None = None  # once started
+        self._history: DictationHistory | None = None  # once shown
         self.editors: list[EditorController] = []  # open editor windows, one per project
         self._refresh_view = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)  # editor edits, shown here too
         self._refresh_view.timeout.connect(self._show_project_again)
         self._autosave = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self._autosave.timeout.connect(self.save_project)
         self._quitting = False
-        self.tray = None
+        self.tray: TrayIcon | None = None  # set by app.gui where there is a system tray
 
         w = self.window
         w.files_dropped.connect(self.add_paths)
@@ -105,7 +108,7 @@ class Controller(QObject):
 
     # --- queue -------------------------------------------------------------------------------
     @property
-    def queue(self):  # type: ignore[no-untyped-def]
+    def queue(self) -> JobQueue:
         return self.model.queue
 
     def add_paths(self, items: list[str]) -> int:
@@ -238,7 +241,7 @@ class Controller(QObject):
                 f", {counts[JobStatus.FAILED]} failed" if counts[JobStatus.FAILED] else ""
             )
         if self.tray is not None:
-            self.tray.set_activity(text, running is not None)  # type: ignore[attr-defined]
+            self.tray.set_activity(text, running is not None)
 
     # --- projects ----------------------------------------------------------------------------
     def show_job(self, job_id: str) -> None:
@@ -458,14 +461,14 @@ class Controller(QObject):
         if self.dictation is not None:
             self.dictation.apply_settings(self.settings)
         if self.qsettings is not None:
-            save_settings(self.settings, self.qsettings)  # type: ignore[arg-type]
+            save_settings(self.settings, self.qsettings)
 
     def needs_first_run(self) -> bool:
         """No model chosen, none installed (downloaded or imported), and the welcome not shown before."""
         if self.settings.engine == "sphinx" or self.settings.model or self.store.whisper_files():
             return False
         qs = self.qsettings
-        return qs is None or str(qs.value("first_run_done", "")) != "true"  # type: ignore[attr-defined]
+        return qs is None or str(qs.value("first_run_done", "")) != "true"
 
     def maybe_first_run(self) -> None:
         """With no whisper model and no choice made yet, offer one (or the offline engine) once."""
@@ -487,7 +490,7 @@ class Controller(QObject):
                 self.settings.engine = "sphinx"
             self._save_settings()
         if self.qsettings is not None:
-            self.qsettings.setValue("first_run_done", "true")  # type: ignore[attr-defined]
+            self.qsettings.setValue("first_run_done", "true")
 
     # --- quitting ----------------------------------------------------------------------------
     def confirm_close(self) -> bool:
@@ -556,5 +559,5 @@ class Controller(QObject):
         self.save_project()
         self.save_queue()
         if self.qsettings is not None:
-            self.qsettings.sync()  # type: ignore[attr-defined]  # a signal's exit may never destroy it
+            self.qsettings.sync()  # a signal's exit may never destroy it
         self.runner.shutdown()

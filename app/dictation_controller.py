@@ -14,6 +14,7 @@ closed after that.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import shutil
 import subprocess
@@ -35,6 +36,11 @@ from pipeline.utterance_journal import LiveRecording, UtteranceJournal
 from ui.dictation_overlay import DictationOverlay, OverlayState
 
 if TYPE_CHECKING:
+    from app.hotkeys import GlobalHotkey
+    from app.injection.base import Injector
+    from audio.capture import MicCapture
+    from audio.endpoint import Endpointer
+    from audio.vad import SileroVad
     from pipeline.dictation_decoder import DictationDecoder
 
 log = logging.getLogger(__name__)
@@ -71,11 +77,11 @@ class DictationController(QObject):
         self.state = ds.initial(mode)
         self.journal = UtteranceJournal(data_dir)
         self.overlay = DictationOverlay()
-        self.capture = None  # audio.capture.MicCapture, opened by enable()
+        self.capture: MicCapture | None = None  # opened by enable()
         self.decoder: DictationDecoder | None = None  # loaded in the background
-        self.injector = None
-        self.hotkey = None
-        self.endpointer = None
+        self.injector: Injector | None = None
+        self.hotkey: GlobalHotkey | None = None
+        self.endpointer: Endpointer | None = None
         self.ready = threading.Event()
         # Typing while the user holds the hotkey for the next utterance would add their modifiers
         # to our keystrokes (Ctrl+Alt+"a" is not "a"): insertion waits for the keys to be let go.
@@ -87,7 +93,7 @@ class DictationController(QObject):
         self._generation = 0  # bumped by each load asked for: an older one is not swapped in
         self._prepared = False  # VAD, endpointer and injector: once, by the first load
         self._stopping = False
-        self._vad = None
+        self._vad: SileroVad | None = None
         self._load_error: str | None = None
         self._partials = LatestOnly()
         self._journal_ids: dict[int, str] = {}
@@ -116,7 +122,7 @@ class DictationController(QObject):
             self.capture = MicCapture(
                 self.settings.dictation_input,
                 on_block=self._on_block,
-                on_error=lambda msg: (self._message.emit(msg, True), self._event.emit(ds.DeviceLost())),
+                on_error=self._capture_lost,
             )
             self.capture.open()
         except CaptureError as e:  # no microphone: say it quietly, transcription still works
@@ -127,6 +133,11 @@ class DictationController(QObject):
             return  # nothing to dictate with: do not hold a model in memory for it
         self._start_hotkey()
         self.start_engine()
+
+    def _capture_lost(self, msg: str) -> None:
+        """The microphone failed (on the capture's thread): say so, and stop the recording."""
+        self._message.emit(msg, True)
+        self._event.emit(ds.DeviceLost())
 
     def _start_hotkey(self) -> None:
         from app.hotkeys import GlobalHotkey, HotkeyError
@@ -251,9 +262,11 @@ class DictationController(QObject):
     def _recover(self) -> None:
         """Utterances recorded before a crash: transcribe them into the history (not typed: the field is gone)."""
         pending = self.journal.pending()
+        decoder = self.decoder
+        assert decoder is not None  # _load submits this right after _use(decoder)
         for p in pending:
             try:
-                text = self.decoder.final(p.samples()).text  # type: ignore[union-attr]
+                text = decoder.final(p.samples()).text
                 self.journal.mark_done(p.id, text)
             except Exception as e:
                 self.journal.mark_failed(p.id, str(e))
@@ -292,7 +305,7 @@ class DictationController(QObject):
             _close_engine(self.decoder)
         self.overlay.close()
 
-    def _from_thread_event(self, event: object) -> None:
+    def _from_thread_event(self, event: ds.Event) -> None:
         if not self._stopping:
             self.handle(event)
 
@@ -317,8 +330,8 @@ class DictationController(QObject):
             self.handle(ds.Cancel())
 
     # --- the state machine's actions --------------------------------------------------------------
-    def handle(self, event: object) -> None:
-        self.state, actions = ds.step(self.state, event)  # type: ignore[arg-type]
+    def handle(self, event: ds.Event) -> None:
+        self.state, actions = ds.step(self.state, event)
         for action in actions:
             self._do(action)
 
@@ -336,9 +349,9 @@ class DictationController(QObject):
             if live is not None:
                 self.journal.discard(live.id)
         elif isinstance(a, ds.Decode):
-            self._worker.submit(lambda uid=a.utterance_id: self._decode(uid))
+            self._worker.submit(functools.partial(self._decode, a.utterance_id))
         elif isinstance(a, ds.Insert):
-            self._worker.submit(lambda uid=a.utterance_id, text=a.text: self._insert(uid, text))
+            self._worker.submit(functools.partial(self._insert, a.utterance_id, a.text))
         elif isinstance(a, ds.ReportFailure):
             jid = self._journal_ids.pop(a.utterance_id, None)
             if jid is not None:

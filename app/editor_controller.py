@@ -13,7 +13,9 @@ import logging
 import queue
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -25,6 +27,9 @@ from pipeline.project import Project
 from pipeline.transcript import Transcript
 from ui.editor_window import EditorWindow
 from ui.export_dialog import BackgroundTask, ExportDialog
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 PEAKS_PER_SECOND = 100
@@ -148,7 +153,7 @@ class EditorController(QObject):
             return
         media, lazy = self._media, self._aligner
 
-        def work(progress, cancel):  # type: ignore[no-untyped-def]
+        def work(progress: Callable[[float], None], cancel: threading.Event) -> dict[int, tuple[float, float]]:
             # plain values only: a worker holding the controller could destroy it off the GUI thread
             aligner = lazy.get(t.language)
             return realign(media, t, captions, aligner, cancel=cancel) if aligner is not None else {}
@@ -211,7 +216,7 @@ class EditorController(QObject):
         )
         sha = p.transcript.media.sha256
 
-        def work(progress, cancel):  # type: ignore[no-untyped-def]
+        def work(progress: Callable[[float], None], cancel: threading.Event) -> np.ndarray:
             return load_or_compute_peaks(media, cache, sha, PEAKS_PER_SECOND, progress=progress, cancel=cancel)
 
         task = BackgroundTask(work, self, "hark-peaks", receiver=self.window)

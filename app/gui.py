@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QWidget
 
     from app.controller import Controller
 
@@ -57,15 +58,25 @@ def main(files: list[str] | None = None) -> int:
     from ui.tray import TrayIcon
 
     icon = QIcon(str(RESOURCES / "hark.svg"))
-    app.setWindowIcon(icon)
+    QGuiApplication.setWindowIcon(icon)  # a static function (`app` may be a QCoreApplication to mypy)
     qsettings = default_qsettings()
     controller = Controller(load_settings(qsettings), ModelStore(), qsettings, icon)
     on_signal.controller = controller
     window = controller.window
-    install_excepthook(lambda report: CrashDialog(report, window, log_dir=log_file.parent).exec())
+
+    def show_crash(report: str) -> None:
+        CrashDialog(report, window, log_dir=log_file.parent).exec()
+
+    install_excepthook(show_crash)
 
     server = InstanceServer(parent=controller)
-    server.files_received.connect(lambda fs: (controller.add_paths(fs) if fs else None, _raise(window)))
+
+    def files_received(fs: list[str]) -> None:
+        if fs:
+            controller.add_paths(fs)
+        _raise(window)
+
+    server.files_received.connect(files_received)
     server.command_received.connect(controller.command)
     server.listen()
     if QSystemTrayIcon.isSystemTrayAvailable():
@@ -139,7 +150,7 @@ class QuitOnSignal:
         self.app.exit(0)
 
 
-def _raise(window) -> None:  # type: ignore[no-untyped-def]
+def _raise(window: QWidget) -> None:
     window.showNormal()
     window.raise_()
     window.activateWindow()

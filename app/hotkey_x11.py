@@ -13,6 +13,10 @@ import os
 import select
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from Xlib.protocol.event import KeyRelease
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +117,7 @@ class X11KeyGrab:
             except Exception:
                 pass
 
-    def _is_autorepeat(self, release: object) -> bool:
+    def _is_autorepeat(self, release: KeyRelease) -> bool:
         """X repeats a held key as release+press pairs with the same time: not a real release.
 
         The press of the pair may not have been read yet: wait a moment for it.
@@ -127,7 +131,7 @@ class X11KeyGrab:
                 nxt.type == self._X.KeyPress
                 and getattr(nxt, "detail", None) == self.keycode
                 and abs(nxt.time - release.time) <= 1
-            ):  # type: ignore[attr-defined]
+            ):
                 return True
         return False
 

@@ -14,6 +14,13 @@ import os
 import sys
 import threading
 from collections.abc import Callable
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pynput.keyboard import Listener
+
+    from app.hotkey_x11 import X11KeyGrab
 
 log = logging.getLogger(__name__)
 DEFAULT_HOTKEY = "<ctrl>+<alt>+space"
@@ -36,7 +43,7 @@ def global_hotkeys_supported() -> tuple[bool, str]:
     return True, ""
 
 
-def _keyboard():  # type: ignore[no-untyped-def]
+def _keyboard() -> ModuleType:
     try:
         from pynput import keyboard
     except ImportError as e:  # pynput connects to the display on import
@@ -74,8 +81,8 @@ class GlobalHotkey:
         self._down: set[object] = set()
         self._active = False
         self._lock = threading.Lock()
-        self._listener = None
-        self._grab = None
+        self._listener: Listener | None = None
+        self._grab: X11KeyGrab | None = None
 
     def start(self) -> None:
         if sys.platform.startswith("linux"):
@@ -104,7 +111,7 @@ class GlobalHotkey:
             self._listener = None
 
     def _canonical(self, key: object) -> object:
-        return self._listener.canonical(key) if self._listener is not None else key  # type: ignore[attr-defined]
+        return self._listener.canonical(key) if self._listener is not None else key
 
     def _press(self, key: object) -> None:
         k = self._canonical(key)

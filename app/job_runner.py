@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -37,6 +38,9 @@ from pipeline.export import export, free_stem
 from pipeline.models.store import ModelStore
 from pipeline.project import Project, project_name_for
 from pipeline.project import save as save_project
+
+if TYPE_CHECKING:
+    from audio.vad import SileroVad
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL = 0.1  # seconds between progress signals: smooth, without flooding the event loop
@@ -79,7 +83,7 @@ class JobRunner(QObject):
         self._job_id: str | None = None
         self._engine_key: tuple[object, ...] | None = None
         self._engine: LoadedEngine | None = None
-        self._vad: object | None = None
+        self._vad: SileroVad | None = None
         self._vad_loaded = False
         self._aligners = LazyAligner()
         self._speakers = SpeakerStep(store)
@@ -176,7 +180,7 @@ class JobRunner(QObject):
                 self._post("notice", for_gui(n))
         return self._engine
 
-    def _vad_for(self, s: AppSettings, *, check_only: bool = False) -> object | None:
+    def _vad_for(self, s: AppSettings, *, check_only: bool = False) -> SileroVad | None:
         """The VAD that trims silence; check_only: the same model when trimming is off, only to mark text
         with no voice under it (pipeline.voice_check)."""
         if not s.use_vad and not check_only:
@@ -215,14 +219,14 @@ class JobRunner(QObject):
                 path,
                 loaded.engine,
                 to_options(s),
-                vad=vad,  # type: ignore[arg-type]
+                vad=vad,
                 rules=to_caption_rules(s),
                 progress=lambda f: tick(f * share),
                 cancel=cancel,
                 model_sha256=loaded.model_sha256,
                 aligner=self._aligner_for(s),
                 voice_check=check,
-            )  # type: ignore[arg-type]
+            )
             if cancel.is_set():
                 raise Cancelled()
             warnings = list(transcript.warnings)
@@ -240,7 +244,11 @@ class JobRunner(QObject):
             project = Project(transcript, settings=_settings_record(s))
             project_file = save_project(project, project_name_for(Path(path), projects))
             outputs = self._export(project, s)
-            final: tuple[object, ...] = ("finished", job_id, JobResult(str(project_file), outputs, warnings))
+            final: tuple[str, *tuple[object, ...]] = (
+                "finished",
+                job_id,
+                JobResult(str(project_file), outputs, warnings),
+            )
         except Cancelled:
             final = ("cancelled", job_id)
         except MediaError as e:
@@ -257,7 +265,7 @@ class JobRunner(QObject):
             final = ("failed", job_id, f"unexpected error: {e} (details in the log)")
         # Not busy any more before the GUI hears of it, so it can start the next job at once.
         self._active = False
-        self._post(*final)  # type: ignore[arg-type]
+        self._post(*final)
 
     @staticmethod
     def _export(project: Project, s: AppSettings) -> list[str]:

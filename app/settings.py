@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -158,7 +159,7 @@ def _formats(v: Any) -> list[str]:
     return list(dict.fromkeys(chosen))
 
 
-def _choice(options: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
     def read(v: Any) -> str:
         t = _text(v)
         if t not in options:

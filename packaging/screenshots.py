@@ -10,11 +10,24 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from app.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HARK_SHARED", ROOT.parent / "shared"))
 DATA = SHARED / "data"
+
+
+class Pump(Protocol):
+    """Run Qt's events until `until()` is true (or give up after `timeout` seconds)."""
+
+    def __call__(self, until: Callable[[], object], timeout: float = ...) -> None: ...
 
 
 def main(out_dir: str) -> int:
@@ -42,7 +55,7 @@ def main(out_dir: str) -> int:
     QCoreApplication.setApplicationName("Hark")
     app = QApplication.instance() or QApplication(["hark"])
     icon = QIcon(str(RESOURCES / "hark.svg"))
-    app.setWindowIcon(icon)
+    QApplication.setWindowIcon(icon)  # a static function (`app` may be a QCoreApplication to mypy)
     settings = AppSettings(
         engine="sphinx",
         projects_folder=str(tmp / "projects"),
@@ -55,7 +68,7 @@ def main(out_dir: str) -> int:
     w.resize(1280, 760)
     w.show()
 
-    def pump(until, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
+    def pump(until: Callable[[], object], timeout: float = 120.0) -> None:
         end = time.monotonic() + timeout
         while not until():
             if time.monotonic() > end:
@@ -63,7 +76,7 @@ def main(out_dir: str) -> int:
             app.processEvents()
             time.sleep(0.02)
 
-    def shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+    def shot(widget: QWidget, name: str) -> None:
         pump(lambda: True)
         app.processEvents()
         path = out / name
@@ -115,7 +128,7 @@ def main(out_dir: str) -> int:
     return 0
 
 
-def shot_editor(c, media: Path, pump, out: Path) -> None:  # type: ignore[no-untyped-def]
+def shot_editor(c: Controller, media: Path, pump: Pump, out: Path) -> None:
     """The editor on a video: Big Buck Bunny's picture under jfk's speech, a few words cut, one corrected."""
     import subprocess
 
@@ -161,6 +174,7 @@ def shot_editor(c, media: Path, pump, out: Path) -> None:  # type: ignore[no-unt
     c.window.queue_view.select_job(job.id)
     c.show_job(job.id)
     editor = c.open_editor()
+    assert editor is not None  # the project shown, which has just been transcribed
     w = editor.window
     w.resize(1280, 860)
     pump(lambda: w.preview.has_video() and w.timeline._peaks is not None, timeout=60)
@@ -168,7 +182,9 @@ def shot_editor(c, media: Path, pump, out: Path) -> None:  # type: ignore[no-unt
     w.text.select(5, 7)  # a few words cut from the middle
     w.cut_selection()
     w.correct_word(1)
-    w.inline.editor.setText("so")
+    word_editor = w.inline.editor
+    assert word_editor is not None  # correct_word opened it
+    word_editor.setText("so")
     w.inline.commit()
     first = td.words[td.word_ids[9]]
     w.preview.seek(first.start)

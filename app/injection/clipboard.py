@@ -245,7 +245,7 @@ class XlibOffer:
                 self._handle(d.next_event())
         except Exception:
             log.debug("answering late paste requests", exc_info=True)
-        self._d = None  # type: ignore[assignment]
+        self._d = None
         try:
             self._win.destroy()  # gives up the selection if we still hold it
             d.close()

@@ -131,8 +131,8 @@ class Win32:
         if user32 is None:
             if sys.platform != "win32":
                 raise InjectionUnavailable("The Windows injector works only on Windows.")
-            user32 = ctypes.WinDLL("user32", use_last_error=True)  # type: ignore[attr-defined]
-            kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+            user32 = ctypes.WinDLL("user32", use_last_error=True)
+            kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
             h = ctypes.c_void_p
             user32.SendInput.argtypes = [ctypes.c_uint, ctypes.POINTER(INPUT), ctypes.c_int]
             user32.SendInput.restype = ctypes.c_uint

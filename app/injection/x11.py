@@ -134,7 +134,7 @@ def batches(text: str, slots: int) -> list[str]:
     if slots < 1:
         raise ValueError("need at least one spare key code")
     out: list[str] = []
-    start, seen = 0, set()
+    start, seen = 0, set[str]()
     for i, ch in enumerate(text):
         if ch not in seen and len(seen) == slots:
             out.append(text[start:i])
