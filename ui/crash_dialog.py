@@ -108,6 +108,7 @@ class CrashDialog(QDialog):
 
     def _fit_height(self) -> None:
         lay = self.layout()
+        assert lay is not None  # set in __init__
         h = lay.heightForWidth(self.width()) if lay.hasHeightForWidth() else -1
         self.resize(self.width(), h if h > 0 else self.minimumSizeHint().height())
 

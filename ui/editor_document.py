@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QFont,
     QFontMetricsF,
     QPalette,
+    QTextBlock,
     QTextBlockFormat,
     QTextCharFormat,
     QTextCursor,
@@ -94,7 +95,7 @@ class Paragraph:
     caption: int  # index into transcript.captions
     start: float
     speaker: str | None
-    words: tuple[Shown, ...]  # plain (id, text, state, cut) tuples, read through Shown's field order
+    words: tuple[tuple[int, str, int, bool], ...]  # plain (id, text, state, cut) tuples, in Shown's field order
 
 
 def _u16(s: str) -> int:
@@ -140,6 +141,8 @@ class EditorDocument(WordLookups):
     Word k of the display order (`word_ids[k]`) covers positions [starts[k], ends[k]);
     row r (the document's block r) is caption `row_caption[r]`.
     """
+
+    styles: EditorStyles
 
     def __init__(self, transcript: Transcript, palette: QPalette, font: QFont) -> None:
         self.styles = EditorStyles(palette)
@@ -290,7 +293,7 @@ class EditorDocument(WordLookups):
         return None
 
 
-def _end(block) -> int:  # type: ignore[no-untyped-def]
+def _end(block: QTextBlock) -> int:
     """The position just after a block's last character (before its paragraph break)."""
     return block.position() + block.length() - 1
 

@@ -6,10 +6,20 @@ pipeline.editing.find_words and replaces through the undo stack.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from ui.find_bar import FindBar
+
+
+class MatchOptions(TypedDict):
+    """The match options, as pipeline.editing.find_words and replace_words take them."""
+
+    case_sensitive: bool
+    whole_word: bool
 
 
 class FindReplaceBar(QWidget):
@@ -18,6 +28,8 @@ class FindReplaceBar(QWidget):
     previous_requested = Signal()
     replace_requested = Signal(bool)  # all matches (True) or the current one
     closed = Signal()
+
+    find: FindBar  # type: ignore[assignment]  # shadows QWidget.find(); the tests use the name
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -76,7 +88,7 @@ class FindReplaceBar(QWidget):
     def query(self) -> str:
         return self.find.query() if self.isVisible() else ""
 
-    def options(self) -> dict[str, bool]:
+    def options(self) -> MatchOptions:
         return {"case_sensitive": self.case.isChecked(), "whole_word": self.whole.isChecked()}
 
     def open(self, replace: bool = False) -> None:
@@ -95,7 +107,7 @@ class FindReplaceBar(QWidget):
         for b in (self.replace_one, self.replace_all):
             b.setEnabled(total > 0)
 
-    def keyPressEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:  # from the replace row or an option: the find field has its own
             self.close_bar()
         else:
@@ -106,4 +118,4 @@ class FindReplaceBar(QWidget):
         self.closed.emit()
 
 
-__all__ = ["FindReplaceBar"]
+__all__ = ["FindReplaceBar", "MatchOptions"]

@@ -4,23 +4,36 @@ undoable edit. A mixin of EditorWindow, which owns the session, the document and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMainWindow, QMenu
 
 from pipeline.speaker_merge import rename_speaker, transcript_speakers
+from pipeline.transcript import Transcript
+from ui.editor_actions import EditorActions
+from ui.editor_document import EditorDocument
+from ui.editor_text import EditorText
 from ui.speaker_rename import ask_speaker_name, menu_text, undo_label
 
-if TYPE_CHECKING:
-    from ui.editor_window import EditorWindow
 
-    _Base = EditorWindow
-else:
-    _Base = object
+class EditorSpeakers(QMainWindow):
+    # EditorWindow's state and methods this mixin uses, declared here for the type checker (importing
+    # EditorWindow would make an import cycle).
+    text: EditorText
+    td: EditorDocument
+    actions: EditorActions  # type: ignore[assignment]  # shadows QWidget.actions(); the tests and app/ use the name
 
+    if TYPE_CHECKING:
 
-class EditorSpeakers(_Base):
+        @property
+        def transcript(self) -> Transcript: ...
+
+        def _apply(
+            self, label: str, op: Callable[[Transcript], Transcript], select: list[int] | None = None
+        ) -> str: ...
+
     def current_speaker(self) -> str | None:
         """The speaker of the caption holding the selected word."""
         k = self.text.focus

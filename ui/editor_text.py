@@ -37,16 +37,18 @@ class EditorText(TranscriptText):
         self._matches: list[tuple[int, int]] = []
         self._current = -1
         self.word_pressed.connect(self._pressed)
-        self.move_requested.connect(self.move)
+        self.move_requested.connect(self.move_selection)
         self.row_clicked.connect(self._row_clicked)
         self.selectionChanged.connect(self._text_selected)
 
     @property
     def edoc(self) -> EditorDocument | None:
-        return self.td  # type: ignore[return-value]
+        """The document set_document() gave (TranscriptText knows it only as WordLookups)."""
+        td = self.td
+        return td if isinstance(td, EditorDocument) else None
 
     def set_document(self, td: EditorDocument | None) -> None:
-        self.set_transcript_document(td)  # type: ignore[arg-type]  # same interface as TranscriptDocument
+        self.set_transcript_document(td)
         self.anchor = self.focus = self.playing = None
         self._matches, self._current = [], -1
         self.selection_changed.emit()
@@ -101,7 +103,7 @@ class EditorText(TranscriptText):
         ks = sorted(td.index_of[i] for i in ids if i in td.index_of) if td is not None else []
         self.select(ks[0] if ks else None, ks[-1] if ks else None, scroll)
 
-    def move(self, step: int, extend: bool) -> None:
+    def move_selection(self, step: int, extend: bool) -> None:
         td = self.edoc
         if td is None or not td.word_ids:
             return

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QPalette
+from PySide6.QtGui import QColor, QDesktopServices, QPalette, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -146,13 +146,15 @@ def same_file(a: Path, b: Path) -> bool:
 
 
 class ExportDialog(QDialog):
+    result: TrimExportResult | None  # type: ignore[assignment]  # shadows QDialog.result(); the tests use the name
+
     def __init__(self, transcript: Transcript, has_video: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export Trimmed Media")
         self.transcript = transcript
         self.media = Path(transcript.media.path)
         self.task: BackgroundTask | None = None
-        self.result: TrimExportResult | None = None
+        self.result = None
 
         self.path = QLineEdit(str(default_output(self.media)), self)
         self.path.setAccessibleName("Output file")
@@ -165,7 +167,9 @@ class ExportDialog(QDialog):
         row.addWidget(self.browse)
         self.captions = self._combo(CAPTIONS, "srt", "Captions: a file beside the media, burned in, or none")
         if not has_video:  # nothing to burn captions into
-            self.captions.model().item(3).setEnabled(False)  # type: ignore[attr-defined]
+            model = self.captions.model()
+            assert isinstance(model, QStandardItemModel)  # a combo box's own model
+            model.item(3).setEnabled(False)
         self.preset = self._combo(PRESETS, "balanced", "Encoding speed against file size and picture quality")
         self.edl = QCheckBox("Also write the cut list as an &EDL (CMX 3600)", self)
         self.edl.setToolTip("For finishing the edit in another editor (Resolve, Premiere, Avid…)")

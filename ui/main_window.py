@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDragMoveEvent, QDropEvent, QIcon, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMenu, QMessageBox, QSplitter, QWidget
 
 from audio.formats import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
@@ -125,10 +125,17 @@ class MainWindow(QMainWindow):
         h = self.menuBar().addMenu("&Help")
         self._action(h, "&About Hark", self.about, None, "Version and credits")
 
-    def _action(self, menu: QMenu, text: str, slot: Callable[[], object], shortcut: object, tip: str) -> QAction:
+    def _action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: str | QKeySequence.StandardKey | None,
+        tip: str,
+    ) -> QAction:
         act = QAction(text, self)
         if shortcut is not None:
-            act.setShortcut(QKeySequence(shortcut))  # type: ignore[arg-type]
+            act.setShortcut(QKeySequence(shortcut))
         act.setStatusTip(tip)
         act.setToolTip(tip)
         act.triggered.connect(lambda _checked=False: slot())
@@ -167,7 +174,7 @@ class MainWindow(QMainWindow):
         else:
             event.ignore()
 
-    def dragMoveEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
         event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:

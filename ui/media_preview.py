@@ -13,7 +13,7 @@ from bisect import bisect_right
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QImage, QPalette
+from PySide6.QtGui import QIcon, QImage, QPalette
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer
 from PySide6.QtMultimediaWidgets import QVideoWidget
 from PySide6.QtWidgets import (
@@ -64,6 +64,8 @@ class MediaPreview(QWidget):
     duration_changed = Signal(float)
     skipped = Signal(float, float)  # a cut jumped over while playing
     media_error = Signal(str)
+
+    screen: QStackedWidget  # type: ignore[assignment]  # shadows QWidget.screen(); the tests use the name
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -147,7 +149,7 @@ class MediaPreview(QWidget):
         self._show_time(0.0)
         self._show_rate()
 
-    def _button(self, icon, tip: str, name: str) -> QToolButton:  # type: ignore[no-untyped-def]
+    def _button(self, icon: QIcon, tip: str, name: str) -> QToolButton:
         b = QToolButton(self)
         b.setIcon(icon)
         b.setToolTip(tip)

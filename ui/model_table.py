@@ -128,8 +128,8 @@ class ModelTableModel(QAbstractTableModel):
 
     def set_in_use(self, name: str | None) -> None:
         old, self._in_use = self._in_use, name
-        for n in {old, name} - {None}:
-            row = self.row_of(n)  # type: ignore[arg-type]
+        for n in {n for n in (old, name) if n is not None}:
+            row = self.row_of(n)
             if row is not None:
                 self.dataChanged.emit(self.index(row, COL_NAME), self.index(row, COL_DESCRIPTION))
 
@@ -155,10 +155,10 @@ class ModelTableModel(QAbstractTableModel):
             elif current.state is State.INSTALLED:
                 self._states[m.name] = RowState(State.ABSENT)
         imported = self.store.imported()
-        for m in self._imported:
-            self._states.pop(m.name, None)
-        for m in imported:
-            self._states[m.name] = RowState(State.INSTALLED)
+        for im in self._imported:
+            self._states.pop(im.name, None)
+        for im in imported:
+            self._states[im.name] = RowState(State.INSTALLED)
         if imported != self._imported:
             self._imported = imported
             self._reset_rows()

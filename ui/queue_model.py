@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from pipeline.jobs import Job, JobQueue, JobStatus
 
@@ -33,8 +35,8 @@ def status_text(job: Job) -> str:
 
 
 class QueueModel(QAbstractTableModel):
-    def __init__(self, queue: JobQueue, parent: object | None = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
+    def __init__(self, queue: JobQueue, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.queue = queue
 
     def set_queue(self, queue: JobQueue) -> None:
@@ -91,11 +93,12 @@ class QueueModel(QAbstractTableModel):
     def add_paths(self, paths: list[str]) -> list[Job]:
         """Queue files (those already waiting are skipped) and show the new rows."""
         before = len(self.queue.jobs)
-        pending = JobQueue(list(self.queue.jobs)).add(paths)  # dry run: how many rows will appear
+        targets: list[str | Path] = list(paths)
+        pending = JobQueue(list(self.queue.jobs)).add(targets)  # dry run: how many rows will appear
         if not pending:
             return []
         self.beginInsertRows(QModelIndex(), before, before + len(pending) - 1)
-        added = self.queue.add(paths)
+        added = self.queue.add(targets)
         self.endInsertRows()
         return added
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, QRect, QSize, Qt, Signal, SignalInstance
 from PySide6.QtGui import QAction, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -168,12 +168,12 @@ class QueueView(QWidget):
         job = self.selected_job()
         self.job_selected.emit(job.id if job else "")
 
-    def _act(self, signal: Signal) -> None:  # type: ignore[type-arg]
+    def _act(self, signal: SignalInstance) -> None:
         job = self.selected_job()
         if job is not None:
-            signal.emit(job.id)  # type: ignore[attr-defined]
+            signal.emit(job.id)
 
-    def _context_menu(self, pos) -> None:  # type: ignore[no-untyped-def]
+    def _context_menu(self, pos: QPoint) -> None:
         index = self.table.indexAt(pos)
         if not index.isValid():
             return

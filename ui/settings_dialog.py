@@ -10,7 +10,7 @@ import dataclasses
 import itertools
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -44,6 +44,7 @@ from ui.speaker_settings import SpeakerSettingsBox
 
 
 class EditableSettings(Protocol):
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # a dataclass: settings() replaces fields
     engine: str
     model: str | None
     language: str | None
@@ -381,7 +382,7 @@ class SettingsDialog(QDialog):
             changes.update(self.dictation_box.changes())
         if all(hasattr(self._original, f) for f in SPEAKER_FIELDS):
             changes.update(self.speaker_box.changes())
-        return dataclasses.replace(self._original, **changes)  # type: ignore[type-var]
+        return dataclasses.replace(self._original, **changes)
 
     # --- model choice -------------------------------------------------------------
     def _add_model_item(self, value: str, text: str, kind: str) -> int:
@@ -505,8 +506,9 @@ def _align_forms(*forms: QFormLayout) -> None:
         f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for row in range(f.rowCount()):
             item = f.itemAt(row, QFormLayout.ItemRole.LabelRole)
-            if item is not None and item.widget() is not None:
-                labels.append(item.widget())
+            label = item.widget() if item is not None else None
+            if label is not None:
+                labels.append(label)
     width = max((w.sizeHint().width() for w in labels), default=0)
     for w in labels:
         w.setMinimumWidth(width)

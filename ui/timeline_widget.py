@@ -9,6 +9,8 @@ two narrow strips.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import cast
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, Signal
@@ -98,7 +100,7 @@ class TimelineWidget(QAbstractScrollArea):
     ) -> None:
         """Show new content; zoom, scroll position and the selected word are kept."""
         self._words, self._lane_names = word_track(words)
-        self._speakers = {w.speaker for w in words} - {None}  # type: ignore[assignment]
+        self._speakers = {w.speaker for w in words if w.speaker is not None}
         self._captions = caption_track(captions)
         self._cuts = cut_array(cuts)
         ends = [float(self._words.reach[-1])] if len(self._words) else []
@@ -296,7 +298,8 @@ class TimelineWidget(QAbstractScrollArea):
         frame = self._frame()
         p = QPainter(self.viewport())
         region = event.region()
-        rects = list(region) if region.rectCount() <= 4 else [region.boundingRect()]
+        # QRegion iterates over its rectangles; the stubs do not declare __iter__.
+        rects = list(cast("Iterable[QRect]", region)) if region.rectCount() <= 4 else [region.boundingRect()]
         for rect in rects:  # two playhead strips far apart: paint each, not all between them
             p.setClipRect(rect)
             paint(p, frame, rect)

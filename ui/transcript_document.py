@@ -7,6 +7,7 @@ anything out.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -78,17 +79,26 @@ class Row:
     last: int
 
 
-class WordLookups:
+class WordLookups(ABC):
     """Word and caption lookups by document position, shared by the transcript view's and the editor's
     documents; they fill `doc`, `word_ids`, `texts`, `starts`/`ends` (document positions of each word)
-    and `_row_firsts` (the first word index of each caption)."""
+    and `_row_firsts` (the first word index of each caption). TranscriptText shows either through
+    this interface."""
 
+    transcript: Transcript
+    styles: WordStyles
     doc: QTextDocument
     word_ids: list[int]
     texts: dict[int, str]
     starts: list[int]
     ends: list[int]
+    rows: list[Row]
+    long_times: bool  # times in the gutter need hours
     _row_firsts: list[int]
+
+    @abstractmethod
+    def tooltip(self, k: int) -> str:
+        """What word k's tooltip says ("": none)."""
 
     def word_at(self, pos: int) -> int | None:
         """Index of the word at or touching document position `pos` (a cursor position)."""

@@ -7,23 +7,32 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QWidget
 
 from pipeline.edit_view import EditError
+from pipeline.project import Project
 from pipeline.speaker_merge import rename_speaker, transcript_speakers
 from ui.speaker_rename import ask_speaker_name, menu_text
-
-if TYPE_CHECKING:
-    from ui.transcript_view import TranscriptView
-
-    _Base = TranscriptView
-else:
-    _Base = object
+from ui.transcript_document import TranscriptDocument
 
 
-class TranscriptSpeakers(_Base):
+class TranscriptSpeakers(QWidget):
+    # TranscriptView's state and methods this mixin uses, declared here for the type checker (importing
+    # TranscriptView would make an import cycle).
+    _project: Project | None
+    _td: TranscriptDocument | None
+    _focus: int | None
+    act_rename_speaker: QAction
+    speaker_renamed: Signal
+
+    if TYPE_CHECKING:
+
+        def _render(self, keep: bool = False) -> None: ...
+
+        def _set_selection(self, anchor: int, focus: int, scroll: bool = True) -> None: ...
+
     def _rename_speaker_action(self) -> QAction:
         act = QAction(
             menu_text(None),

@@ -29,7 +29,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QTextEdit, QToolTip, QWidget
 
-from ui.transcript_document import TranscriptDocument, blend, format_time
+from ui.transcript_document import WordLookups, blend, format_time
 
 # Keys the text area claims even where a window-wide shortcut uses them (Qt's ShortcutOverride).
 _CLAIMED = (
@@ -92,7 +92,7 @@ class TranscriptText(QTextEdit):
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setLineWrapMode(QTextEdit.LineWrapMode.WidgetWidth)
-        self.td: TranscriptDocument | None = None
+        self.td: WordLookups | None = None  # a TranscriptDocument, or the editor's EditorDocument
         self.current_row = -1  # the caption holding the selected word, marked in the gutter
         self._time_w = self._speaker_w = 0
         self._highlights: tuple[list[tuple[int, int]], int, tuple[int, int] | None] = ([], -1, None)
@@ -102,7 +102,7 @@ class TranscriptText(QTextEdit):
         self.verticalScrollBar().valueChanged.connect(self._scrolled)
 
     # --- document ----------------------------------------------------------------------------
-    def set_transcript_document(self, td: TranscriptDocument | None) -> None:
+    def set_transcript_document(self, td: WordLookups | None) -> None:
         self.td = td
         self.current_row = -1
         self._highlights = ([], -1, None)
@@ -224,8 +224,8 @@ class TranscriptText(QTextEdit):
         c = QTextCursor(self.document())
         c.setPosition(start)
         c.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
-        sel.cursor = c  # type: ignore[attr-defined]
-        sel.format = fmt  # type: ignore[attr-defined]
+        sel.cursor = c
+        sel.format = fmt
         return sel
 
     def _apply_highlights(self) -> None:

@@ -403,7 +403,7 @@ class TranscriptView(TranscriptSpeakers, QWidget):
         if td is None or k is None:
             return False
         self._set_selection(k, k)
-        self.correction.open(k)
+        self.correction.open_word(k)
         return True
 
     def editor(self) -> WordEditor | None:

@@ -179,7 +179,7 @@ class WordCorrection(InlineEditor):
 
     corrected = Signal(object, int)  # the new Transcript (from pipeline.editing.correct_word), the word id
 
-    def open(self, k: int) -> WordEditor:  # type: ignore[override]
+    def open_word(self, k: int) -> WordEditor:
         td = self.text.td
         assert td is not None
         heard = td.transcript.word_by_id()[td.word_ids[k]].text
