@@ -81,7 +81,7 @@ def _load_prctl() -> Callable[..., int] | None:
         return None
     fn.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
     fn.restype = ctypes.c_int
-    return fn  # type: ignore[no-any-return]
+    return fn
 
 
 _prctl = _load_prctl()
@@ -216,7 +216,9 @@ class _WindowsJob:
     """One Job object for all children; its handle is deliberately never closed (see the top)."""
 
     def __init__(self) -> None:
-        k32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        if sys.platform != "win32":  # never: only _windows_popen makes one (and mypy skips the rest off Windows)
+            raise OSError("job objects exist on Windows only")
+        k32 = ctypes.WinDLL("kernel32", use_last_error=True)
         k32.CreateJobObjectW.restype = ctypes.c_void_p
         k32.CreateJobObjectW.argtypes = [ctypes.c_void_p, ctypes.c_wchar_p]
         k32.SetInformationJobObject.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_uint32]
@@ -232,10 +234,14 @@ class _WindowsJob:
             self.handle = None
 
     def _error(self) -> int:
-        return ctypes.get_last_error()  # type: ignore[attr-defined,no-any-return]
+        if sys.platform != "win32":
+            return 0
+        return ctypes.get_last_error()
 
     def assign(self, proc: Popen) -> None:
-        handle = int(proc._handle)  # type: ignore[attr-defined]
+        if sys.platform != "win32":
+            return
+        handle = int(proc._handle)
         if self.handle is not None and not self._k32.AssignProcessToJobObject(self.handle, handle):
             log.warning("child %d is not in the job object (error %d)", proc.pid, self._error())
 

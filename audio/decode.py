@@ -9,6 +9,7 @@ float64 or as one big Python bytes object.
 from __future__ import annotations
 
 import collections
+import io
 import logging
 import math
 import re
@@ -18,6 +19,7 @@ import wave
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 import ffmpeg
 import numpy as np
@@ -60,14 +62,14 @@ class _StderrReader:
     then reports errors, each line tagged with its level.
     """
 
-    def __init__(self, stream) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, stream: IO[bytes]) -> None:
         self.banner: list[str] = []
         self.banner_done = threading.Event()
         self.errors: collections.deque[str] = collections.deque(maxlen=40)
         self._thread = threading.Thread(target=self._run, args=(stream,), daemon=True)
         self._thread.start()
 
-    def _run(self, stream) -> None:  # type: ignore[no-untyped-def]
+    def _run(self, stream: IO[bytes]) -> None:
         try:
             for raw in iter(stream.readline, b""):
                 line = raw.decode("utf-8", "replace").rstrip()
@@ -111,6 +113,7 @@ class _Decoder:
             stderr=subprocess.PIPE,
             bufsize=0,
         )
+        assert self.proc.stderr is not None
         self.stderr = _StderrReader(self.proc.stderr)
 
     def media_info(self) -> MediaInfo:
@@ -128,10 +131,11 @@ class _Decoder:
 
     def read_into(self, view: memoryview) -> int:
         """Fill `view` (bytes) as far as the stream allows; return bytes read (0 at end)."""
-        assert self.proc.stdout is not None
+        stdout = self.proc.stdout
+        assert isinstance(stdout, io.RawIOBase)  # bufsize=0: the pipe's unbuffered FileIO
         got = 0
         while got < len(view):
-            n = self.proc.stdout.readinto(view[got:])
+            n = stdout.readinto(view[got:])
             if not n:
                 break
             got += n
@@ -283,11 +287,12 @@ def decode_audio(
                 blocks.clear()
             room = len(buf) - in_buf if buf is not None and not blocks else 0
             if room:
-                got = dec.read_into(memoryview(buf[in_buf : in_buf + min(room, _READ_SAMPLES)]).cast("B"))
+                assert buf is not None  # room > 0 only once buf exists
+                got = dec.read_into(buf[in_buf : in_buf + min(room, _READ_SAMPLES)].data.cast("B"))
                 in_buf += got // _BYTES_PER_SAMPLE
             else:  # length not known yet, or the file ran past its stated duration
                 block = np.empty(_READ_SAMPLES, dtype=np.float32)
-                got = dec.read_into(memoryview(block).cast("B"))
+                got = dec.read_into(block.data.cast("B"))
                 if got >= _BYTES_PER_SAMPLE:
                     blocks.append(block[: got // _BYTES_PER_SAMPLE])
             if got < _BYTES_PER_SAMPLE:
@@ -366,7 +371,7 @@ class AudioStream:
                 if self.cancel is not None and self.cancel.is_set():
                     raise Cancelled()
                 block = np.empty(self.block_samples, dtype=np.float32)
-                got = dec.read_into(memoryview(block).cast("B")) // _BYTES_PER_SAMPLE
+                got = dec.read_into(block.data.cast("B")) // _BYTES_PER_SAMPLE
                 if got == 0:
                     break
                 self.samples_read += got

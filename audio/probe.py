@@ -139,8 +139,10 @@ def _int_prefix(text: str) -> int | None:
 
 
 def _float_or_none(v: object) -> float | None:
+    if not isinstance(v, (str, int, float)):  # ffprobe's JSON: a string, a number, or missing
+        return None
     try:
-        f = float(v)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        f = float(v)
+    except ValueError:
         return None
     return f if f >= 0 else None

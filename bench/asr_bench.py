@@ -41,12 +41,13 @@ import time
 import wave
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from bench.__main__ import JFK, OUT, SHARED, SILERO, peak_rss
+from bench.common import JFK, OUT, SHARED, SILERO, peak_rss
 from tests.speech_clips import Clip
 from tests.speech_clips import english_clips as shared_english_clips
 
@@ -465,15 +466,20 @@ def bench_levers(runs: int, threads: int) -> None:
 
     cases: dict[str, Callable[[], str]] = {}
     for key, eng in engines.items():
-        cases[f"{key}, {threads} threads"] = lambda e=eng: file_text(audio, e, opts, vad)
+        cases[f"{key}, {threads} threads"] = partial(file_text, audio, eng, opts, vad)
     for key in ("f16 token", "q8_0 token"):
         e = engines[key]
-        cases[f"{key}, 1 thread"] = lambda e=e: file_text(audio, e, one, vad)
-        cases[f"{key}, fallback off"] = lambda e=e: file_text(audio, Adjusted(e, fallback=False), opts, vad)
-        cases[f"{key}, audio_ctx sized per chunk"] = lambda e=e: file_text(
-            audio, Adjusted(e, sized_ctx=True), opts, vad
-        )
-        cases[f"{key}, --no-vad"] = lambda e=e: file_text(audio, e, opts, None)
+
+        def no_fallback(e: WhisperCppEngine = e) -> str:
+            return file_text(audio, Adjusted(e, fallback=False), opts, vad)
+
+        def sized_ctx(e: WhisperCppEngine = e) -> str:
+            return file_text(audio, Adjusted(e, sized_ctx=True), opts, vad)
+
+        cases[f"{key}, 1 thread"] = partial(file_text, audio, e, one, vad)
+        cases[f"{key}, fallback off"] = no_fallback
+        cases[f"{key}, audio_ctx sized per chunk"] = sized_ctx
+        cases[f"{key}, --no-vad"] = partial(file_text, audio, e, opts, None)
     rows = alternate(list(cases), list(cases.values()), runs, warm_up=False)
     scores = {r.label: score(reference, r.result) for r in rows}
     print_lever_table(
@@ -507,12 +513,15 @@ def bench_parallel(
     warm(twins.values(), chunks[0].samples, one)
     cases: dict[str, Callable[[], str]] = {}
     for key, twin in twins.items():
-        cases[f"{key}: 1 ctx x {opts.threads} threads"] = lambda e=engines[key]: " ".join(
-            parallel_texts(chunks, [e], opts, chunk_text)
-        )
-        cases[f"{key}: 2 ctx x 1 thread, parallel"] = lambda e=engines[key], t=twin: " ".join(
-            parallel_texts(chunks, [e, t], one, chunk_text)
-        )
+
+        def one_ctx(e: WhisperCppEngine = engines[key]) -> str:
+            return " ".join(parallel_texts(chunks, [e], opts, chunk_text))
+
+        def two_ctx(e: WhisperCppEngine = engines[key], t: WhisperCppEngine = twin) -> str:
+            return " ".join(parallel_texts(chunks, [e, t], one, chunk_text))
+
+        cases[f"{key}: 1 ctx x {opts.threads} threads"] = one_ctx
+        cases[f"{key}: 2 ctx x 1 thread, parallel"] = two_ctx
     rows = alternate(list(cases), list(cases.values()), runs, warm_up=False)
     scores = {r.label: score(reference, r.result) for r in rows}
     lengths = ", ".join(f"{len(c.samples) / SR:.0f}" for c in chunks)
@@ -554,8 +563,12 @@ def bench_clips(runs: int, threads: int) -> None:
 
     cases: dict[str, Callable[[], list[str]]] = {}
     for key, e in engines.items():
-        cases[key] = lambda e=e: corpus(e)
-        cases[f"{key}, audio_ctx sized"] = lambda e=e: corpus(Adjusted(e, sized_ctx=True))
+
+        def sized(e: WhisperCppEngine = e) -> list[str]:
+            return corpus(Adjusted(e, sized_ctx=True))
+
+        cases[key] = partial(corpus, e)
+        cases[f"{key}, audio_ctx sized"] = sized
     e = engines["q8_0 token"]
     cases["q8_0 token, audio_ctx sized, fallback off"] = lambda: corpus(Adjusted(e, sized_ctx=True, fallback=False))
     cases["q8_0 token: 1 ctx x 2 threads, no VAD"] = lambda: parallel_texts(raw, [e], opts)
@@ -671,7 +684,7 @@ def fw_words(path: Path, vad: bool, threads: int) -> list[Word]:
         *(["--vad"] if vad else []),
     ]
     subprocess.run(cmd, check=True, env={**os.environ, "HF_HUB_OFFLINE": "1"})
-    return [tuple(w) for w in json.loads(out.read_text())["words"]]  # type: ignore[misc]
+    return [tuple(w) for w in json.loads(out.read_text())["words"]]
 
 
 # --- entry -----------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def pywhispercpp(model_path: Path, audio: Path, threads: int, dtw: bool) -> tupl
     kind = model_kind(read_header(model_path))
     model = Model(
         str(model_path.resolve()), redirect_whispercpp_logs_to=None, context_params=context_overrides(kind, dtw)
-    )  # type: ignore[arg-type]
+    )
     params = decode_params(TranscribeOptions(language="en", threads=threads), multilingual=False)
     segments = model.transcribe(str(audio), **params)  # a 16 kHz WAV: read by pywhispercpp itself
     return " ".join(s.text.strip() for s in segments if s.text.strip()), []

@@ -320,11 +320,39 @@ class Case:
 CASES: list[Case] = []
 
 
-def case(name: str, command: str, expect: int, **kw: object) -> Callable[[Callable[[Ctx], list[str]]], Callable]:
+def case(
+    name: str,
+    command: str,
+    expect: int,
+    *,
+    errors: int | None = None,
+    whisper: bool = False,
+    other_user: bool = False,
+    keeps: tuple[str, ...] = (),
+    chatty: bool = False,
+    send: tuple[int, float] | None = None,
+    note: str = "",
+) -> Callable[[Callable[[Ctx], list[str]]], Callable[[Ctx], list[str]]]:
+    """Register the decorated function as a Case (the keywords are Case's fields)."""
+
     def add(fn: Callable[[Ctx], list[str]]) -> Callable[[Ctx], list[str]]:
         if any(c.name == name for c in CASES):
             raise ValueError(f"two cases named {name}")
-        CASES.append(Case(name, command, expect, fn, **kw))  # type: ignore[arg-type]
+        CASES.append(
+            Case(
+                name,
+                command,
+                expect,
+                fn,
+                errors=errors,
+                whisper=whisper,
+                other_user=other_user,
+                keeps=keeps,
+                chatty=chatty,
+                send=send,
+                note=note,
+            )
+        )
         return fn
 
     return add
@@ -1386,8 +1414,8 @@ def run_case(case: Case, root: Path, assets: Assets, *, models: Path, timeout: f
         code = None
     seconds = time.perf_counter() - t
     for dirpath, dirnames, _ in os.walk(work):  # give the cases' locked folders back, so they can be removed
-        for d in dirnames:
-            p = Path(dirpath, d)
+        for name in dirnames:
+            p = Path(dirpath, name)
             if not p.is_symlink():
                 p.chmod(0o755)
     new = sorted(_files(work) - before)

@@ -6,7 +6,7 @@ import sys
 
 from pywhispercpp.model import Model
 
-from bench.__main__ import engine_preset
+from bench.common import engine_preset
 
 model_path, wav, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
 kind = "base" if "base" in model_path else "tiny"

@@ -14,10 +14,17 @@ Baselines, measured in the same run:
 from __future__ import annotations
 
 import random
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from bench.__main__ import OUT, SHARED, medians
+from bench.common import OUT, SHARED, medians
+
+if TYPE_CHECKING:
+    from pipeline.speaker_turns import Turn
+    from pipeline.transcript import Transcript
 
 
 def _audio() -> np.ndarray:
@@ -27,7 +34,7 @@ def _audio() -> np.ndarray:
     return np.concatenate([decode_audio(ami / f"dev0{i}.wav").samples for i in (0, 1)])
 
 
-def _pipeline():  # type: ignore[no-untyped-def]
+def _pipeline() -> Path:
     from pipeline.diarization_random import write_random_pipeline
 
     folder = OUT / "random-diarization"
@@ -74,14 +81,14 @@ def bench_rtf(runs: int, threads: int) -> None:
         d = Diarizer(folder, options)
         # The slow baseline gets fewer runs: at RTF ~1.5 each run takes minutes.
         n = max(1, min(runs, 3)) if not options.shared_trunk else runs
-        (took,) = medians([lambda d=d: d(samples)], n)
+        (took,) = medians([partial(d, samples)], n)
         base = base or took
         print(
             f"  {label:<52} {took:6.1f} s  RTF {took / seconds:5.3f}  speed-up x{base / took:4.1f}  (goal RTF <= 0.15)"
         )
 
 
-def _transcript(n_words: int):  # type: ignore[no-untyped-def]
+def _transcript(n_words: int) -> tuple[Transcript, list[Turn]]:
     from pipeline.captions import CaptionRules, build_captions
     from pipeline.speaker_turns import Turn
     from pipeline.transcript import MediaRef, Provenance, Transcript, Word
@@ -106,12 +113,14 @@ def _transcript(n_words: int):  # type: ignore[no-untyped-def]
         "show",
         "today.",
     ]
-    words, t = [], 0.3
+    words: list[Word] = []
+    t = 0.3
     for i in range(n_words):
         length = rng.uniform(0.12, 0.45)
         words.append(Word(id=i, text=rng.choice(vocab), start=t, end=t + length))
         t += length + rng.uniform(0.02, 0.1) + (0.6 if i % 12 == 11 else 0.0)
-    turns, s, k = [], 0.0, 0
+    turns: list[Turn] = []
+    s, k = 0.0, 0
     while s < t:  # a turn every 3-15 s, with short overlaps, three speakers
         e = s + rng.uniform(3, 15)
         turns.append(Turn(s, min(e + rng.uniform(0, 0.5), t), f"SPEAKER_0{k % 3}"))

@@ -45,6 +45,7 @@ import numpy as np
 if TYPE_CHECKING:
     from audio.vad import SileroVad
     from pipeline.dictation_decoder import DictationDecoder
+    from pipeline.engines.base import Engine
 
 SR = 16_000
 MIN_S, MAX_S = 2.0, 10.0
@@ -72,7 +73,7 @@ def cut_utterances(vad: SileroVad) -> list[Utterance]:
     """Real speech cut at the VAD's pauses into 2-10 s utterances (plus lead and tail)."""
     from audio.decode import decode_audio
     from audio.vad import VadParams
-    from bench.__main__ import SHARED
+    from bench.common import SHARED
 
     data = SHARED / "data"
     sources = [
@@ -135,7 +136,7 @@ def run(runs: int, threads: int | None = None) -> None:
     import _pywhispercpp as pw
 
     from audio.vad import SileroVad
-    from bench.__main__ import SILERO, random_model
+    from bench.common import SILERO, random_model
     from pipeline.dictation_decoder import DictationDecoder, audio_ctx_for
     from pipeline.engines.base import TranscribeOptions, default_threads
     from pipeline.engines.sphinx import SphinxEngine
@@ -261,7 +262,7 @@ def whole_clips() -> list[Referenced]:
     return out
 
 
-def _decoders(engine: object, vad: SileroVad, threads: int) -> dict[str, DictationDecoder]:
+def _decoders(engine: Engine, vad: SileroVad, threads: int) -> dict[str, DictationDecoder]:
     from bench.asr_bench import Adjusted
     from pipeline.dictation_decoder import DictationDecoder, audio_ctx_for
     from pipeline.engines.base import TranscribeOptions
@@ -272,14 +273,14 @@ def _decoders(engine: object, vad: SileroVad, threads: int) -> dict[str, Dictati
         return audio_ctx_for(seconds, floor=750)
 
     return {
-        "fast": DictationDecoder(engine, opts, vad=vad),  # type: ignore[arg-type]
+        "fast": DictationDecoder(engine, opts, vad=vad),
         # levers on the fast path: whisper's fallback back on (it re-decodes a run-away result), or an
         # encoder of at least 15 s (750 positions) however short the utterance
-        "fast+fallbk": DictationDecoder(Adjusted(engine, fallback=True), opts, vad=vad),  # type: ignore[arg-type]
-        "fast, >=15s": DictationDecoder(Adjusted(engine, ctx=floor_750), opts, vad=vad),  # type: ignore[arg-type]
-        "full ctx": DictationDecoder(engine, opts, vad=vad, audio_ctx=False),  # type: ignore[arg-type]
+        "fast+fallbk": DictationDecoder(Adjusted(engine, fallback=True), opts, vad=vad),
+        "fast, >=15s": DictationDecoder(Adjusted(engine, ctx=floor_750), opts, vad=vad),
+        "full ctx": DictationDecoder(engine, opts, vad=vad, audio_ctx=False),
         # DictationDecoder always turns fallback off; the wrapper turns it back on, with the full context
-        "file-style": DictationDecoder(Adjusted(engine, audio_ctx=0, fallback=True), opts, vad=vad),  # type: ignore[arg-type]
+        "file-style": DictationDecoder(Adjusted(engine, audio_ctx=0, fallback=True), opts, vad=vad),
     }
 
 
@@ -305,8 +306,8 @@ def _decode_all(
 
 def run_trained(runs: int, threads: int | None = None, quants: Sequence[str] = ("f16", "q8_0")) -> None:
     from audio.vad import SileroVad
-    from bench.__main__ import SILERO
     from bench.asr_bench import bench_models, score, total, wer_text
+    from bench.common import SILERO
     from pipeline.engines.base import default_threads
     from pipeline.engines.whispercpp import WhisperCppEngine
 

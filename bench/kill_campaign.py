@@ -133,8 +133,8 @@ class Child:
         if left:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-        if self.log is not subprocess.DEVNULL:
-            self.log.close()  # type: ignore[union-attr]
+        if not isinstance(self.log, int):  # a file of ours, not subprocess.DEVNULL
+            self.log.close()
         return len(left)
 
 
@@ -198,7 +198,8 @@ def output_problem(path: Path, ref: dict[str, str]) -> str | None:
 def scan_outputs(folder: Path, stem: str) -> tuple[list[Path], list[str]]:
     """(output files, litter) in `folder`: litter is anything that is not `stem[-N].FORMAT`."""
     name = re.compile(rf"^{re.escape(stem)}(-\d+)?\.({'|'.join(FORMATS)})$")
-    outputs, litter = [], []
+    outputs: list[Path] = []
+    litter: list[Path] = []
     for p in sorted(folder.iterdir()) if folder.is_dir() else []:
         (outputs if name.match(p.name) else litter).append(p)
     return outputs, [p.name for p in litter]
@@ -430,12 +431,14 @@ def editor_child(project: str, script: str) -> None:
     keep: list[Any] = []  # ids stay unique while the states live
     real_save = projects.save
 
-    def save(p: Any, path: Any = None) -> Path:  # the autosave thread's write, reported once on disk
+    def save(
+        p: projects.Project, path: str | Path | None = None
+    ) -> Path:  # the autosave thread's write, reported once on disk
         out = real_save(p, path)
         _say(lock, f"saved {index.get(id(p.transcript), -1)}")
         return out
 
-    projects.save = save  # type: ignore[assignment]
+    projects.save = save
     ed = EditorController(projects.load(project), media_available=False)
     ed.show()
     keep.append(ed.window.session.transcript)
@@ -619,7 +622,12 @@ def dictation_child(data: str, engine: str) -> None:
 
     commands = Commands()
     commands.got.connect(commands.run)
-    threading.Thread(target=lambda: [commands.got.emit(line.strip()) for line in sys.stdin], daemon=True).start()
+
+    def read_commands() -> None:
+        for line in sys.stdin:
+            commands.got.emit(line.strip())
+
+    threading.Thread(target=read_commands, daemon=True).start()
 
     def ready() -> None:
         if d.ready.is_set() and d.capture is not None and d.capture.wait_ready(0):

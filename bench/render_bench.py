@@ -12,12 +12,13 @@ from __future__ import annotations
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Final
 
 MINUTES = 10
 SIZE = "1280x720"
 FPS = 25
 GOP = 50  # a keyframe every 2 s, no scene-cut keyframes: the copy case knows where they are
-QUALITY = "fast"  # pipeline.render.QUALITY_PRESETS: x264 veryfast, CRF 23
+QUALITY: Final = "fast"  # pipeline.render.QUALITY_PRESETS: x264 veryfast, CRF 23
 CUTS = 20
 CUT_LENGTH = 6.0  # seconds removed per cut
 
@@ -91,7 +92,7 @@ def cut_list(total: float, *, on_keyframes: bool) -> list[tuple[float, float]]:
 
 def run(runs: int) -> None:
     from audio.ffmpeg_tools import find_tools
-    from bench.__main__ import OUT, medians
+    from bench.common import OUT, medians
     from pipeline.render import QUALITY_PRESETS, RenderOptions, probe_media, render_trimmed
 
     src = source(OUT)

@@ -63,7 +63,7 @@ def _content() -> tuple[list, list, float, list[tuple[float, float]]]:
 
 def _peaks(duration: float) -> np.ndarray:
     """Real speech peaks (jfk.wav), looped over the hour."""
-    from bench.__main__ import JFK
+    from bench.common import JFK
     from pipeline.waveform import compute_peaks
 
     one = compute_peaks(JFK)
@@ -74,7 +74,7 @@ def run(runs: int) -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
-    from bench.__main__ import medians
+    from bench.common import medians
     from ui.timeline_widget import TimelineWidget
 
     app = QApplication.instance() or QApplication([])

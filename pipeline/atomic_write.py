@@ -46,7 +46,7 @@ _TEMP = re.compile(r"^\..+\.(\d+)\.[a-z0-9_]{8}\.tmp$")  # what mkstemp makes of
 
 def remove_stale_temps(folder: Path) -> list[Path]:
     """Remove the temporary files in `folder` that writers killed mid-write left; returns them."""
-    gone = []
+    gone: list[Path] = []
     try:
         names = os.listdir(folder)
     except OSError:

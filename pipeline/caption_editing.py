@@ -16,14 +16,19 @@ from pipeline.transcript import NO_SPACE_LANGUAGES, Caption, Transcript
 MIN_CAPTION = 0.1  # s: the shortest a caption may be retimed to
 
 
-def between_neighbours(captions: list[Caption], i: int, start: float, end: float, **changes: object) -> Caption:
-    """Caption i spanning start..end (and any other `changes`), clipped so it never overlaps the captions
-    beside it."""
+def between_neighbours(
+    captions: list[Caption], i: int, start: float, end: float, *, word_ids: list[int] | None = None
+) -> Caption:
+    """Caption i spanning start..end (and holding `word_ids`, when given), clipped so it never overlaps
+    the captions beside it."""
     if i > 0:
         start = max(start, captions[i - 1].end)
     if i + 1 < len(captions):
         end = min(end, captions[i + 1].start)
-    return dataclasses.replace(captions[i], start=start, end=max(end, start), **changes)  # type: ignore[arg-type]
+    c = captions[i]
+    return dataclasses.replace(
+        c, start=start, end=max(end, start), word_ids=c.word_ids if word_ids is None else word_ids
+    )
 
 
 def _sep(t: Transcript) -> str:

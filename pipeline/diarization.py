@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from audio.errors import Cancelled, HarkError
 from pipeline.errors import ModelError
 from pipeline.shared_trunk_embedding import SharedTrunkEmbedding, supports_shared_trunk
 from pipeline.speaker_turns import Turn
+
+if TYPE_CHECKING:
+    from pyannote.core import Annotation
 
 log = logging.getLogger(__name__)
 
@@ -150,10 +154,11 @@ class DiarizationOptions:
             raise ValueError("segmentation_step must be within 0.01..1")
 
     @classmethod
-    def for_preset(cls, preset: str = DEFAULT_PRESET, **kw: object) -> DiarizationOptions:
+    def for_preset(cls, preset: str = DEFAULT_PRESET, **kw: Any) -> DiarizationOptions:
+        """kw: the other fields (num_speakers=..., threads=...)."""
         if preset not in SPEED_PRESETS:
             raise ValueError(f"unknown speed preset {preset!r}; choose from {', '.join(SPEED_PRESETS)}")
-        return cls(segmentation_step=SPEED_PRESETS[preset], **kw)  # type: ignore[arg-type]
+        return cls(segmentation_step=SPEED_PRESETS[preset], **kw)
 
 
 @dataclass
@@ -173,7 +178,7 @@ _STEP_SPAN = {
 }
 
 
-def _annotation_turns(annotation, duration: float) -> list[Turn]:  # type: ignore[no-untyped-def]
+def _annotation_turns(annotation: Annotation, duration: float) -> list[Turn]:
     """pyannote's turns as ours, clipped to the audio (its last window is padded past the end)."""
     out = [
         Turn(max(0.0, float(seg.start)), min(duration, float(seg.end)), str(label))
@@ -204,7 +209,8 @@ class Diarizer:
                 raise ModelError(f"cannot load the diarization pipeline in {self.path}: {e}") from e
         if pipeline is None:
             raise ModelError(f"cannot load the diarization pipeline in {self.path}")
-        self._pipeline = pipeline
+        # A SpeakerDiarization, tuned through its internals (_segmentation, ...): typed loosely.
+        self._pipeline: Any = pipeline
         self._apply_options()
 
     def _apply_options(self) -> None:

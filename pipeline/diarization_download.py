@@ -193,10 +193,12 @@ def list_remote_files(
         path, size = x.get("path"), x.get("size")
         if x.get("type") != "file" or not isinstance(path, str) or not isinstance(size, int):
             continue
-        lfs = x.get("lfs") if isinstance(x.get("lfs"), dict) else None
-        sha = lfs.get("oid") if lfs else None  # type: ignore[union-attr]
-        if lfs and isinstance(lfs.get("size"), int):  # type: ignore[union-attr]
-            size = lfs["size"]  # type: ignore[index]
+        raw_lfs = x.get("lfs")
+        lfs = raw_lfs if isinstance(raw_lfs, dict) else None
+        sha = lfs.get("oid") if lfs else None
+        lfs_size = lfs.get("size") if lfs else None
+        if isinstance(lfs_size, int):
+            size = lfs_size
         oid = x.get("oid")
         files[path] = RemoteFile(
             path, size, sha if isinstance(sha, str) else None, None if lfs or not isinstance(oid, str) else oid
@@ -256,6 +258,10 @@ def download_pipeline(
             dest.parent.mkdir(parents=True, exist_ok=True)
             url = file_url(endpoint, repo, revision, f.path)
             base = done
+
+            def file_progress(d: int, _total: int, base: int = base) -> None:
+                report(base + d)
+
             try:
                 fetch_with_retries(
                     url,
@@ -266,7 +272,7 @@ def download_pipeline(
                     secret_headers=secret,
                     cancel=cancel,
                     timeout=timeout,
-                    progress=lambda d, _t, base=base: report(base + d),
+                    progress=file_progress,
                 )
             except urllib.error.HTTPError as e:
                 raise _http_error(e, url) from e

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.diarization import pyannote_env
 from pipeline.speaker_turns import RttmError, Turn
+
+if TYPE_CHECKING:
+    from pyannote.core import Annotation
 
 
 @dataclass(frozen=True)
@@ -40,7 +44,7 @@ def read_uem(path: str | Path, file_id: str | None = None) -> list[tuple[float, 
     return regions
 
 
-def _annotation(turns: list[Turn]):  # type: ignore[no-untyped-def]
+def _annotation(turns: list[Turn]) -> Annotation:
     from pyannote.core import Annotation, Segment
 
     ann = Annotation()

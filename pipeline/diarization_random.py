@@ -16,10 +16,16 @@ Needs the `diarize` extra (torch, pyannote.audio).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pipeline.diarization import pyannote_env
+
+if TYPE_CHECKING:
+    from pyannote.audio import Model as PyannoteModel
+    from pyannote.audio.models.embedding import WeSpeakerResNet34
+    from pyannote.audio.models.segmentation import PyanNet
 
 EMBEDDING_DIM = 256
 LDA_DIM = 128
@@ -49,7 +55,7 @@ params:
 """
 
 
-def _save_model(model, folder: Path) -> None:  # type: ignore[no-untyped-def]
+def _save_model(model: PyannoteModel, folder: Path) -> None:
     """The checkpoint layout `pyannote.audio.Model.from_pretrained` reads (a Lightning checkpoint)."""
     import lightning
     import torch
@@ -69,7 +75,7 @@ def _save_model(model, folder: Path) -> None:  # type: ignore[no-untyped-def]
     torch.save(checkpoint, folder / "pytorch_model.bin")
 
 
-def _segmentation(seed: int):  # type: ignore[no-untyped-def]
+def _segmentation(seed: int) -> PyanNet:
     import torch
     from pyannote.audio.core.task import Problem, Resolution, Specifications
     from pyannote.audio.models.segmentation import PyanNet
@@ -98,7 +104,7 @@ def _segmentation(seed: int):  # type: ignore[no-untyped-def]
     return model
 
 
-def _embedding(seed: int):  # type: ignore[no-untyped-def]
+def _embedding(seed: int) -> WeSpeakerResNet34:
     import torch
     from pyannote.audio.core.task import Problem, Resolution, Specifications
     from pyannote.audio.models.embedding import WeSpeakerResNet34

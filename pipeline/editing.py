@@ -31,7 +31,7 @@ from pipeline.edit_view import (
     subtract_ranges,
     word_texts,
 )
-from pipeline.transcript import Correction, Edits, Retime, Transcript, Word
+from pipeline.transcript import Correction, Cut, Edits, Retime, Transcript, Word
 
 __all__ = [
     "EditError",
@@ -60,8 +60,24 @@ MIN_WORD = 0.02  # s: the shortest a retimed word may be
 SECONDS_PER_CHAR = 0.07  # rough speaking rate to size an inserted word in a long pause
 
 
-def _with_edits(t: Transcript, **changes: object) -> Transcript:
-    return dataclasses.replace(t, edits=dataclasses.replace(t.edits, **changes))
+def _with_edits(
+    t: Transcript,
+    *,
+    corrections: list[Correction] | None = None,
+    cuts: list[Cut] | None = None,
+    inserted: list[Word] | None = None,
+    retimed: list[Retime] | None = None,
+) -> Transcript:
+    """`t` with the given edit lists replaced (None: kept as they are)."""
+    e = t.edits
+    edits = dataclasses.replace(
+        e,
+        corrections=e.corrections if corrections is None else corrections,
+        cuts=e.cuts if cuts is None else cuts,
+        inserted=e.inserted if inserted is None else inserted,
+        retimed=e.retimed if retimed is None else retimed,
+    )
+    return dataclasses.replace(t, edits=edits)
 
 
 def _inserted_ids(t: Transcript) -> set[int]:
@@ -78,7 +94,9 @@ def correct_word(t: Transcript, word_id: int, text: str, rules: CaptionRules = C
         raise EditError("a word cannot be corrected to nothing (cut it instead)")
     inserted = next((w for w in t.edits.inserted if w.id == word_id), None)
     if inserted is not None:  # the user's own word: change it in place
-        edits = {"inserted": [dataclasses.replace(w, text=text) if w.id == word_id else w for w in t.edits.inserted]}
+        out = _with_edits(
+            t, inserted=[dataclasses.replace(w, text=text) if w.id == word_id else w for w in t.edits.inserted]
+        )
     else:
         original = next((w for w in t.words if w.id == word_id), None)
         if original is None:
@@ -86,8 +104,7 @@ def correct_word(t: Transcript, word_id: int, text: str, rules: CaptionRules = C
         corrections = [c for c in t.edits.corrections if c.word_id != word_id]
         if text != original.text:
             corrections.append(Correction(word_id, text))
-        edits = {"corrections": corrections}
-    out = _with_edits(t, **edits)
+        out = _with_edits(t, corrections=corrections)
     return dataclasses.replace(out, captions=rewrap(out, {word_id}, rules))
 
 
@@ -246,9 +263,10 @@ def insert_word(
     if after_word_id is None:
         k = -1
     else:
-        k = next((i for i, w in enumerate(words) if w.id == after_word_id), None)
-        if k is None:
+        found = next((i for i, w in enumerate(words) if w.id == after_word_id), None)
+        if found is None:
             raise EditError(f"there is no word {after_word_id} in this transcript")
+        k = found
     prev = words[k] if k >= 0 else None
     nxt = words[k + 1] if k + 1 < len(words) else None
     lo = prev.end if prev else 0.0
@@ -257,7 +275,8 @@ def insert_word(
     want = SECONDS_PER_CHAR * len(text)
     start, end = (lo, min(hi, lo + want)) if prev else (max(lo, hi - want), hi)
     new_id = max((w.id for w in words), default=-1) + 1
-    speaker = (prev or nxt).speaker if (prev or nxt) else None
+    neighbour = prev or nxt
+    speaker = neighbour.speaker if neighbour else None
     word = Word(id=new_id, text=text, start=start, end=end, probability=None, speaker=speaker, rough=True)
     out = _with_edits(t, inserted=[*t.edits.inserted, word])
     captions = list(out.captions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 
 from pipeline import transcript_json
@@ -123,7 +124,9 @@ def to_json(t: Transcript) -> str:
 RENDERERS: dict[str, Callable[[Transcript], str]] = {"srt": to_srt, "vtt": to_vtt, "txt": to_txt, "json": to_json}
 
 
-def free_stem(folder: Path, stem: str, formats: list[str] | tuple[str, ...], taken: set[Path] = frozenset()) -> Path:  # type: ignore[assignment]
+def free_stem(
+    folder: Path, stem: str, formats: list[str] | tuple[str, ...], taken: AbstractSet[Path] = frozenset()
+) -> Path:
     """`folder/stem`, or `stem-2`, `stem-3`, ... so that no `stem.FORMAT` exists yet (or is in `taken`).
 
     Exports never replace a file that is already there: next to the media it

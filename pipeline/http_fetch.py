@@ -21,6 +21,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import IO
 
 from audio.errors import Cancelled
 from pipeline.errors import ModelError
@@ -42,18 +43,53 @@ def origin(url: str) -> tuple[str, str]:
     return parts.scheme.lower(), parts.netloc.lower()
 
 
+class _SecretRequest(urllib.request.Request):
+    """A request that remembers its secret headers, so that a same-origin redirect can carry them on."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        secrets: Mapping[str, str],
+        origin_req_host: str | None = None,
+        unverifiable: bool = False,
+        method: str | None = None,
+    ) -> None:
+        super().__init__(
+            url, headers=dict(headers), origin_req_host=origin_req_host, unverifiable=unverifiable, method=method
+        )
+        for k, v in secrets.items():
+            self.add_unredirected_header(k, v)
+        self.hark_secrets: Mapping[str, str] = secrets
+
+
 class _SameOriginSecrets(urllib.request.HTTPRedirectHandler):
     """Secrets travel as unredirected headers (urllib drops them on any redirect); put them back
     only when the redirect stays on the same scheme and host. A hub's CDN gets a signed URL and
     must never see the token (S3-style storage even rejects a second credential)."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
-        secrets: Mapping[str, str] = getattr(req, "hark_secrets", {})
+        secrets = req.hark_secrets if isinstance(req, _SecretRequest) else {}
         if new is not None and secrets and origin(newurl) == origin(req.full_url):
-            for k, v in secrets.items():
-                new.add_unredirected_header(k, v)
-            new.hark_secrets = secrets  # type: ignore[attr-defined]
+            # the same request urllib built, plus the secrets
+            return _SecretRequest(
+                new.full_url,
+                headers=new.headers,
+                secrets=secrets,
+                origin_req_host=new.origin_req_host,
+                unverifiable=new.unverifiable,
+                method=new.get_method(),
+            )
         return new
 
 
@@ -68,12 +104,13 @@ def open_url(
     timeout: float = 10.0,
 ) -> http.client.HTTPResponse:
     """GET `url`; raises urllib.error.HTTPError / URLError like urlopen."""
-    req = urllib.request.Request(url, headers={"User-Agent": "hark", **(headers or {})})
-    if secret_headers:
-        for k, v in secret_headers.items():
-            req.add_unredirected_header(k, v)
-        req.hark_secrets = dict(secret_headers)  # type: ignore[attr-defined]
-    return _OPENER.open(req, timeout=timeout)  # type: ignore[no-any-return]
+    all_headers = {"User-Agent": "hark", **(headers or {})}
+    req = (
+        _SecretRequest(url, headers=all_headers, secrets=dict(secret_headers))
+        if secret_headers
+        else urllib.request.Request(url, headers=all_headers)
+    )
+    return _OPENER.open(req, timeout=timeout)
 
 
 def ensure_free_space(folder: Path, needed: int, label: str, where: Path | None = None) -> None:
@@ -154,12 +191,32 @@ def fetch_part(
 
 
 def fetch_with_retries(
-    url: str, part: Path, size: int, *, label: str, retries: int = RETRIES, **kwargs: object
+    url: str,
+    part: Path,
+    size: int,
+    *,
+    label: str,
+    retries: int = RETRIES,
+    where: Path | None = None,
+    secret_headers: Mapping[str, str] | None = None,
+    progress: DownloadProgress | None = None,
+    cancel: threading.Event | None = None,
+    timeout: float = 10.0,
 ) -> None:
     """fetch_part, resuming after a cut connection; gives up with a ModelError that keeps the part."""
     for attempt in range(1, retries + 1):
         try:
-            fetch_part(url, part, size, label=label, **kwargs)  # type: ignore[arg-type]
+            fetch_part(
+                url,
+                part,
+                size,
+                label=label,
+                where=where,
+                secret_headers=secret_headers,
+                progress=progress,
+                cancel=cancel,
+                timeout=timeout,
+            )
             return
         except RETRYABLE as e:
             if attempt == retries:

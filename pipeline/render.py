@@ -1,15 +1,15 @@
 """Trimmed export: write the media with everything outside the keep-ranges removed.
 
-This module holds the options, result and error types and `render_trimmed`, which checks
-the request, chooses between re-encoding and stream-copying the video, and runs ONE
-ffmpeg process with one filter graph. The parts live in their own modules, and the names
-callers use are re-exported here:
+This module holds `render_trimmed`, which checks the request, chooses between
+re-encoding and stream-copying the video, and runs ONE ffmpeg process with one filter
+graph. The parts live in their own modules, and the names callers use are re-exported here:
 
 - pipeline.media_facts: what the source holds (probe_media, scan_packets, keyframe_times)
 - pipeline.render_plan: pure planning (cut list, crossfades, trim windows, filter graphs,
   output formats, stream-copy packet selection); its docstring explains both paths
 - pipeline.ffmpeg_run: running ffmpeg (progress, cancel, errors, temporary output)
 - pipeline.render_errors: RenderError, RenderCancelled, CopyNotPossible
+- pipeline.render_options: RenderOptions, RenderResult and their literal types
 
 Writes go to a temporary file in the output folder that is renamed over the output
 only on success; the source is never written.
@@ -22,7 +22,6 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from audio.ffmpeg_tools import FfmpegTools, find_tools
 from pipeline.ffmpeg_run import (
@@ -38,6 +37,7 @@ from pipeline.ffmpeg_run import (
 )
 from pipeline.media_facts import MediaFacts, Packets, keyframe_times, probe_media, scan_packets
 from pipeline.render_errors import CopyNotPossible, RenderCancelled, RenderError
+from pipeline.render_options import DEFAULT_CROSSFADE, Mode, Quality, RenderOptions, RenderResult, VideoOutcome
 from pipeline.render_plan import (
     AUDIO_CODECS,
     MIN_FADE,
@@ -89,30 +89,6 @@ __all__ = [
     "video_graph",
     "video_plan",
 ]
-
-Mode = Literal["auto", "reencode", "copy"]
-Quality = Literal["fast", "balanced", "quality"]
-
-DEFAULT_CROSSFADE = 0.020
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    mode: Mode = "auto"
-    quality: Quality = "balanced"
-    crossfade: float = DEFAULT_CROSSFADE  # seconds at every join; 0 = hard cuts
-    burn_subtitles: Path | None = None  # SRT/VTT/ASS already in OUTPUT time
-    audio_bitrate: str = "192k"  # for AAC in video outputs
-
-
-@dataclass(frozen=True)
-class RenderResult:
-    path: Path
-    duration: float  # seconds of output: the sum of the keep-ranges
-    video: Literal["reencoded", "copied", "none"]
-    ranges: int
-    elapsed: float
-    note: str = ""  # e.g. why auto mode did not copy
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -197,11 +173,14 @@ def _encode(
     run_with_graph(cmd, graph, total=total, progress=progress, cancel=cancel)
 
 
+_DEFAULT_OPTIONS = RenderOptions()  # frozen: one shared default is safe
+
+
 def render_trimmed(
     media: str | Path,
     keep: list[Range],
     out: str | Path,
-    options: RenderOptions = RenderOptions(),
+    options: RenderOptions = _DEFAULT_OPTIONS,
     *,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
@@ -292,7 +271,7 @@ def render_trimmed(
         discard_output(job.tmp)
         raise
     report(1.0)
-    video = "none" if not video_out else ("copied" if copy_plan else "reencoded")
+    video: VideoOutcome = "none" if not video_out else ("copied" if copy_plan else "reencoded")
     return RenderResult(
         path=out, duration=total, video=video, ranges=len(ranges), elapsed=time.perf_counter() - t0, note=note
     )

@@ -32,7 +32,7 @@ from pipeline.media_facts import MediaFacts, Packets
 from pipeline.render_errors import RenderError
 
 if TYPE_CHECKING:
-    from pipeline.render import RenderOptions
+    from pipeline.render_options import RenderOptions
 
 Range = tuple[float, float]
 

@@ -43,7 +43,7 @@ def best_assignment(weights: list[list[float]]) -> list[tuple[int, int]]:
     if not rows or not cols:
         return []
     try:
-        from scipy.optimize import linear_sum_assignment  # type: ignore[import-not-found]
+        from scipy.optimize import linear_sum_assignment
     except ImportError:
         pairs = _assignment_dp(weights, rows, cols)
     else:

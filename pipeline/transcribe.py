@@ -207,7 +207,7 @@ def transcribe_file(
         assert len(timed) == len(words)
         for w, t in zip(words, timed):
             w.start, w.end, w.rough = t.start, t.end, t.rough
-    make_monotonic(words, duration)  # type: ignore[arg-type]
+    make_monotonic(words, duration)
     warnings = list(stream.warnings)
     if not words:
         warnings.append("no speech was recognised")

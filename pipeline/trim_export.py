@@ -21,7 +21,7 @@ from pipeline.atomic_write import write_text_atomic
 from pipeline.edit_view import EditError, Range, cut_word_ids, effective_words, keep_ranges
 from pipeline.export import to_srt, to_vtt
 from pipeline.output_timeline import output_transcript
-from pipeline.render import RenderOptions, probe_media, render_trimmed
+from pipeline.render import Mode, Quality, RenderOptions, probe_media, render_trimmed
 from pipeline.transcript import Transcript
 
 CAPTION_CHOICES = ("srt", "vtt", "burn", "none")
@@ -31,8 +31,8 @@ AUDIO_SUFFIXES = {".mp3", ".wav", ".flac", ".m4a", ".aac", ".ogg", ".opus", ".wm
 @dataclass(frozen=True)
 class TrimExportOptions:
     captions: str = "srt"  # "srt" | "vtt" | "burn" | "none"
-    preset: str = "balanced"  # render quality: fast | balanced | quality
-    mode: str = "auto"  # auto | reencode | copy
+    preset: Quality = "balanced"  # render quality: fast | balanced | quality
+    mode: Mode = "auto"  # auto | reencode | copy
     snap: bool = True  # move cut points into the nearest silence
     vad_model: Path | None = None  # Silero VAD; None: snap by signal energy alone
     crossfade: float = 0.020  # s at each join
@@ -112,7 +112,7 @@ def export_trimmed(
             RenderOptions(
                 mode=options.mode,
                 quality=options.preset,
-                crossfade=options.crossfade,  # type: ignore[arg-type]
+                crossfade=options.crossfade,
                 burn_subtitles=burn,
             ),
             progress=lambda f: report(0.05 + 0.95 * f),

@@ -384,7 +384,7 @@ class UtteranceJournal:
                         audio_path=wav,
                         created=str((meta or {}).get("created") or _mtime_iso(wav)),
                         mode=str((meta or {}).get("mode") or "unknown"),
-                        target_app=(meta or {}).get("target_app"),  # type: ignore[arg-type]
+                        target_app=_opt_str((meta or {}).get("target_app")),
                         sidecar_ok=meta is not None,
                     )
                 )
@@ -466,12 +466,17 @@ class UtteranceJournal:
             id=str(r["id"]),
             created=str(r.get("created") or ""),
             finished=str(r.get("finished") or ""),
-            text=r.get("text"),
-            mode=str(r.get("mode") or "unknown"),  # type: ignore[arg-type]
-            target_app=r.get("target_app"),
-            audio_path=audio if audio.exists() else None,  # type: ignore[arg-type]
-            error=r.get("error"),  # type: ignore[arg-type]
+            text=_opt_str(r.get("text")),
+            mode=str(r.get("mode") or "unknown"),
+            target_app=_opt_str(r.get("target_app")),
+            audio_path=audio if audio.exists() else None,
+            error=_opt_str(r.get("error")),
         )
+
+
+def _opt_str(value: object) -> str | None:
+    """A JSON field that holds a string or null (anything else, from a damaged file, reads as null)."""
+    return value if isinstance(value, str) else None
 
 
 def _mtime_iso(path: Path) -> str:

@@ -2,46 +2,17 @@
 
 Callers (the file pipeline, the editor's re-alignment after a correction, `hark eval timing`)
 see only `Aligner` and `align_words`; PocketSphinx is one implementation, and a CTC model for
-other languages would be another, plugged in through `aligner_for`.
+other languages would be another, plugged in through `aligner_for`. The types themselves live in
+pipeline.alignment.types (the implementations import them from there) and are re-exported here.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
-import numpy as np
+from pipeline.alignment.types import SAMPLE_RATE, AlignedTime, Aligner, WordSpan
 
-SAMPLE_RATE = 16_000
-
-
-@dataclass(frozen=True)
-class WordSpan:
-    text: str  # as written in the transcript
-    start: float  # rough times, seconds into the samples given
-    end: float
-
-
-@dataclass(frozen=True)
-class AlignedTime:
-    start: float
-    end: float
-
-
-class Aligner(Protocol):
-    name: str
-    version: str
-
-    def supports(self, language: str | None) -> bool: ...
-
-    def align(
-        self, samples: np.ndarray, words: Sequence[WordSpan], *, cancel: threading.Event | None = None
-    ) -> list[AlignedTime | None]:
-        """One result per word, in order: its times, or None where the audio could not be matched
-        to the text (the caller keeps rough times for those). Times never go backwards."""
-        ...
+__all__ = ["SAMPLE_RATE", "AlignedTime", "Aligner", "LazyAligner", "WordSpan", "aligner_for", "can_align"]
 
 
 class LazyAligner:

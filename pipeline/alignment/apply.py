@@ -53,8 +53,10 @@ def settle(samples: np.ndarray, words: Sequence[WordSpan], found: Sequence[Align
         j = i
         while j < len(words) and out[j] is None:
             j += 1
-        lo = out[i - 1].end if i > 0 and out[i - 1] is not None else 0.0  # type: ignore[union-attr]
-        hi = out[j].start if j < len(words) and out[j] is not None else total  # type: ignore[union-attr]
+        before = out[i - 1] if i > 0 else None
+        after = out[j] if j < len(words) else None
+        lo = before.end if before is not None else 0.0
+        hi = after.start if after is not None else total
         for k, t in zip(range(i, j), _fit(words[i:j], lo, max(lo, hi), samples)):
             out[k] = t
         i = j

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from audio.errors import Cancelled
-from pipeline.alignment.aligner import AlignedTime, Aligner, WordSpan
+from pipeline.alignment.types import AlignedTime, Aligner, WordSpan
 from pipeline.errors import EngineError
 from pipeline.process_pool import exit_with_parent, stop_now
 

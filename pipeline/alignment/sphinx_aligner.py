@@ -32,8 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from audio.errors import Cancelled
-from pipeline.alignment.aligner import AlignedTime, WordSpan
 from pipeline.alignment.pronounce import Spoken, spoken_tokens
+from pipeline.alignment.types import AlignedTime, WordSpan
 
 SAMPLE_RATE = 16_000
 FRAME = 0.01  # PocketSphinx's frame, s

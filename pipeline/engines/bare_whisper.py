@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import _pywhispercpp as pw
 import numpy as np
 
 from pipeline.engines.base import TranscribeOptions
 from pipeline.errors import ModelError
+
+if TYPE_CHECKING:
+    from pywhispercpp.model import ContextParams
 
 
 def known_language(code: str) -> bool:
@@ -64,9 +67,7 @@ def decode_params(options: TranscribeOptions, *, multilingual: bool) -> dict[str
 class BareWhisper:
     """pywhispercpp.model.Model on one model file; `transcribe` returns the text of its segments."""
 
-    def __init__(
-        self, model_path: Path, *, multilingual: bool, context_overrides: dict[str, object] | None = None
-    ) -> None:
+    def __init__(self, model_path: Path, *, multilingual: bool, context_overrides: ContextParams | None = None) -> None:
         from pywhispercpp.model import Model
 
         path = Path(model_path).expanduser()
@@ -76,8 +77,10 @@ class BareWhisper:
         # Same context as Hark's engine (flash attention off where it uses DTW word timing), so that
         # both run the very same kernels; redirect None keeps whisper.cpp's loading chatter off stderr.
         self._model = Model(
-            str(path.resolve()), redirect_whispercpp_logs_to=None, context_params=dict(context_overrides or {})
-        )  # type: ignore[arg-type]
+            str(path.resolve()),
+            redirect_whispercpp_logs_to=None,
+            context_params=context_overrides.copy() if context_overrides else {},
+        )
 
     def transcribe(self, samples: np.ndarray, options: TranscribeOptions, cancel: threading.Event | None = None) -> str:
         audio = np.ascontiguousarray(samples, dtype=np.float32)

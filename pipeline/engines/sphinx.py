@@ -58,7 +58,7 @@ def loud_regions(
         return []
     loud = db > np.percentile(db, 10) + above_floor_db
     regions: list[list[int]] = []
-    for i in np.flatnonzero(loud):
+    for i in np.flatnonzero(loud).tolist():  # plain ints
         if regions and i - regions[-1][1] <= bridge / FRAME:
             regions[-1][1] = i
         else:

@@ -14,7 +14,9 @@ import atexit
 import importlib.metadata
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import _pywhispercpp as pw
 import numpy as np
@@ -27,6 +29,9 @@ from pipeline.engines.word_grouping import Token, group_tokens, make_monotonic
 from pipeline.errors import EngineError, ModelError
 from pipeline.models.ggml_file import GgmlFormatError, model_kind, problems, read_header
 from pipeline.transcript import NO_SPACE_LANGUAGES
+
+if TYPE_CHECKING:
+    from pywhispercpp.model import ContextParams
 
 log = logging.getLogger(__name__)
 SAMPLE_RATE = 16_000
@@ -56,7 +61,7 @@ def known_language(code: str) -> bool:
     return pw.whisper_lang_id(code) >= 0
 
 
-def context_overrides(kind: str, dtw: bool) -> dict[str, object]:
+def context_overrides(kind: str, dtw: bool) -> ContextParams:
     """Context parameters that differ from whisper.cpp's defaults: DTW word timing where a preset exists."""
     preset = _DTW_PRESETS.get(kind) if dtw else None
     if preset is None:
@@ -246,11 +251,11 @@ class WhisperCppEngine:
         return make_monotonic(words, duration)
 
 
-def _progress_adapter(progress: ProgressFn):  # type: ignore[no-untyped-def]
+def _progress_adapter(progress: ProgressFn) -> Callable[..., None]:
     # The binding calls back with whisper.cpp's integer percent as the last argument.
-    def cb(*args: object) -> None:
+    def cb(*args: Any) -> None:
         try:
-            progress(min(1.0, max(0.0, float(args[-1]) / 100.0)))  # type: ignore[arg-type]
+            progress(min(1.0, max(0.0, float(args[-1]) / 100.0)))
         except (TypeError, ValueError):
             pass
 

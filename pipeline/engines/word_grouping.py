@@ -10,8 +10,19 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from pipeline.engines.base import EngineWord
+
+
+class HasTimes(Protocol):
+    """What the time fixes below need of a word: an engine's word or a transcript's."""
+
+    start: float
+    end: float
+
+
+W = TypeVar("W", bound=HasTimes)
 
 
 @dataclass
@@ -70,7 +81,7 @@ def group_tokens(tokens: list[Token], *, no_space: bool = False) -> list[EngineW
 MIN_WORD = 0.05  # seconds: the least a word lasts once its times are settled
 
 
-def make_monotonic(words: list[EngineWord], duration: float) -> list[EngineWord]:
+def make_monotonic(words: list[W], duration: float) -> list[W]:
     """Clamp times into [0, duration], starts never going back, ends never before starts; then no word
     lasts less than MIN_WORD where the room allows."""
     prev = 0.0
@@ -82,7 +93,7 @@ def make_monotonic(words: list[EngineWord], duration: float) -> list[EngineWord]
     return give_words_length(words, duration)
 
 
-def give_words_length(words: list[EngineWord], duration: float, min_len: float = MIN_WORD) -> list[EngineWord]:
+def give_words_length(words: list[W], duration: float, min_len: float = MIN_WORD) -> list[W]:
     """A word of (near) zero length, e.g. whisper's last token of a segment or a word clamped to the end
     of a VAD region, grows into the gap after it, else into the head of the next word, else into the
     tail of the word before (never more than half of a neighbour, never overlapping one). Starts stay

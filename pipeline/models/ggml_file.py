@@ -26,9 +26,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 GGML_MAGIC = 0x67676D6C
 GGUF_MAGIC = b"GGUF"
@@ -437,11 +440,11 @@ def hparams_for(kind: str, n_vocab: int, ftype: int = 1) -> HParams:
     return HParams(n_vocab, 1500, state, heads, layers, 448, state, heads, layers, 80, ftype)
 
 
-def _write_i32(f: BinaryIO, *vals: int) -> None:
+def _write_i32(f: SupportsWrite[bytes], *vals: int) -> None:
     f.write(struct.pack(f"<{len(vals)}i", *vals))
 
 
-def write_header(f: BinaryIO, hp: HParams, mel: MelFilters, vocab: Sequence[bytes]) -> None:
+def write_header(f: SupportsWrite[bytes], hp: HParams, mel: MelFilters, vocab: Sequence[bytes]) -> None:
     """Write magic, hparams, mel filters and vocab (everything before the tensors)."""
     f.write(struct.pack("<I", GGML_MAGIC))
     _write_i32(f, *hp.as_tuple())

@@ -138,7 +138,7 @@ def write_ggml(
     total = output_size(source, specs)
     out = _HashingWriter(f)
     hp = replace(source.hparams, ftype=ftype + (QNT_VERSION * QNT_VERSION_FACTOR if ftype > FTYPE_F16 else 0))
-    write_header(out, hp, source.mel, source.vocab)  # type: ignore[arg-type]
+    write_header(out, hp, source.mel, source.vocab)
     for spec in specs:
         if cancel is not None and cancel.is_set():
             raise Cancelled()

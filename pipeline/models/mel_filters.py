@@ -37,7 +37,8 @@ def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
 def mel_filters(n_mels: int, *, sample_rate: int = SAMPLE_RATE, n_fft: int = N_FFT) -> np.ndarray:
     """Triangular filters, shape (n_mels, 1 + n_fft // 2), float32, as librosa computes them."""
     fft_freqs = np.linspace(0.0, sample_rate / 2, 1 + n_fft // 2)
-    edges = _mel_to_hz(np.linspace(*_hz_to_mel(np.array([0.0, sample_rate / 2])), n_mels + 2))
+    lo, hi = _hz_to_mel(np.array([0.0, sample_rate / 2]))
+    edges = _mel_to_hz(np.linspace(lo, hi, n_mels + 2))
     widths = np.diff(edges)
     ramps = np.subtract.outer(edges, fft_freqs)
     # float32 before the normalisation, as librosa rounds: the result then matches OpenAI's to the bit

@@ -143,7 +143,7 @@ def find_vocabulary(n_vocab: int, root: Path | None) -> list[bytes] | None:
             if (h.hparams.n_vocab == 51864) == english:  # multilingual sizes share their text tokens
                 return h.vocab
     if english:
-        from pipeline.models.bundled import bundled_folder
+        from pipeline.models.bundled_wheel import bundled_folder
         from pipeline.models.ct2_whisper import read_vocabulary, token_bytes
 
         folder = bundled_folder()
