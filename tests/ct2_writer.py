@@ -28,10 +28,10 @@ def write_ct2(
     variables: list[tuple[str, np.ndarray]],
     *,
     spec: str = "WhisperSpec",
-    scalars: dict[str, tuple[int, int]] | None = None,
+    scalars: dict[str, tuple[int, float]] | None = None,
     aliases: dict[str, str] | None = None,
 ) -> Path:
-    """variables: (name, array); scalars: name -> (dtype code, value)."""
+    """variables: (name, array); scalars: name -> (dtype code, value; a float for code 0)."""
     with path.open("wb") as f:
         f.write(struct.pack("<I", 6) + _string(spec) + struct.pack("<I", 3))
         items = [(n, a) for n, a in variables]

@@ -75,7 +75,7 @@ def speak(text: str, *, words_per_minute: int = 160) -> TimedText:
     chunks: list[np.ndarray] = []
     events: list[tuple[int, int, int]] = []  # text position (1-based), length, sample
 
-    def callback(wav: ctypes._Pointer, n: int, ev: ctypes._Pointer) -> int:  # type: ignore[type-arg]
+    def callback(wav: ctypes._Pointer, n: int, ev: ctypes._Pointer) -> int:
         if n > 0:
             chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
         i = 0

@@ -80,15 +80,19 @@ class FileServer:
             return False
 
 
+class _Server(ThreadingHTTPServer):
+    state: FileServer  # what the handlers serve; set before the server starts
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: ThreadingHTTPServer
+    server: _Server
 
     def log_message(self, format: str, *args: object) -> None:  # keep test output clean
         pass
 
     def do_GET(self) -> None:
-        state: FileServer = self.server.state  # type: ignore[attr-defined]
+        state = self.server.state
         rng = self.headers.get("Range")
         with state.lock:
             state.requests.append(
@@ -164,10 +168,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def server() -> Iterator[FileServer]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd = _Server(("127.0.0.1", 0), _Handler)
     httpd.daemon_threads = True
     state = FileServer(httpd)
-    httpd.state = state  # type: ignore[attr-defined]
+    httpd.state = state
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:

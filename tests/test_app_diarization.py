@@ -11,11 +11,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
-from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMenu
+from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMenu, QWidget
 
 from app.controller import Controller
 from app.job_speakers import WARNING_PREFIX
@@ -33,17 +34,19 @@ from ui.queue_model import status_text
 from ui.settings_dialog import SettingsDialog
 from ui.speaker_settings import UNAVAILABLE, SpeakerSettingsBox
 
+W = TypeVar("W", bound=QWidget)
+
 APEX = DATA / "mfa" / "mfa_apex.flac"  # 3.1 s of speech
 
 
 # --- fixtures and helpers ----------------------------------------------------------------------
 @pytest.fixture
-def make_controller(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def make_controller(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HARK_DATA_DIR", str(tmp_path / "data"))
     made: list[Controller] = []
 
-    def make(**kw: object) -> Controller:
-        base: dict[str, object] = {
+    def make(**kw: Any) -> Controller:
+        base: dict[str, Any] = {
             "engine": "sphinx",
             "projects_folder": str(tmp_path / "projects"),
             "output_folder": str(tmp_path / "out"),
@@ -51,7 +54,7 @@ def make_controller(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # 
             "use_vad": False,
             "threads": 2,
         }
-        c = Controller(AppSettings(**{**base, **kw}), ModelStore())  # type: ignore[arg-type]
+        c = Controller(AppSettings(**{**base, **kw}), ModelStore())
         qtbot.addWidget(c.window)
         c.window.show()
         made.append(c)
@@ -67,7 +70,7 @@ def settled(c: Controller) -> bool:
     return not c.runner.busy() and all(not j.active for j in c.queue.jobs)
 
 
-def when_shown(kind: type, act: Callable[[object], None], tries: int = 250) -> None:
+def when_shown(kind: type[W], act: Callable[[W], None], tries: int = 250) -> None:
     """Once a modal dialog or popup menu of `kind` shows (inside its exec loop), do `act` with it."""
 
     def poll(left: int = tries) -> None:
@@ -80,30 +83,31 @@ def when_shown(kind: type, act: Callable[[object], None], tries: int = 250) -> N
     QTimer.singleShot(0, poll)
 
 
-def answer_rename(qtbot, name: str, seen: list[str] | None = None) -> None:  # type: ignore[no-untyped-def]
+def answer_rename(qtbot, name: str, seen: list[str] | None = None) -> None:
     """Type `name` into the next Rename Speaker dialog and press Enter."""
 
-    def act(dlg: QInputDialog) -> None:  # type: ignore[override]
+    def act(dlg: QInputDialog) -> None:
         if seen is not None:
             seen.append(dlg.textValue())
         field = dlg.findChild(QLineEdit)
+        assert field is not None
         field.selectAll()
         qtbot.keyClicks(field, name)
         qtbot.keyClick(field, Qt.Key.Key_Return)
 
-    when_shown(QInputDialog, act)  # type: ignore[arg-type]
+    when_shown(QInputDialog, act)
 
 
-def choose_in_menu(qtbot, prefix: str, seen: list[str]) -> None:  # type: ignore[no-untyped-def]
+def choose_in_menu(qtbot, prefix: str, seen: list[str]) -> None:
     """Pick the entry starting with `prefix` in the next popup menu, by keyboard."""
 
-    def act(menu: QMenu) -> None:  # type: ignore[override]
+    def act(menu: QMenu) -> None:
         seen.extend(a.text() for a in menu.actions())
         target = next(a for a in menu.actions() if a.text().startswith(prefix))
         menu.setActiveAction(target)
         qtbot.keyClick(menu, Qt.Key.Key_Return)
 
-    when_shown(QMenu, act)  # type: ignore[arg-type]
+    when_shown(QMenu, act)
 
 
 def two_speaker_project(tmp_path: Path) -> Path:
@@ -134,7 +138,7 @@ def two_speaker_project(tmp_path: Path) -> Path:
 
 
 # --- settings ----------------------------------------------------------------------------------
-def test_speaker_settings_round_trip_and_dialog(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_speaker_settings_round_trip_and_dialog(qtbot, tmp_path: Path) -> None:
     from PySide6.QtCore import QSettings
 
     qs = QSettings(str(tmp_path / "hark.ini"), QSettings.Format.IniFormat)
@@ -177,7 +181,7 @@ def test_speaker_settings_round_trip_and_dialog(qtbot, tmp_path: Path) -> None: 
 
 
 # --- the queue ---------------------------------------------------------------------------------
-def test_queue_identifies_speakers_and_cancels_mid_diarization(  # type: ignore[no-untyped-def]
+def test_queue_identifies_speakers_and_cancels_mid_diarization(
     make_controller, qtbot, tmp_path: Path, random_diarization_pipeline: Path, no_network
 ) -> None:
     media = tmp_path / "media"
@@ -195,12 +199,13 @@ def test_queue_identifies_speakers_and_cancels_mid_diarization(  # type: ignore[
     assert seen == sorted(seen) and seen[-1] == 1.0  # one bar for both steps, never backwards
     assert any(0.5 < f < 0.9 for f in seen)  # the diarization half moves on its own
     assert not job.warnings, job.warnings
-    p = projects.load(job.project)  # type: ignore[arg-type]
+    p = projects.load(job.project)
     words = p.transcript.words
     assert len(words) > 30 and all(w.speaker and w.speaker.startswith("SPEAKER_") for w in words)
     assert all(cap.speaker for cap in p.transcript.captions)
     assert p.settings["diarize"] is True
     record = p.transcript.provenance.options["diarization"]
+    assert isinstance(record, dict)
     assert record["pipeline"] == random_diarization_pipeline.name  # a folder name, not a path
     srt = next(Path(o) for o in job.outputs if o.endswith(".srt")).read_text(encoding="utf-8")
     body = [ln for ln in srt.splitlines() if ln and not ln.isdigit() and "-->" not in ln]
@@ -223,13 +228,13 @@ def test_queue_identifies_speakers_and_cancels_mid_diarization(  # type: ignore[
     qtbot.waitUntil(lambda: second.status is JobStatus.CANCELLED, timeout=60_000)
     assert c.window.status_label.text() == "Cancelled: excerpt.wav"
     assert not c.runner.busy() and second.outputs == [] and second.project is None
-    assert [f.name for f in (tmp_path / "projects").glob("*.hark")] == [Path(job.project).name]  # type: ignore[arg-type]
+    assert [f.name for f in (tmp_path / "projects").glob("*.hark")] == [Path(job.project).name]
     assert not list((tmp_path / "out").glob("excerpt*"))
     assert c.runner._speakers._diarizer is diarizer
     assert no_network == []
 
 
-def test_no_pipeline_keeps_the_transcript_with_a_warning(make_controller, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_no_pipeline_keeps_the_transcript_with_a_warning(make_controller, qtbot, tmp_path: Path) -> None:
     sample = copy_shared(APEX, tmp_path)
     c = make_controller(diarize=True)  # no folder in Settings, none downloaded, no $HARK_DIARIZATION_MODEL
     c.add_paths([str(sample)])
@@ -239,13 +244,13 @@ def test_no_pipeline_keeps_the_transcript_with_a_warning(make_controller, qtbot,
     assert len(job.warnings) == 1 and job.warnings[0].startswith(WARNING_PREFIX)
     assert "no speaker diarization model" in job.warnings[0] and "--diarization-model" not in job.warnings[0]
     assert WARNING_PREFIX in c.window.status_label.text()
-    p = projects.load(job.project)  # type: ignore[arg-type]
+    p = projects.load(job.project)
     assert p.transcript.words and all(w.speaker is None for w in p.transcript.words)
     assert sorted(Path(o).suffix for o in job.outputs) == [".json", ".srt", ".vtt"]
 
 
 # --- renaming ----------------------------------------------------------------------------------
-def test_rename_in_the_transcript_view_saves_and_exports(make_controller, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rename_in_the_transcript_view_saves_and_exports(make_controller, qtbot, tmp_path: Path) -> None:
     path = two_speaker_project(tmp_path)
     c = make_controller()
     assert c.open_project(str(path))
@@ -254,14 +259,14 @@ def test_rename_in_the_transcript_view_saves_and_exports(make_controller, qtbot,
     assert view.act_rename_speaker in menu_action and not view.act_rename_speaker.isEnabled()
 
     # Edit menu: works on the selected caption's speaker (the second caption: SPEAKER_01).
-    second = c.project.transcript.captions[1]  # type: ignore[union-attr]
+    second = c.project.transcript.captions[1]
     view.select_words(second.word_ids[0])
     assert view.act_rename_speaker.isEnabled() and view.act_rename_speaker.text() == "Rename Spea&ker “SPEAKER_01”…"
     prefilled: list[str] = []
     answer_rename(qtbot, "Bob", prefilled)
     view.act_rename_speaker.trigger()
     assert prefilled == ["SPEAKER_01"]
-    assert transcript_speakers(c.project.transcript) == ["SPEAKER_00", "Bob"]  # type: ignore[union-attr]
+    assert transcript_speakers(c.project.transcript) == ["SPEAKER_00", "Bob"]
     assert view.text.row_label(1)[1] == "Bob" and view.current_speaker() == "Bob"
 
     # Right-click a caption's speaker in the gutter: the menu renames it.
@@ -274,7 +279,7 @@ def test_rename_in_the_transcript_view_saves_and_exports(make_controller, qtbot,
         text.gutter,
         QContextMenuEvent(QContextMenuEvent.Reason.Mouse, QPoint(10, y), text.gutter.mapToGlobal(QPoint(10, y))),
     )
-    qtbot.waitUntil(lambda: transcript_speakers(c.project.transcript) == ["Alice", "Bob"])  # type: ignore[union-attr]
+    qtbot.waitUntil(lambda: transcript_speakers(c.project.transcript) == ["Alice", "Bob"])
     assert entries == ["Rename Spea&ker “SPEAKER_00”…"]
 
     # Saved through the autosave path; a fresh export shows the names.
@@ -288,10 +293,10 @@ def test_rename_in_the_transcript_view_saves_and_exports(make_controller, qtbot,
     # Renaming to an existing name merges the two speakers.
     view.select_words(second.word_ids[0])
     assert view.rename_speaker(new="Alice")
-    assert transcript_speakers(c.project.transcript) == ["Alice"]  # type: ignore[union-attr]
+    assert transcript_speakers(c.project.transcript) == ["Alice"]
 
 
-def test_rename_in_the_editor_is_undoable(make_controller, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_rename_in_the_editor_is_undoable(make_controller, qtbot, tmp_path: Path) -> None:
     path = two_speaker_project(tmp_path)
     c = make_controller()
     assert c.open_project(str(path))

@@ -30,7 +30,7 @@ def test_what_opens_the_window(tmp_path: Path) -> None:
     assert not wants_gui(["--help"]) and not wants_gui(["-v", "transcribe", "x"])
 
 
-def test_hand_off_reaches_the_running_instance(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_hand_off_reaches_the_running_instance(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARK_DATA_DIR", str(tmp_path))
     server = InstanceServer()
     assert server.listen()
@@ -52,14 +52,14 @@ def test_hand_off_reaches_the_running_instance(qtbot, tmp_path: Path, monkeypatc
     server.close()
 
 
-def test_hand_off_with_nobody_listening_says_so(qapp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_hand_off_with_nobody_listening_says_so(qapp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HARK_DATA_DIR", str(tmp_path / "nobody"))
     assert hand_off(["/x/a.wav"]) is False
 
 
 def test_a_stale_socket_from_a_crash_does_not_block_the_next_start(
     qapp,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("HARK_DATA_DIR", str(tmp_path))
@@ -127,7 +127,7 @@ def _home(root: Path) -> dict[str, str]:
 
 def test_other_home_and_xdg_dirs_make_another_instance(
     qtbot,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("HARK_DATA_DIR", raising=False)

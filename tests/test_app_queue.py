@@ -6,6 +6,7 @@ import json
 import shutil
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
@@ -30,8 +31,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return d
 
 
-def settings_for(tmp_path: Path, **kw: object) -> AppSettings:
-    base = {
+def settings_for(tmp_path: Path, **kw: Any) -> AppSettings:
+    base: dict[str, Any] = {
         "engine": "sphinx",
         "projects_folder": str(tmp_path / "projects"),
         "output_folder": str(tmp_path / "out"),
@@ -40,14 +41,14 @@ def settings_for(tmp_path: Path, **kw: object) -> AppSettings:
         "threads": 2,
     }
     base.update(kw)
-    return AppSettings(**base)  # type: ignore[arg-type]
+    return AppSettings(**base)
 
 
 @pytest.fixture
-def make_controller(qtbot, data_dir: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+def make_controller(qtbot, data_dir: Path, tmp_path: Path):
     made: list[Controller] = []
 
-    def make(**kw: object) -> Controller:
+    def make(**kw: Any) -> Controller:
         c = Controller(settings_for(tmp_path, **kw), ModelStore())
         qtbot.addWidget(c.window)
         c.window.show()
@@ -60,7 +61,7 @@ def make_controller(qtbot, data_dir: Path, tmp_path: Path):  # type: ignore[no-u
             c.shutdown()
 
 
-def drop(window, paths: list[Path]) -> None:  # type: ignore[no-untyped-def]
+def drop(window, paths: list[Path]) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
     pos = QPoint(window.width() // 2, window.height() // 2)
@@ -80,7 +81,7 @@ def all_settled(c: Controller) -> bool:
     return settled
 
 
-def test_dropped_folder_is_transcribed_and_a_bad_file_fails_alone(make_controller, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_dropped_folder_is_transcribed_and_a_bad_file_fails_alone(make_controller, tmp_path: Path, qtbot) -> None:
     media = tmp_path / "media"
     (media / "sub").mkdir(parents=True)
     copy_shared(APEX, media)
@@ -101,7 +102,7 @@ def test_dropped_folder_is_transcribed_and_a_bad_file_fails_alone(make_controlle
         assert job.duration == pytest.approx(3.0, abs=0.2)
         assert sorted(Path(o).suffix for o in job.outputs) == [".json", ".srt"]
         assert all(Path(o).is_file() for o in job.outputs)
-        p = projects.load(job.project)  # type: ignore[arg-type]
+        p = projects.load(job.project)
         assert p.transcript.words and p.settings["engine"] == "sphinx"
         # desktop jobs force-align word times by default, as the CLI does
         assert p.transcript.provenance.options["alignment"] == "pocketsphinx" and p.settings["align_words"] is True
@@ -118,7 +119,7 @@ def test_dropped_folder_is_transcribed_and_a_bad_file_fails_alone(make_controlle
     assert c.queue.get(broken.id).status is JobStatus.FAILED
 
 
-def test_cancel_a_running_job_then_retry_it(make_controller, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_a_running_job_then_retry_it(make_controller, tmp_path: Path, qtbot) -> None:
     long = tmp_path / "long.wav"
     # 4 x jfk: long enough to cancel mid-way with the offline engine.
     import numpy as np
@@ -129,7 +130,9 @@ def test_cancel_a_running_job_then_retry_it(make_controller, tmp_path: Path, qtb
     import wave
 
     with wave.open(str(long), "wb") as w:
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
         w.writeframes(pcm.tobytes())
     c = make_controller()
     c.add_paths([str(long)])
@@ -143,10 +146,10 @@ def test_cancel_a_running_job_then_retry_it(make_controller, tmp_path: Path, qtb
     assert c.window.queue_view.act_retry.isEnabled()
     c.window.queue_view.act_retry.trigger()
     qtbot.waitUntil(lambda: job.status is JobStatus.DONE, timeout=90_000)
-    assert "country" in projects.load(job.project).transcript.text()  # type: ignore[arg-type]
+    assert "country" in projects.load(job.project).transcript.text()
 
 
-def test_queue_survives_a_restart(make_controller, tmp_path: Path, qtbot, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_queue_survives_a_restart(make_controller, tmp_path: Path, qtbot, data_dir: Path) -> None:
     a = copy_shared(JFK_WAV, tmp_path)
     b = copy_shared(APEX, tmp_path)
     c = make_controller()
@@ -162,7 +165,7 @@ def test_queue_survives_a_restart(make_controller, tmp_path: Path, qtbot, data_d
     assert [j.status for j in c2.queue.jobs] == [JobStatus.DONE, JobStatus.DONE]
 
 
-def test_a_corrupt_queue_file_is_kept_aside_and_the_app_starts(make_controller, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_corrupt_queue_file_is_kept_aside_and_the_app_starts(make_controller, data_dir: Path) -> None:
     data_dir.mkdir(parents=True)
     (data_dir / "queue.json").write_text("{ not json")
     c = make_controller()
@@ -174,7 +177,7 @@ def test_a_corrupt_queue_file_is_kept_aside_and_the_app_starts(make_controller, 
 def test_event_loop_stays_responsive_during_a_whisper_job(
     make_controller,
     tmp_path: Path,
-    qtbot,  # type: ignore[no-untyped-def]
+    qtbot,
     random_tiny_en: Path,
 ) -> None:
     c = make_controller(engine="whisper", model=str(random_tiny_en), language="en")
@@ -200,7 +203,7 @@ def test_event_loop_stays_responsive_during_a_whisper_job(
     assert stall < 0.5  # generous: a frozen GUI would stall for the whole decode (seconds)
 
 
-def test_transcript_of_a_finished_job_opens_and_edits_are_autosaved(make_controller, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_transcript_of_a_finished_job_opens_and_edits_are_autosaved(make_controller, tmp_path: Path, qtbot) -> None:
     c = make_controller()
     c.add_paths([str(copy_shared(JFK_WAV, tmp_path))])
     qtbot.waitUntil(lambda: all_settled(c), timeout=60_000)
@@ -212,11 +215,11 @@ def test_transcript_of_a_finished_job_opens_and_edits_are_autosaved(make_control
     edited = c.project
     edited.transcript = correct_word(edited.transcript, first.id, "AND")
     c.window.transcript_view.project_changed.emit(edited)
-    qtbot.waitUntil(lambda: projects.load(job.project).transcript.edits.corrections != [], timeout=5_000)  # type: ignore[arg-type]
-    assert projects.load(job.project).transcript.edits.corrections[0].text == "AND"  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: projects.load(job.project).transcript.edits.corrections != [], timeout=5_000)
+    assert projects.load(job.project).transcript.edits.corrections[0].text == "AND"
 
 
-def test_project_whose_media_moved_is_relinked(make_controller, tmp_path: Path, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_project_whose_media_moved_is_relinked(make_controller, tmp_path: Path, qtbot, monkeypatch) -> None:
     src = copy_shared(APEX, tmp_path)
     c = make_controller()
     c.add_paths([str(src)])
@@ -228,11 +231,11 @@ def test_project_whose_media_moved_is_relinked(make_controller, tmp_path: Path, 
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     monkeypatch.setattr("app.controller.QFileDialog.getOpenFileName", lambda *a, **k: (str(moved), ""))
     c.project = None
-    assert c.open_project(project_file)  # type: ignore[arg-type]
-    assert projects.load(project_file).media_path == moved  # type: ignore[arg-type]
+    assert c.open_project(project_file)
+    assert projects.load(project_file).media_path == moved
 
 
-def test_recent_projects_menu_and_a_missing_project(make_controller, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_recent_projects_menu_and_a_missing_project(make_controller, tmp_path: Path, monkeypatch) -> None:
     c = make_controller()
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warnings.append(a[2]))
@@ -246,7 +249,7 @@ def test_recent_projects_menu_and_a_missing_project(make_controller, tmp_path: P
     )
 
 
-def test_no_whisper_model_fails_the_job_with_what_to_do(make_controller, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_no_whisper_model_fails_the_job_with_what_to_do(make_controller, tmp_path: Path, qtbot) -> None:
     c = make_controller(engine="whisper")
     c.add_paths([str(copy_shared(APEX, tmp_path))])
     qtbot.waitUntil(lambda: all_settled(c), timeout=30_000)
@@ -256,7 +259,7 @@ def test_no_whisper_model_fails_the_job_with_what_to_do(make_controller, tmp_pat
     assert "No whisper model" in c.window.engine_label.text()
 
 
-def test_a_full_disk_fails_the_job_and_says_so(make_controller, tmp_path: Path, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_full_disk_fails_the_job_and_says_so(make_controller, tmp_path: Path, qtbot, monkeypatch) -> None:
     import errno
 
     import app.job_runner as runner_mod
@@ -281,7 +284,7 @@ def test_closing_during_a_job_asks_then_requeues_it(
     make_controller,
     tmp_path: Path,
     qtbot,
-    monkeypatch,  # type: ignore[no-untyped-def]
+    monkeypatch,
     data_dir: Path,
 ) -> None:
     c = make_controller()
@@ -290,8 +293,8 @@ def test_closing_during_a_job_asks_then_requeues_it(
     qtbot.waitUntil(lambda: job.status is JobStatus.RUNNING, timeout=10_000)
     asked: list[str] = []
 
-    def answer(choice):  # type: ignore[no-untyped-def]
-        def question(_parent, _title, text, *_a, **_k):  # type: ignore[no-untyped-def]
+    def answer(choice):
+        def question(_parent, _title, text, *_a, **_k):
             asked.append(text)
             return choice
 
@@ -307,7 +310,7 @@ def test_closing_during_a_job_asks_then_requeues_it(
     assert saved.jobs[0].status is JobStatus.QUEUED
 
 
-def test_projects_reopen_after_a_restart(make_controller, tmp_path: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_projects_reopen_after_a_restart(make_controller, tmp_path: Path, qtbot) -> None:
     c = make_controller()
     c.add_paths([str(copy_shared(JFK_WAV, tmp_path))])
     qtbot.waitUntil(lambda: all_settled(c), timeout=60_000)

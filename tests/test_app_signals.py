@@ -92,7 +92,7 @@ class Hark:
 
 
 @pytest.fixture
-def hark(tmp_path: Path):  # type: ignore[no-untyped-def]
+def hark(tmp_path: Path):
     apps: list[Hark] = []
 
     def make(conf: str | None = None, display: str | None = None) -> Hark:
@@ -105,7 +105,7 @@ def hark(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_signal_quits_from_the_first_run_dialog_after_saving(hark, tmp_path: Path, sig: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_signal_quits_from_the_first_run_dialog_after_saving(hark, tmp_path: Path, sig: int) -> None:
     app = hark()  # no settings at all: the welcome dialog opens, in its own event loop, before the main one
     media = tmp_path / "media" / "talk.wav"
     media.parent.mkdir()
@@ -123,7 +123,7 @@ def test_a_signal_quits_from_the_first_run_dialog_after_saving(hark, tmp_path: P
 
 
 @pytest.mark.slow
-def test_sigterm_quits_with_a_modal_dialog_open_over_the_main_window(hark) -> None:  # type: ignore[no-untyped-def]
+def test_sigterm_quits_with_a_modal_dialog_open_over_the_main_window(hark) -> None:
     from tests.target_field import Xvfb
 
     if shutil.which("xdotool") is None or shutil.which("Xvfb") is None:

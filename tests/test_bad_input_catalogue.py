@@ -30,7 +30,7 @@ SUBSET = (
 
 
 @pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def workspace(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("bad-input")
     models = root / "_models"
     models.mkdir()  # empty: nothing here needs a whisper model, and none is picked up by accident
@@ -45,7 +45,7 @@ def test_the_subset_covers_every_exit_code():
 
 
 @pytest.mark.parametrize("name", SUBSET)
-def test_bad_input_case(name: str, workspace) -> None:  # type: ignore[no-untyped-def]
+def test_bad_input_case(name: str, workspace) -> None:
     root, assets, models = workspace
     (case,) = catalogue.select([name], whisper=False)
     if case.other_user and not catalogue.can_run_as_other_user():

@@ -52,7 +52,7 @@ def jfk() -> np.ndarray:
 class FakeStream:
     """Stands in for sd.InputStream; push() plays PortAudio's thread, unplug() its abort."""
 
-    def __init__(self, pa: SimpleNamespace, *, samplerate: float, channels: int, callback, finished_callback, **kw):  # type: ignore[no-untyped-def]
+    def __init__(self, pa: SimpleNamespace, *, samplerate: float, channels: int, callback, finished_callback, **kw):
         if pa.open_error is not None:
             raise pa.open_error
         self.samplerate, self.channels = samplerate, channels
@@ -113,7 +113,7 @@ def fake_pa(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
         open_error=None,
     )
 
-    def query_devices(device=None, kind=None):  # type: ignore[no-untyped-def]
+    def query_devices(device=None, kind=None):
         if kind == "input":
             if not pa.devices:
                 raise sd.PortAudioError("Error querying device -1")
@@ -122,7 +122,7 @@ def fake_pa(monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
             return [dict(d, index=i) for i, d in enumerate(pa.devices)]
         return {**pa.devices[device], "index": device}
 
-    def check_input_settings(device=None, channels=None, dtype=None, extra_settings=None, samplerate=None):  # type: ignore[no-untyped-def]
+    def check_input_settings(device=None, channels=None, dtype=None, extra_settings=None, samplerate=None):
         if samplerate not in pa.rates:
             raise sd.PortAudioError("Error querying device: Invalid sample rate [PaErrorCode -9997]")
 
@@ -429,7 +429,7 @@ def test_cancel_on_the_real_microphone(virtual_mic: VirtualMic, warm_mic: MicCap
 def test_real_device_refusing_16k(virtual_mic: VirtualMic, monkeypatch: pytest.MonkeyPatch, jfk: np.ndarray) -> None:
     real_check = sd.check_input_settings
 
-    def refuse_16k(**kw):  # type: ignore[no-untyped-def]
+    def refuse_16k(**kw):
         if kw.get("samplerate") == SR:
             raise sd.PortAudioError("Invalid sample rate [PaErrorCode -9997]")
         return real_check(**kw)

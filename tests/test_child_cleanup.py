@@ -202,10 +202,12 @@ def test_child_started_on_a_thread_outlives_the_thread_but_not_the_process() -> 
     parent = subprocess.Popen([sys.executable, "-c", PARENT.format(root=str(ROOT))], stdout=subprocess.PIPE, text=True)
     child = 0
     try:
-        line = parent.stdout.readline()  # type: ignore[union-attr]
+        assert parent.stdout is not None
+        line = parent.stdout.readline()
         assert line.strip().isdigit(), f"the parent failed: {line!r}"
         child = int(line)
-        assert _stat(child) is not None and _stat(child)[1] == parent.pid  # type: ignore[index]
+        stat = _stat(child)
+        assert stat is not None and stat[1] == parent.pid
         # The thread that started it has ended: with PDEATHSIG set from that thread, the kernel
         # would kill the child right now (measured: within milliseconds).
         assert stays(lambda: alive(child), 0.5), "the child died with the thread that started it"

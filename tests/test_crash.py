@@ -73,7 +73,7 @@ def test_setup_logging_writes_a_rotating_file(tmp_path: Path, monkeypatch: pytes
     assert again == tmp_path / "argument" / "hark.log" and LOG_MAX_BYTES == 1_000_000 and LOG_BACKUPS == 3
 
 
-def test_exception_in_a_qt_slot_is_logged_and_reported(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_exception_in_a_qt_slot_is_logged_and_reported(qtbot, tmp_path: Path) -> None:
     log_file = setup_logging(tmp_path)
     reports = Reports()
     install_excepthook(reports)
@@ -95,7 +95,7 @@ def test_exception_in_a_qt_slot_is_logged_and_reported(qtbot, tmp_path: Path) ->
     qtbot.waitUntil(lambda: bool(ticks), timeout=3000)
 
 
-def test_worker_thread_exception_reaches_the_gui_thread(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_worker_thread_exception_reaches_the_gui_thread(qtbot, tmp_path: Path) -> None:
     log_file = setup_logging(tmp_path)
     reports = Reports()
     install_excepthook(reports)
@@ -112,7 +112,7 @@ def test_worker_thread_exception_reaches_the_gui_thread(qtbot, tmp_path: Path) -
     assert "RuntimeError: worker failed" in log_file.read_text(encoding="utf-8")
 
 
-def test_qthread_exception_reaches_the_gui_thread(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_qthread_exception_reaches_the_gui_thread(qtbot, tmp_path: Path) -> None:
     setup_logging(tmp_path)
     reports = Reports()
     install_excepthook(reports)
@@ -128,7 +128,7 @@ def test_qthread_exception_reaches_the_gui_thread(qtbot, tmp_path: Path) -> None
     assert reports.on_main_thread == [True] and "KeyError: 'qthread failed'" in reports.texts[0]
 
 
-def test_a_storm_of_the_same_exception_shows_one_dialog(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_storm_of_the_same_exception_shows_one_dialog(qtbot, tmp_path: Path) -> None:
     log_file = setup_logging(tmp_path)
     reports = Reports()
     install_excepthook(reports)
@@ -160,7 +160,7 @@ def test_keyboard_interrupt_keeps_default_behaviour() -> None:
     assert seen == [KeyboardInterrupt] and reports.texts == []
 
 
-def test_a_failing_dialog_does_not_loop(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_failing_dialog_does_not_loop(qtbot, tmp_path: Path) -> None:
     log_file = setup_logging(tmp_path)
     calls: list[str] = []
 
@@ -177,7 +177,7 @@ def test_a_failing_dialog_does_not_loop(qtbot, tmp_path: Path) -> None:  # type:
     assert "could not show the crash report" in log_file.read_text(encoding="utf-8")
 
 
-def test_report_opens_the_real_dialog(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_report_opens_the_real_dialog(qtbot, tmp_path: Path) -> None:
     setup_logging(tmp_path)
     shown: list[CrashDialog] = []
 
@@ -197,7 +197,7 @@ def test_report_opens_the_real_dialog(qtbot, tmp_path: Path) -> None:  # type: i
 
 
 # --- the dialog on its own -----------------------------------------------------------
-def test_crash_dialog_copy_details_and_log_folder(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_crash_dialog_copy_details_and_log_folder(qtbot, tmp_path: Path) -> None:
     report = "Hark 0.1.0\n\nTraceback (most recent call last):\nValueError: boom\n"
     dlg = CrashDialog(report, log_dir=tmp_path)
     qtbot.addWidget(dlg)
@@ -224,7 +224,7 @@ def test_crash_dialog_copy_details_and_log_folder(qtbot, tmp_path: Path) -> None
             self.urls.append(url)
 
     opener = Opener()
-    QDesktopServices.setUrlHandler("file", opener, "open")
+    QDesktopServices.setUrlHandler("file", opener, "open")  # type: ignore[arg-type]  # PySide6 takes str; stubs say bytes
     try:
         qtbot.mouseClick(dlg.open_log_button, Qt.MouseButton.LeftButton)
     finally:
@@ -235,7 +235,7 @@ def test_crash_dialog_copy_details_and_log_folder(qtbot, tmp_path: Path) -> None
     assert not dlg.isVisible()
 
 
-def test_crash_dialog_without_log_folder(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_crash_dialog_without_log_folder(qtbot) -> None:
     dlg = CrashDialog("report")
     qtbot.addWidget(dlg)
     assert not dlg.open_log_button.isEnabled()

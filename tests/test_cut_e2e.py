@@ -149,7 +149,7 @@ LIBRI = SHARED / "data" / "mfa" / "61-70968-0000.flac"  # "he began a confused c
 LIBRI2 = SHARED / "data" / "lhotse" / "2412-153948-0000.flac"  # "if the reader will excuse me ..."
 
 
-def plain_words(words) -> list[str]:  # type: ignore[no-untyped-def]
+def plain_words(words) -> list[str]:
     import re
 
     return [re.sub(r"[^a-z0-9']", "", w.lower()) for w in words if re.sub(r"[^a-z0-9']", "", w.lower())]
@@ -194,7 +194,7 @@ def three_sentences(tmp_path_factory) -> Path:
     return out
 
 
-def cut_and_hear_again(tmp_path: Path, t, word_ids: list[int], engine, opts, capsys) -> tuple[Path, list[str]]:  # type: ignore[no-untyped-def]
+def cut_and_hear_again(tmp_path: Path, t, word_ids: list[int], engine, opts, capsys) -> tuple[Path, list[str]]:
     """Cut `word_ids`, render with `hark cut` (and an SRT), transcribe the output: (output, its words)."""
     from audio.vad import SileroVad
 

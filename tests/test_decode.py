@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import wave
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from audio.decode import SAMPLE_RATE, AudioStream, decode_audio
+from audio.decode import SAMPLE_RATE, AudioStream, _Decoder, decode_audio
 from audio.errors import (
     Cancelled,
     EmptyMediaError,
@@ -59,17 +60,24 @@ def test_decoder_describes_its_input_as_ffprobe_does(rel: str, seconds: float) -
     )
 
 
+def _ffmpeg_of(stream: AudioStream) -> subprocess.Popen:
+    """The ffmpeg process a stream of a compressed file reads from (the stream itself is not kept)."""
+    dec = stream._dec
+    assert isinstance(dec, _Decoder)
+    return dec.proc
+
+
 def test_a_stream_dropped_unread_stops_its_ffmpeg() -> None:
     stream = AudioStream(JFK_MP3)
     stream.close()
-    assert stream._dec.proc.poll() is not None  # type: ignore[union-attr]
+    assert _ffmpeg_of(stream).poll() is not None
 
 
 def test_a_stream_forgotten_without_close_stops_its_ffmpeg() -> None:
     """Nine ffmpeg processes of a test run sat blocked on a full pipe until the run ended."""
     import gc
 
-    proc = AudioStream(JFK_MP3, block_samples=1000)._dec.proc  # type: ignore[union-attr]
+    proc = _ffmpeg_of(AudioStream(JFK_MP3, block_samples=1000))
     gc.collect()
     assert proc.wait(timeout=10) is not None
 

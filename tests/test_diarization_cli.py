@@ -61,8 +61,10 @@ def test_transcribe_with_speakers_offline(
     for c in t.captions:  # captions split at speaker changes: one speaker per caption
         ids = set(c.word_ids)
         assert {w.speaker for w in t.words if w.id in ids} == {c.speaker}
-    assert t.provenance.options["diarization"]["num_speakers"] == 2
-    assert t.provenance.options["diarization"]["segmentation_step"] == 0.5
+    record = t.provenance.options["diarization"]
+    assert isinstance(record, dict)
+    assert record["num_speakers"] == 2
+    assert record["segmentation_step"] == 0.5
     srt = (out / "sample.srt").read_text()
     blocks = [b for b in srt.strip().split("\n\n") if b]
     assert len(blocks) == len(t.captions)
@@ -115,7 +117,7 @@ def test_der_of_the_reference_against_itself_and_a_one_speaker_guess() -> None:
     assert diarization_error(ref, ref).der == 0.0
     one = [Turn(0.0, 30.0, "X")]
     r = diarization_error(ref, one)
-    speech = {}
+    speech: dict[str, float] = {}
     for t in ref:
         speech[t.speaker] = speech.get(t.speaker, 0.0) + t.duration
     a, b = ([t for t in ref if t.speaker == name] for name in ("speaker90", "speaker91"))

@@ -19,6 +19,7 @@ from collections import namedtuple
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -60,17 +61,17 @@ class Hub:
     def partial(self) -> Path:
         return dd.partial_dir(self.root)
 
-    def download(self, token: str = TOKEN, **kw: object) -> Path:
-        return dd.download_pipeline(self.root, token, endpoint=self.server.base, timeout=5, **kw)  # type: ignore[arg-type]
+    def download(self, token: str = TOKEN, **kw: Any) -> Path:
+        return dd.download_pipeline(self.root, token, endpoint=self.server.base, timeout=5, **kw)
 
     def serve(self, path: str, data: bytes) -> None:
         """Serve new bytes for a file (through the CDN, for LFS files), the tree JSON unchanged."""
         self.server.files[("/cdn/" + path) if path in LFS else resolve_path(path)] = data
 
-    def hub_requests(self) -> list:  # type: ignore[type-arg]
+    def hub_requests(self) -> list:
         return [r for r in self.server.requests if not r.path.startswith("/cdn/")]
 
-    def cdn_requests(self) -> list:  # type: ignore[type-arg]
+    def cdn_requests(self) -> list:
         return [r for r in self.server.requests if r.path.startswith("/cdn/")]
 
     def ranges_for(self, path: str) -> list[str | None]:
@@ -336,20 +337,21 @@ def test_disk_full_while_writing(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> N
     real_open = open
 
     class Full:
-        def __init__(self, f: object) -> None:
+        def __init__(self, f: IO[Any]) -> None:
             self.f = f
 
         def __enter__(self) -> Full:
             return self
 
         def __exit__(self, *a: object) -> None:
-            self.f.close()  # type: ignore[attr-defined]
+            self.f.close()
 
         def write(self, block: bytes) -> int:
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    def full_open(path: object, mode: str = "r", *a: object, **k: object) -> object:
-        f = real_open(path, mode, *a, **k)  # type: ignore[call-overload]
+    # Takes and passes on what the real open() does.
+    def full_open(path: Any, mode: str = "r", *a: Any, **k: Any) -> object:
+        f = real_open(path, mode, *a, **k)
         return Full(f) if "segmentation" in str(path) else f
 
     monkeypatch.setattr(http_fetch, "open", full_open, raising=False)
@@ -452,7 +454,7 @@ def test_cli_help_mentions_diarization(capsys: pytest.CaptureFixture[str]) -> No
 
 # --- the model manager ----------------------------------------------------------------------------
 @pytest.fixture
-def box(hub: Hub, qtbot, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def box(hub: Hub, qtbot, monkeypatch: pytest.MonkeyPatch):
     from pipeline.models.store import ModelStore
     from ui.model_manager import ModelManagerDialog
 
@@ -466,7 +468,7 @@ def box(hub: Hub, qtbot, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-un
     return dlg
 
 
-def test_ui_download_cancel_resume_remove(hub: Hub, box, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_ui_download_cancel_resume_remove(hub: Hub, box, qtbot) -> None:
     from PySide6.QtWidgets import QLineEdit
 
     d = box.diarization
@@ -505,7 +507,7 @@ def test_ui_download_cancel_resume_remove(hub: Hub, box, qtbot) -> None:  # type
     assert d.status_text() == "Not installed" and not dd.is_installed(hub.root)
 
 
-def test_ui_refused_token_says_so(hub: Hub, box, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_ui_refused_token_says_so(hub: Hub, box, qtbot) -> None:
     d = box.diarization
     d.token.setText("hf_wrong_wrong_wrong")
     d.download_button.click()
@@ -514,7 +516,7 @@ def test_ui_refused_token_says_so(hub: Hub, box, qtbot) -> None:  # type: ignore
     assert d.download_button.isEnabled() and d.status_text() == "Not installed"
 
 
-def test_ui_closing_stops_the_download(hub: Hub, box, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_ui_closing_stops_the_download(hub: Hub, box, qtbot) -> None:
     d = box.diarization
     d.token.setText(TOKEN)
     hub.server.hold_after = 2 << 20

@@ -8,6 +8,7 @@ import itertools
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,7 +24,7 @@ from pipeline.dictation_decoder import (
     vocabulary_prompt,
 )
 from pipeline.engines import whispercpp
-from pipeline.engines.base import EngineResult, TranscribeOptions
+from pipeline.engines.base import Engine, EngineResult, TranscribeOptions
 from pipeline.engines.sphinx import SphinxEngine
 from pipeline.engines.whispercpp import WhisperCppEngine
 from pipeline.local_agreement import normalize
@@ -60,13 +61,13 @@ def wizard() -> np.ndarray:
 class Recorder:
     """Wraps an engine's real transcribe to see what the decoder hands it (it still runs)."""
 
-    def __init__(self, engine: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
         self.calls: list[tuple[int, TranscribeOptions, threading.Event | None]] = []
         self.started = threading.Event()
-        real = engine.transcribe  # type: ignore[attr-defined]
+        real = engine.transcribe
 
-        def transcribe(samples: np.ndarray, options: TranscribeOptions, **kw: object) -> EngineResult:
-            self.calls.append((len(samples), options, kw.get("cancel")))  # type: ignore[arg-type]
+        def transcribe(samples: np.ndarray, options: TranscribeOptions, **kw: Any) -> EngineResult:
+            self.calls.append((len(samples), options, kw.get("cancel")))
             self.started.set()
             return real(samples, options, **kw)
 
@@ -104,7 +105,7 @@ def test_whisper_gets_audio_ctx_on_the_call_and_zero_on_the_next(
     seen: list[tuple[int, float]] = []
     real_full = whispercpp.pw.whisper_full
 
-    def full(ctx, params, audio, n):  # type: ignore[no-untyped-def]
+    def full(ctx, params, audio, n):
         seen.append((params.audio_ctx, round(params.temperature_inc, 3)))
         return real_full(ctx, params, audio, n)
 

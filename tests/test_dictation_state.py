@@ -183,11 +183,11 @@ def test_device_lost_keeps_what_was_recorded() -> None:
 
 def test_unknown_event_is_a_type_error() -> None:
     with pytest.raises(TypeError):
-        step(initial(), "press")  # type: ignore[arg-type]
+        step(initial(), "press")  # type: ignore[arg-type]  # a wrong event type, on purpose
 
 
 # --- exhaustive: every sequence of up to 6 events, both modes ---------------------------------
-USER = [Press(), Release(), Toggle(), Silence(), Cancel(), DeviceLost()]
+USER: list[Event] = [Press(), Release(), Toggle(), Silence(), Cancel(), DeviceLost()]
 ANSWER = "answer"  # the decoder finishes the utterance it is decoding
 
 
@@ -201,6 +201,7 @@ def test_every_short_sequence_keeps_the_invariants(mode: Mode) -> None:
                 if not busy:
                     continue
                 e = Decoded(busy[0], f"t{busy[0]}")
+            assert not isinstance(e, str)
             s, a = step(s, e)
             actions.extend(a)
         started = [a.utterance_id for a in actions if isinstance(a, StartRecording)]
@@ -236,7 +237,7 @@ EVENTS = st.lists(
 
 @settings(max_examples=400, deadline=None)
 @given(EVENTS, st.sampled_from([PTT, TOGGLE]))
-def test_every_stopped_utterance_is_delivered_exactly_once_in_order(events: list[object], mode: Mode) -> None:
+def test_every_stopped_utterance_is_delivered_exactly_once_in_order(events: list[Event | Answer], mode: Mode) -> None:
     s = initial(mode)
     log: list[Action] = []
     asked: list[int] = []  # decodes requested and not yet answered
@@ -261,7 +262,7 @@ def test_every_stopped_utterance_is_delivered_exactly_once_in_order(events: list
                 uid = asked.pop(e.pick % len(asked))
                 feed(Decoded(uid, f"text {uid}") if e.ok else Failed(uid, "boom"))
         else:
-            feed(e)  # type: ignore[arg-type]
+            feed(e)
         assert len(asked) <= 1 or len(set(asked)) == len(asked)
     while asked:  # the decoder eventually answers everything it was asked
         uid = asked.pop(0)

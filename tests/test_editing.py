@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +23,9 @@ from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word,
 
 
 def make(
-    words: list[tuple[str, float, float]], duration: float | None = None, speakers: list[str | None] | None = None
+    words: list[tuple[str, float, float]],
+    duration: float | None = None,
+    speakers: Sequence[str | None] | None = None,
 ) -> Transcript:
     ws = [Word(i, text, s, e, 0.9, (speakers[i] if speakers else None)) for i, (text, s, e) in enumerate(words)]
     dur = duration if duration is not None else (ws[-1].end + 1.0 if ws else 1.0)

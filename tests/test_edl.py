@@ -35,7 +35,8 @@ def events_of(text: str, base: int) -> list[tuple[int, str, str, int, int, int, 
         m = EVENT.match(line)
         if m:
             n, reel, track, *tcs = m.groups()
-            out.append((int(n), reel.strip(), track.strip(), *(parse_timecode(t, base) for t in tcs)))
+            src_in, src_out, rec_in, rec_out = (parse_timecode(t, base) for t in tcs)
+            out.append((int(n), reel.strip(), track.strip(), src_in, src_out, rec_in, rec_out))
     return out
 
 
@@ -147,7 +148,7 @@ def test_ranges_shorter_than_a_frame_make_no_event_and_limits_hold() -> None:
         nominal_rate(0)
 
 
-def test_write_edl_writes_the_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_write_edl_writes_the_file(tmp_path) -> None:
     out = write_edl(tmp_path / "cuts" / "edit.edl", KEEP, fps=25, media="/media/interview.mp4")
     text = out.read_text()
     assert text.startswith("TITLE: interview\nFCM: NON-DROP FRAME\n")

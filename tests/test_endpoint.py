@@ -97,7 +97,9 @@ def test_trim_silence_keeps_the_speech_and_drops_the_padding(vad: SileroVad, jfk
     for pad_kind, pad in (("zeros", np.zeros(2 * SR, np.float32)), ("noise", quiet_noise(2))):
         padded = np.concatenate([pad, jfk, pad])
         trimmed = trim_silence(padded, vad)
-        first, end = speech_bounds(padded, vad)  # type: ignore[misc]
+        bounds = speech_bounds(padded, vad)
+        assert bounds is not None
+        first, end = bounds
         assert np.array_equal(trimmed, padded[first:end])  # one contiguous slice, pauses inside kept
         keep = int((0.15 + FRAME_SECONDS) * SR)  # the pad (jfk talks to its very end) and one VAD chunk
         assert first >= 2 * SR - keep and end <= 2 * SR + len(jfk) + keep  # the added silence is gone

@@ -82,7 +82,7 @@ def white_noise(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _run(media: Path, out: Path, *extra: str) -> dict:  # type: ignore[type-arg]
+def _run(media: Path, out: Path, *extra: str) -> dict:
     assert main(["transcribe", str(media), "--no-vad", "--format", "json,srt", "--out", str(out), "-q", *extra]) == 0
     return json.loads(next(out.glob("*.json")).read_text())
 
@@ -124,7 +124,7 @@ def test_whispers_no_speech_probability_is_read_from_the_engine(trained_tiny_en:
 
 
 # --- the editor shows it ------------------------------------------------------------------------
-def test_the_editor_marks_suspect_words_and_says_why(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_the_editor_marks_suspect_words_and_says_why(qtbot, tmp_path: Path) -> None:
     from PySide6.QtGui import QTextCharFormat, QTextCursor
 
     from app.editor_controller import EditorController

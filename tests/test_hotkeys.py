@@ -6,6 +6,7 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -37,8 +38,12 @@ def test_press_and_release_of_the_combination(display, monkeypatch, combo, keys)
     events: list[str] = []
     lock = threading.Lock()
 
-    def record(name: str):  # the callbacks come from pynput's thread
-        return lambda: (lock.acquire(), events.append(name), lock.release())
+    def record(name: str) -> Callable[[], None]:  # the callbacks come from pynput's thread
+        def callback() -> None:
+            with lock:
+                events.append(name)
+
+        return callback
 
     hk = hotkeys.GlobalHotkey(combo, record("press"), record("release"))
     hk.start()

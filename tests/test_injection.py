@@ -546,7 +546,7 @@ def test_wayland_tool_choice(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- macOS: chunks and events ---------------------------------------------------------------------
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=120), max_units=st.integers(2, 20))
+@given(text=st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=120), max_units=st.integers(2, 20))
 def test_utf16_chunks_keep_pairs_whole(text: str, max_units: int) -> None:
     chunks = macos.utf16_chunks(text, max_units)
     assert "".join(chunks) == text

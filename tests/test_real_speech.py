@@ -30,7 +30,7 @@ def plain(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
 
 
-def test_jfk_word_for_word_with_the_default_model(trained_store: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_jfk_word_for_word_with_the_default_model(trained_store: Path, tmp_path: Path, monkeypatch) -> None:
     """`hark transcribe jfk.wav` with nothing but the built-in model installed."""
     monkeypatch.setenv("HARK_VAD_MODEL", str(SILERO))
     out = tmp_path / "out"
@@ -93,7 +93,7 @@ def no_speech(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 @pytest.mark.parametrize("clip", ["room-tone-10min", "white-noise", "big-buck-bunny"])
 def test_no_words_from_noise_or_music(
     clip: str, no_speech: dict[str, Path], trained_store: Path, tmp_path: Path, monkeypatch, capsys
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Without VAD, tiny.en writes "I'm going to do that." over white noise and "Mmm. Mmm." over the film's
     music; with it (the default), nothing: no speech is bad input (exit 3, as digital silence), one line,
     and no file is written (an empty SRT would pass for a transcript)."""
@@ -112,18 +112,19 @@ def test_no_words_from_noise_or_music(
 
     store = ModelStore()
     vad, _ = load_vad(store)
-    loaded = load_engine("whisper", None, store, language="en")
+    engine = load_engine("whisper", None, store, language="en").engine
+    assert isinstance(engine, WhisperCppEngine)
     try:
-        t = transcribe_file(no_speech[clip], loaded.engine, vad=vad)
+        t = transcribe_file(no_speech[clip], engine, vad=vad)
     finally:
-        loaded.engine.close()
+        engine.close()
     assert t.words == [] and t.captions == [] and "no speech was recognised" in t.warnings
 
 
 @pytest.mark.slow
 def test_ten_minutes_of_digital_silence_is_one_line(
     no_speech: dict[str, Path], trained_store: Path, tmp_path: Path, monkeypatch, capsys
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setenv("HARK_VAD_MODEL", str(SILERO))
     assert main(["transcribe", str(no_speech["silence-10min"]), "--out", str(tmp_path / "out"), "-q"]) == 3
     err = capsys.readouterr().err

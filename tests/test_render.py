@@ -16,6 +16,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Collection
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +72,7 @@ def total(keep: list[tuple[float, float]]) -> float:
     return sum(b - a for a, b in keep)
 
 
-def leftovers(folder: Path, keep: set[str] = frozenset()) -> list[str]:
+def leftovers(folder: Path, keep: Collection[str] = frozenset()) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.name not in keep)
 
 
@@ -336,8 +338,8 @@ def test_bad_requests_get_clear_errors(video: Path, tmp_path: Path) -> None:
         (OFF_KEY, tmp_path / "o.xyz", RenderOptions(), "cannot write .xyz"),
         (OFF_KEY, tmp_path, RenderOptions(), "is a folder"),
         (OFF_KEY, tmp_path / "o.mp4", RenderOptions(crossfade=2.0), "crossfade"),
-        (OFF_KEY, tmp_path / "o.mp4", RenderOptions(mode="fastest"), "unknown mode"),  # type: ignore[arg-type]
-        (OFF_KEY, tmp_path / "o.mp4", RenderOptions(quality="ultra"), "unknown quality"),  # type: ignore[arg-type]
+        (OFF_KEY, tmp_path / "o.mp4", RenderOptions(mode="fastest"), "unknown mode"),  # type: ignore[arg-type]  # on purpose
+        (OFF_KEY, tmp_path / "o.mp4", RenderOptions(quality="ultra"), "unknown quality"),  # type: ignore[arg-type]  # on purpose
         ([(1.0, 1.01)], tmp_path / "o.mp4", RenderOptions(mode="reencode"), "shorter than one video frame"),
     ]
     for keep, out, options, message in cases:
@@ -420,7 +422,7 @@ def test_audio_plan_keeps_the_length_and_shortens_fades() -> None:
 
 def test_video_plan_follows_the_running_total() -> None:
     keep = [(0.33, 1.01), (2.017, 2.03), (3.5, 4.26), (7.0, 7.013)]
-    windows = video_plan(keep, FPS)
+    windows = video_plan(keep, Fraction(FPS))
     frames = sum(round((b - a) * FPS) for a, b in windows)
     assert frames == round(total(keep) * FPS)
     for (_a, b), (c, _) in itertools.pairwise(windows):

@@ -169,7 +169,7 @@ def test_to_options_and_caption_rules() -> None:
 
 # --- the dialog ---------------------------------------------------------------------
 @pytest.fixture
-def dialog(qtbot) -> SettingsDialog:  # type: ignore[no-untyped-def]
+def dialog(qtbot) -> SettingsDialog:
     dlg = SettingsDialog(AppSettings(), ["base.en", "small"])
     qtbot.addWidget(dlg)
     dlg.show()
@@ -177,24 +177,24 @@ def dialog(qtbot) -> SettingsDialog:  # type: ignore[no-untyped-def]
     return dlg
 
 
-def _open_file_dialog(qtbot, dlg: SettingsDialog) -> QFileDialog:  # type: ignore[no-untyped-def]
+def _open_file_dialog(qtbot, dlg: SettingsDialog) -> QFileDialog:
     qtbot.waitUntil(lambda: any(fd.isVisible() for fd in dlg.findChildren(QFileDialog)))
     return next(fd for fd in dlg.findChildren(QFileDialog) if fd.isVisible())
 
 
-def click(qtbot, button: QAbstractButton) -> None:  # type: ignore[no-untyped-def]
+def click(qtbot, button: QAbstractButton) -> None:
     """Click on the indicator: a check box stretched across a form is not clickable at its centre."""
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton, pos=QPoint(8, button.height() // 2))
 
 
-def _type_number(qtbot, spin: QAbstractSpinBox, value: int) -> None:  # type: ignore[no-untyped-def]
+def _type_number(qtbot, spin: QAbstractSpinBox, value: int) -> None:
     spin.setFocus()
     spin.selectAll()
     qtbot.keyClicks(spin, str(value))
     spin.interpretText()
 
 
-def test_dialog_shows_the_settings_given(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_dialog_shows_the_settings_given(qtbot) -> None:
     s = dataclasses.replace(custom(), language="haw", model="medium")
     dlg = SettingsDialog(s, ["base.en"])
     qtbot.addWidget(dlg)
@@ -207,7 +207,7 @@ def test_dialog_shows_the_settings_given(qtbot) -> None:  # type: ignore[no-unty
     assert dlg.settings() == s  # unchanged when nothing was edited
 
 
-def test_dialog_edits_every_field(qtbot, dialog: SettingsDialog, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dialog_edits_every_field(qtbot, dialog: SettingsDialog, tmp_path: Path) -> None:
     dlg = dialog
     model_file = tmp_path / "my-model.bin"
     model_file.write_bytes(b"ggml")
@@ -260,7 +260,7 @@ def test_dialog_edits_every_field(qtbot, dialog: SettingsDialog, tmp_path: Path)
     )
 
 
-def test_installed_model_and_back_to_best(qtbot, dialog: SettingsDialog) -> None:  # type: ignore[no-untyped-def]
+def test_installed_model_and_back_to_best(qtbot, dialog: SettingsDialog) -> None:
     dialog.model_combo.setCurrentIndex(dialog.model_combo.findData("small"))
     assert dialog.settings().model == "small"
     dialog.model_combo.setCurrentIndex(0)
@@ -268,7 +268,7 @@ def test_installed_model_and_back_to_best(qtbot, dialog: SettingsDialog) -> None
     assert dialog.settings().model is None
 
 
-def test_cancelled_model_file_keeps_the_model(qtbot, dialog: SettingsDialog) -> None:  # type: ignore[no-untyped-def]
+def test_cancelled_model_file_keeps_the_model(qtbot, dialog: SettingsDialog) -> None:
     dialog.model_combo.setCurrentIndex(dialog.model_combo.findData("base.en"))
     dialog.model_combo.setFocus()
     qtbot.keyClick(dialog.model_combo, Qt.Key.Key_End)
@@ -278,7 +278,7 @@ def test_cancelled_model_file_keeps_the_model(qtbot, dialog: SettingsDialog) -> 
     assert dialog.settings().model == "base.en"
 
 
-def test_ok_needs_a_format_and_a_folder(qtbot, dialog: SettingsDialog) -> None:  # type: ignore[no-untyped-def]
+def test_ok_needs_a_format_and_a_folder(qtbot, dialog: SettingsDialog) -> None:
     for box in dialog.format_checks.values():
         click(qtbot, box)
     assert not dialog.ok_button.isEnabled()
@@ -295,13 +295,13 @@ def test_ok_needs_a_format_and_a_folder(qtbot, dialog: SettingsDialog) -> None: 
     assert dialog.settings().output_folder is None and not dialog.folder_edit.isEnabled()
 
 
-def test_cancel_keeps_the_original(qtbot, dialog: SettingsDialog) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_keeps_the_original(qtbot, dialog: SettingsDialog) -> None:
     click(qtbot, dialog.translate_check)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert dialog.result() == QDialog.DialogCode.Rejected
 
 
-def test_sphinx_needs_no_model(qtbot, dialog: SettingsDialog) -> None:  # type: ignore[no-untyped-def]
+def test_sphinx_needs_no_model(qtbot, dialog: SettingsDialog) -> None:
     dialog.engine_combo.setCurrentIndex(dialog.engine_combo.findData("sphinx"))
     assert not dialog.model_combo.isEnabled()
     dialog.engine_combo.setCurrentIndex(dialog.engine_combo.findData("auto"))
@@ -328,7 +328,8 @@ def test_tooltips_mnemonics_and_size(dialog: SettingsDialog) -> None:
     ]  # their inner parts
     assert len(controls) >= 19
     assert [w for w in controls if not w.toolTip()] == []
-    texts = [w.text() for t in (QAbstractButton, QLabel) for w in dialog.findChildren(t) if "&" in w.text()]
+    with_text: list[QAbstractButton | QLabel] = [*dialog.findChildren(QAbstractButton), *dialog.findChildren(QLabel)]
+    texts = [w.text() for w in with_text if "&" in w.text()]
     keys = [t[t.index("&") + 1].lower() for t in texts]
     assert len(keys) == len(set(keys)) >= 15, texts
     for label in dialog.findChildren(QLabel):

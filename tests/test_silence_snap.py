@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +31,7 @@ EPS = 1e-9
 def synth(
     duration: float,
     loud: list[tuple[float, float]],
-    silent: list[tuple[float, float]] = (),
+    silent: Sequence[tuple[float, float]] = (),
     floor: float = 0.01,
     seed: int = 0,
 ) -> np.ndarray:
@@ -62,7 +63,7 @@ def check_invariants(out: list[tuple[float, float]], kept: list, cut: list, dura
 
 # --- properties ----------------------------------------------------------------------
 @st.composite
-def scenarios(draw):  # type: ignore[no-untyped-def]
+def scenarios(draw):
     duration = draw(st.floats(0.5, 6.0))
     n = draw(st.integers(0, 10))
     points = sorted(draw(st.lists(st.floats(0.0, duration), min_size=2 * n, max_size=2 * n, unique=True)))
@@ -98,7 +99,7 @@ def scenarios(draw):  # type: ignore[no-untyped-def]
 
 @given(scenarios())
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_property_invariants(sc) -> None:  # type: ignore[no-untyped-def]
+def test_property_invariants(sc) -> None:
     duration, words, kept, cut, keep, kind, seed, use_vad = sc
     rng = np.random.default_rng(seed)
     samples = synth(duration, words, seed=seed) * rng.uniform(0.2, 1.0)
@@ -115,7 +116,7 @@ def test_property_invariants(sc) -> None:  # type: ignore[no-untyped-def]
 
 @given(scenarios())
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_property_make_consistent(sc) -> None:  # type: ignore[no-untyped-def]
+def test_property_make_consistent(sc) -> None:
     duration, _, kept, cut, keep, *_ = sc
     check_invariants(make_consistent(keep, kept, cut, duration), kept, cut, duration)
 
@@ -239,6 +240,7 @@ def test_real_speech_cut_points_land_in_quiet_gaps(use_vad: bool) -> None:
     assert np.median(e_snap) <= speech_db - 12
     assert np.mean(e_snap) < np.mean(e_orig) - 1
     if use_vad:  # the speech probability decides first: never higher than at the original edge
+        assert probs is not None
         at = lambda t: probs[np.clip((t / 0.032).astype(np.int64), 0, len(probs) - 1)]  # noqa: E731
         assert np.all(at(snapped) <= at(original) + SnapParams().vad_tolerance + 1e-6)
     else:  # energy alone never picks a louder point than the original edge

@@ -207,7 +207,7 @@ def transcripts(draw: st.DrawFn) -> Transcript:
     words = [draw(word_st(st.just(i))) for i in ids[:n_words]]
     inserted = [draw(word_st(st.just(i))) for i in ids[n_words:]]
     known = st.sampled_from(ids) if ids else st.nothing()
-    few = {"max_size": 4 if ids else 0}
+    few = 4 if ids else 0
     captions = draw(
         st.lists(
             st.builds(
@@ -221,10 +221,10 @@ def transcripts(draw: st.DrawFn) -> Transcript:
         )
     )
     edits = Edits(
-        corrections=draw(st.lists(st.builds(Correction, word_id=known, text=st.text()), **few)),
+        corrections=draw(st.lists(st.builds(Correction, word_id=known, text=st.text()), max_size=few)),
         cuts=draw(st.lists(span_st.map(lambda se: Cut(se[0], se[1])), max_size=4)),
         inserted=inserted,
-        retimed=draw(st.lists(st.builds(lambda i, se: Retime(i, se[0], se[1]), known, span_st), **few)),
+        retimed=draw(st.lists(st.builds(lambda i, se: Retime(i, se[0], se[1]), known, span_st), max_size=few)),
     )
     return Transcript(
         media=draw(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QTextCursor
+from PySide6.QtGui import QFont, QStandardItemModel, QTextCursor
 from PySide6.QtWidgets import QApplication
 
 from app.editor_controller import EditorController
@@ -27,8 +27,9 @@ from pipeline.captions import build_captions
 from pipeline.engines.sphinx import SphinxEngine
 from pipeline.project import Project
 from pipeline.transcribe import transcribe_file
-from pipeline.transcript import MediaRef, Provenance, Transcript, Word
+from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word
 from tests.conftest import JFK_WAV, copy_shared, ffmpeg
+from ui.edit_commands import TranscriptCommand
 from ui.editor_document import EditorDocument
 from ui.editor_window import EditorWindow
 from ui.media_preview import cut_at, next_cut
@@ -74,7 +75,7 @@ def project_file(clip: tuple[Path, Transcript], tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def editor(qtbot, project_file: Path):  # type: ignore[no-untyped-def]
+def editor(qtbot, project_file: Path):
     ed = EditorController(projects.load(project_file))
     qtbot.addWidget(ed.window)
     ed.show()
@@ -85,13 +86,13 @@ def editor(qtbot, project_file: Path):  # type: ignore[no-untyped-def]
     ed.window.close()
 
 
-def word_index(ed: EditorController, pred) -> int:  # type: ignore[no-untyped-def]
+def word_index(ed: EditorController, pred) -> int:
     """Display index of the first word (after the first two) whose effective Word satisfies `pred`."""
     td = ed.window.td
     return next(k for k, wid in enumerate(td.word_ids) if k >= 2 and pred(td.words[wid]))
 
 
-def click_word(qtbot, ed: EditorController, k: int, **kw) -> None:  # type: ignore[no-untyped-def]
+def click_word(qtbot, ed: EditorController, k: int, **kw) -> None:
     text = ed.window.text
     text.scroll_to_position(ed.window.td.starts[k])
     qtbot.mouseClick(text.viewport(), Qt.MouseButton.LeftButton, pos=text.word_rect(k).center(), **kw)
@@ -110,7 +111,7 @@ def on_disk(path: Path) -> Transcript:
 
 
 # --- opening -----------------------------------------------------------------------------------
-def test_opens_with_video_text_and_timeline(editor: EditorController, clip, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_opens_with_video_text_and_timeline(editor: EditorController, clip, qtbot) -> None:
     w, (_video, t) = editor.window, clip
     assert w.windowTitle().startswith("jfk-talk.mp4")
     qtbot.waitUntil(w.preview.has_video, timeout=10_000)
@@ -126,7 +127,7 @@ def test_opens_with_video_text_and_timeline(editor: EditorController, clip, qtbo
     assert len(sizes) == 3 and all(s > 0 for s in sizes)
 
 
-def test_audio_only_media_shows_a_card(qtbot, tmp_path: Path, clip) -> None:  # type: ignore[no-untyped-def]
+def test_audio_only_media_shows_a_card(qtbot, tmp_path: Path, clip) -> None:
     words = [Word(i, x, 0.5 + i * 0.6, 0.9 + i * 0.6) for i, x in enumerate(["ask", "not", "what", "your", "country"])]
     t = Transcript(
         MediaRef(str(JFK_WAV), 11.0, ""), "en", Provenance("test", "0", "none"), words, build_captions(words)
@@ -141,7 +142,7 @@ def test_audio_only_media_shows_a_card(qtbot, tmp_path: Path, clip) -> None:  # 
 
 
 # --- selection and playback position ------------------------------------------------------------
-def test_clicking_a_word_selects_it_and_seeks_there(editor: EditorController, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_clicking_a_word_selects_it_and_seeks_there(editor: EditorController, qtbot) -> None:
     w = editor.window
     k = word_index(editor, lambda x: x.start > 2.0)
     click_word(qtbot, editor, k)
@@ -157,7 +158,7 @@ def test_clicking_a_word_selects_it_and_seeks_there(editor: EditorController, qt
 
 
 # --- cutting and undo ---------------------------------------------------------------------------
-def test_delete_cuts_undo_restores_redo_cuts_again(editor: EditorController, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_delete_cuts_undo_restores_redo_cuts_again(editor: EditorController, qtbot) -> None:
     w = editor.window
     k = word_index(editor, lambda x: x.start > 1.0)
     click_word(qtbot, editor, k)
@@ -224,7 +225,7 @@ def test_redo_keys_are_not_ambiguous(editor: EditorController) -> None:
 
 
 # --- correcting, splitting, merging, inserting --------------------------------------------------
-def test_correct_a_word_inline(editor: EditorController, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_correct_a_word_inline(editor: EditorController, qtbot) -> None:
     w = editor.window
     k = word_index(editor, lambda x: True)
     wid, old = w.td.word_ids[k], w.td.text_of(k)
@@ -252,7 +253,7 @@ def test_correct_a_word_inline(editor: EditorController, qtbot) -> None:  # type
     assert w.inline.editor is None and w.td.text_of(k) == "Kennedy jr"
 
 
-def test_split_and_merge_captions(editor: EditorController, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_split_and_merge_captions(editor: EditorController, qtbot) -> None:
     w = editor.window
     n = len(w.transcript.captions)
     row = next(r for r in w.td.rows if r.last - r.first >= 2)
@@ -273,7 +274,7 @@ def test_split_and_merge_captions(editor: EditorController, qtbot) -> None:  # t
     assert w.session.stack.count() == 2
 
 
-def test_insert_a_missing_word(editor: EditorController, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_insert_a_missing_word(editor: EditorController, qtbot) -> None:
     w = editor.window
     click_word(qtbot, editor, 2)
     qtbot.keyClick(w.text, Qt.Key.Key_I, Qt.KeyboardModifier.ControlModifier)
@@ -287,7 +288,7 @@ def test_insert_a_missing_word(editor: EditorController, qtbot) -> None:  # type
     assert "truly" not in w.td.plain_text().split()
 
 
-def test_find_and_replace(editor: EditorController, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_find_and_replace(editor: EditorController, qtbot) -> None:
     w = editor.window
     target = editing.effective_words(w.transcript)[4].text
     qtbot.keyClick(w.text, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
@@ -307,7 +308,7 @@ def test_find_and_replace(editor: EditorController, qtbot) -> None:  # type: ign
 
 
 # --- playback -----------------------------------------------------------------------------------
-def _play_through(qtbot, w: EditorWindow, start: float, until: float, timeout: float = 15.0) -> list[float]:  # type: ignore[no-untyped-def]
+def _play_through(qtbot, w: EditorWindow, start: float, until: float, timeout: float = 15.0) -> list[float]:
     seen: list[float] = []
     w.preview.player.positionChanged.connect(lambda ms: seen.append(ms / 1000))
     w.preview.seek(start)
@@ -328,7 +329,7 @@ def _longest_stay(seen: list[float], cuts: list[tuple[float, float]]) -> int:
     return longest
 
 
-def test_playback_skips_cuts(editor: EditorController, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_playback_skips_cuts(editor: EditorController, qtbot) -> None:
     w = editor.window
     qtbot.waitUntil(lambda: w.preview.duration() > 10, timeout=10_000)
     k = word_index(editor, lambda x: x.start > 2.5)
@@ -349,7 +350,7 @@ def test_playback_skips_cuts(editor: EditorController, qtbot) -> None:  # type: 
     assert _longest_stay(seen, cuts) >= 2
 
 
-def test_keys_play_pause_and_change_speed(editor: EditorController, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_keys_play_pause_and_change_speed(editor: EditorController, qtbot) -> None:
     w, p = editor.window, editor.window.preview
     qtbot.waitUntil(lambda: p.duration() > 10, timeout=10_000)
     qtbot.keyClick(w.text, Qt.Key.Key_Space)
@@ -371,7 +372,7 @@ def test_keys_play_pause_and_change_speed(editor: EditorController, qtbot) -> No
     qtbot.waitUntil(lambda: not p.is_playing(), timeout=5000)
 
 
-def test_a_seek_while_the_media_loads_is_kept(qtbot, clip) -> None:  # type: ignore[no-untyped-def]
+def test_a_seek_while_the_media_loads_is_kept(qtbot, clip) -> None:
     from ui.media_preview import MediaPreview
 
     p = MediaPreview()
@@ -389,16 +390,19 @@ def test_jump_helpers() -> None:
 
 
 # --- saving -------------------------------------------------------------------------------------
-def clip_captions(ed: EditorController) -> list:  # type: ignore[type-arg]
-    return ed.window.session.stack.command(0).before.captions  # type: ignore[attr-defined]
+def clip_captions(ed: EditorController) -> list[Caption]:
+    first = ed.window.session.stack.command(0)
+    assert isinstance(first, TranscriptCommand)
+    return first.before.captions
 
 
-def test_every_edit_is_on_disk_without_saving(editor: EditorController, project_file: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_every_edit_is_on_disk_without_saving(editor: EditorController, project_file: Path, qtbot) -> None:
     w = editor.window
     w.text.select(3, 4)
     w.cut_selection()
     w.correct_word(6)
-    w.inline.editor.setText("nation")  # type: ignore[union-attr]
+    assert w.inline.editor is not None
+    w.inline.editor.setText("nation")
     w.inline.commit()
     w.text.select(8, 8)
     w.split_caption()
@@ -412,7 +416,7 @@ def test_every_edit_is_on_disk_without_saving(editor: EditorController, project_
     qtbot.waitUntil(lambda: len(on_disk(project_file).captions) == len(want.captions) - 1, timeout=5000)
 
 
-def test_closing_saves(qtbot, project_file: Path) -> None:  # type: ignore[no-untyped-def]
+def test_closing_saves(qtbot, project_file: Path) -> None:
     ed = EditorController(projects.load(project_file))
     qtbot.addWidget(ed.window)
     ed.show()
@@ -426,7 +430,7 @@ def test_closing_saves(qtbot, project_file: Path) -> None:  # type: ignore[no-un
 
 
 # --- the document -------------------------------------------------------------------------------
-def test_document_updates_in_place_like_a_fresh_build(clip, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_document_updates_in_place_like_a_fresh_build(clip, qtbot) -> None:
     """update() rewrites only changed paragraphs; whatever the edit, the result equals a rebuild."""
     t = clip[1]
     font = QFont()
@@ -466,10 +470,7 @@ def test_playing_word_is_highlighted(editor: EditorController) -> None:
     w.preview.seek((word.start + word.end) / 2)
     assert w.text.playing == k
     sels = w.text.extraSelections()
-    assert any(
-        s.cursor.selectionStart() == w.td.starts[k] and s.cursor.selectionEnd() == w.td.ends[k]  # type: ignore[attr-defined]
-        for s in sels
-    )
+    assert any(s.cursor.selectionStart() == w.td.starts[k] and s.cursor.selectionEnd() == w.td.ends[k] for s in sels)
     w.preview.seek(w.transcript.media.duration - 0.01)
     assert w.text.playing is None or w.td.words[w.td.word_ids[w.text.playing]].end > w.transcript.media.duration - 0.5
 
@@ -511,7 +512,7 @@ def test_accessible_names_and_tooltips(editor: EditorController) -> None:
 def test_export_dialog_renders_the_edit_and_cancel_stops_it(
     editor: EditorController,
     clip,
-    qtbot,  # type: ignore[no-untyped-def]
+    qtbot,
     tmp_path: Path,
 ) -> None:
     from audio.probe import probe
@@ -525,7 +526,9 @@ def test_export_dialog_renders_the_edit_and_cancel_stops_it(
     dlg = editor.export()
     qtbot.waitExposed(dlg)
     assert Path(dlg.path.text()) == video.with_name("jfk-talk-trimmed.mp4")  # the default: beside the media
-    assert dlg.captions.currentData() == "srt" and dlg.captions.model().item(3).isEnabled()  # burn-in possible
+    captions_model = dlg.captions.model()
+    assert isinstance(captions_model, QStandardItemModel)  # a QComboBox's own model
+    assert dlg.captions.currentData() == "srt" and captions_model.item(3).isEnabled()  # burn-in possible
 
     dlg.path.setText(str(video))  # the source is refused, in words
     assert not dlg.start() and "original" in dlg.message.text()
@@ -536,23 +539,27 @@ def test_export_dialog_renders_the_edit_and_cancel_stops_it(
     assert dlg.start()
     assert not dlg.export_button.isEnabled() and dlg.cancel_button.text() == "Cancel"
     qtbot.waitUntil(lambda: dlg.result is not None, timeout=120_000)
-    assert dlg.result.media == out and out.is_file()
+    result = dlg.result
+    assert result is not None
+    assert result.media == out and out.is_file()
     assert probe(out).duration == pytest.approx(kept, abs=0.35)  # cut points may snap into nearby silence
-    assert dlg.result.captions == out.with_suffix(".srt") and "-->" in out.with_suffix(".srt").read_text()
+    assert result.captions == out.with_suffix(".srt") and "-->" in out.with_suffix(".srt").read_text()
     assert "Exported" in dlg.message.text() and dlg.reveal_button.isVisible() and dlg.progress.value() == 1000
 
     again = tmp_path / "cancelled.mp4"
     dlg.path.setText(str(again))
     dlg.captions.setCurrentIndex(dlg.captions.findData("burn"))
     assert dlg.start()
+    task = dlg.task
+    assert task is not None
     dlg.cancel_button.click()  # Cancel while running stops the export; the dialog stays open
-    qtbot.waitUntil(lambda: not dlg.task.running() and "cancelled" in dlg.message.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: not task.running() and "cancelled" in dlg.message.text(), timeout=60_000)
     assert dlg.isVisible() and not again.exists() and dlg.export_button.isEnabled()
     dlg.cancel_button.click()  # now it closes
     assert not dlg.isVisible()
 
 
-def test_export_failure_is_reported_in_words(editor: EditorController, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_failure_is_reported_in_words(editor: EditorController, qtbot, tmp_path: Path) -> None:
     w = editor.window
     w.text.select(0, len(w.td.word_ids) - 1)
     w.cut_selection()
@@ -565,7 +572,7 @@ def test_export_failure_is_reported_in_words(editor: EditorController, qtbot, tm
     dlg.close()
 
 
-def test_export_refuses_media_that_changed_since_the_project(qtbot, clip, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_export_refuses_media_that_changed_since_the_project(qtbot, clip, tmp_path: Path) -> None:
     """Same name, other content (re-exported): the word times no longer fit, so nothing is rendered."""
     import dataclasses
     import shutil
@@ -592,7 +599,7 @@ def test_export_refuses_media_that_changed_since_the_project(qtbot, clip, tmp_pa
 def test_main_window_opens_the_editor_and_both_show_the_same_edits(
     qtbot,
     clip,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
     monkeypatch,
 ) -> None:
     import dataclasses
@@ -639,7 +646,9 @@ def test_main_window_opens_the_editor_and_both_show_the_same_edits(
         qtbot.waitUntil(lambda: tv._td is not None and tv._td.transcript is ed.window.transcript, timeout=5000)
         wid = ed.window.td.word_ids[5]
         assert tv.edit_word(wid)
-        tv.editor().setText("nation")  # type: ignore[union-attr]
+        tv_editor = tv.editor()
+        assert tv_editor is not None
+        tv_editor.setText("nation")
         tv.correction.commit()  # a correction in the transcript view lands in the editor's undo history
         assert ed.window.session.stack.count() == 2 and ed.window.td.texts[wid] == "nation"
         qtbot.waitUntil(lambda: on_disk(pf) == ed.window.transcript, timeout=5000)
@@ -715,7 +724,7 @@ def test_kill_9_never_loses_a_saved_edit(project_file: Path, tmp_path: Path, del
 @pytest.mark.slow
 def test_a_correction_re_aligns_its_caption_in_the_same_undo_step(
     qtbot,
-    tmp_path: Path,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
     trained_tiny_en: Path,
 ) -> None:
     """A transcript without alignment (every word rough, as `--no-align` makes it); correcting a word aligns
@@ -763,12 +772,13 @@ def test_background_work_holds_no_qt_object(editor: EditorController) -> None:
     tasks = [*editor.realign_tasks(), editor.peaks_task()]
     assert len(tasks) == 2 and all(t is not None for t in tasks)
 
-    def captured(fn) -> list[object]:  # type: ignore[no-untyped-def]
+    def captured(fn) -> list[object]:
         out = [c.cell_contents for c in (fn.__closure__ or ())]
         return out + [x for f in out if callable(f) and hasattr(f, "__closure__") for x in captured(f)]
 
     for task in tasks:
-        held = captured(task._work)  # type: ignore[union-attr]
+        assert task is not None
+        held = captured(task._work)
         assert not [x for x in held if isinstance(x, QObject) or isinstance(getattr(x, "__self__", None), QObject)], (
             held
         )
@@ -778,7 +788,7 @@ def test_background_work_holds_no_qt_object(editor: EditorController) -> None:
 @pytest.mark.parametrize("closed", [True, False], ids=["closed", "deleted-unclosed"])
 def test_background_results_arriving_after_the_editor_is_gone_are_dropped(
     qtbot,
-    project_file: Path,  # type: ignore[no-untyped-def]
+    project_file: Path,
     monkeypatch,
     outcome: str,
     closed: bool,
@@ -795,7 +805,7 @@ def test_background_results_arriving_after_the_editor_is_gone_are_dropped(
 
     release, started = threading.Event(), threading.Semaphore(0)
 
-    def held(result: object):  # type: ignore[no-untyped-def]
+    def held(result: object):
         def work(*_a: object, **_k: object) -> object:  # ignores the cancel: it came too late
             started.release()
             assert release.wait(30)
@@ -822,5 +832,6 @@ def test_background_results_arriving_after_the_editor_is_gone_are_dropped(
     release.set()
     assert all(t is not None and t.wait(10) for t in tasks)
     for t in tasks:
+        assert t is not None
         t.deliver()  # what each task's timer does next: it must not reach the deleted widgets
     qtbot.wait(3 * 50)  # and the timers themselves

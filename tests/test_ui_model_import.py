@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 from app.controller import Controller
 from app.dictation_controller import DictationController
 from pipeline import project as projects
+from pipeline.engines.sphinx import SphinxEngine
 from pipeline.models.bundled import BUNDLED_NAME, bundled_folder
 from pipeline.models.store import ModelStore
 from tests.conftest import DATA, JFK_WAV, TRAINED_NAME, TRAINED_Q8_NAME, copy_shared, install_trained
@@ -90,7 +91,7 @@ def store(isolated_models: Path) -> ModelStore:
 
 
 @pytest.fixture
-def dialog(store: ModelStore, qtbot) -> ModelManagerDialog:  # type: ignore[no-untyped-def]
+def dialog(store: ModelStore, qtbot) -> ModelManagerDialog:
     dlg = ModelManagerDialog(store)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -105,7 +106,7 @@ def import_folder(dlg: ModelManagerDialog, monkeypatch: pytest.MonkeyPatch, fold
 # --- the Models dialog ---------------------------------------------------------------------------------
 def test_import_a_folder_shows_progress_and_lists_the_model(
     dialog: ModelManagerDialog, store: ModelStore, monkeypatch: pytest.MonkeyPatch, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     ticks: list[tuple[int, int]] = []
     dialog.import_box.importer.progressed.connect(lambda done, total: ticks.append((done, total)))
     box = dialog.import_box
@@ -138,7 +139,7 @@ def test_import_a_folder_shows_progress_and_lists_the_model(
 
 def test_import_a_ggml_file_quantized(
     dialog: ModelManagerDialog, store: ModelStore, trained_tiny_en: Path, monkeypatch: pytest.MonkeyPatch, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     dialog.import_box.precision.setCurrentIndex(dialog.import_box.precision.findData("q5_0"))
     pick_file(monkeypatch, trained_tiny_en)
     with qtbot.waitSignal(dialog.import_box.stopped, timeout=WAIT_MS):
@@ -148,7 +149,8 @@ def test_import_a_ggml_file_quantized(
     assert (model.kind, model.ftype) == ("tiny.en", "q5_0")
     assert model.size < trained_tiny_en.stat().st_size / 2
     assert dialog.selected_name() == name and dialog.status_text(name) == "Installed"
-    assert "q5_0" in dialog.models.index(dialog.models.row_of(name), 3).data()
+    row = dialog.models.row_of(name)
+    assert row is not None and "q5_0" in dialog.models.index(row, 3).data()
 
 
 @pytest.mark.parametrize("content", [None, b"not a model" * 100])
@@ -159,7 +161,7 @@ def test_a_bad_folder_shows_the_error_and_leaves_nothing(
     monkeypatch: pytest.MonkeyPatch,
     qtbot,
     content: bytes | None,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     bad = tmp_path / "not-a-model"
     bad.mkdir()
     (bad / "notes.txt").write_text("hello")
@@ -179,7 +181,7 @@ def test_a_bad_folder_shows_the_error_and_leaves_nothing(
 
 def test_a_file_that_is_not_a_model_says_so(
     dialog: ModelManagerDialog, store: ModelStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     gguf = tmp_path / "llama.gguf"
     gguf.write_bytes(b"GGUF" + bytes(4096))
     pick_file(monkeypatch, gguf)
@@ -199,7 +201,7 @@ def test_picking_nothing_imports_nothing(
 
 def test_cancel_leaves_nothing(
     dialog: ModelManagerDialog, store: ModelStore, monkeypatch: pytest.MonkeyPatch, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     dialog.import_box.precision.setCurrentIndex(dialog.import_box.precision.findData("q8_0"))
     with qtbot.waitSignal(dialog.import_box.cancelled, timeout=WAIT_MS):
         import_folder(dialog, monkeypatch)
@@ -212,7 +214,7 @@ def test_cancel_leaves_nothing(
     assert not dialog.import_box.progress.isVisible() and dialog.import_box.import_button.isEnabled()
 
 
-def test_closing_mid_import_cancels_and_waits(store: ModelStore, monkeypatch: pytest.MonkeyPatch, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_closing_mid_import_cancels_and_waits(store: ModelStore, monkeypatch: pytest.MonkeyPatch, qtbot) -> None:
     dlg = ModelManagerDialog(store)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -228,7 +230,7 @@ def test_closing_mid_import_cancels_and_waits(store: ModelStore, monkeypatch: py
     assert left_in(store.root) == []
 
 
-def test_in_use_marking_follows_the_choice(trained_models: Path, trained_store: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_in_use_marking_follows_the_choice(trained_models: Path, trained_store: Path, qtbot) -> None:
     install_trained(trained_models, trained_store, TRAINED_Q8_NAME)
     store = ModelStore(trained_store)
     dlg = ModelManagerDialog(store, model=None, engine="auto")
@@ -236,7 +238,9 @@ def test_in_use_marking_follows_the_choice(trained_models: Path, trained_store: 
     dlg.show()
 
     def shown(name: str) -> tuple[str, bool]:
-        index = dlg.models.index(dlg.models.row_of(name), COL_NAME)
+        row = dlg.models.row_of(name)
+        assert row is not None
+        index = dlg.models.index(row, COL_NAME)
         font = index.data(Qt.ItemDataRole.FontRole)
         return index.data(), bool(font is not None and font.bold())
 
@@ -244,7 +248,8 @@ def test_in_use_marking_follows_the_choice(trained_models: Path, trained_store: 
     assert dlg.in_use() == TRAINED_NAME
     assert shown(TRAINED_NAME) == (f"{TRAINED_NAME}  {IN_USE}", True)
     assert shown(TRAINED_Q8_NAME) == (TRAINED_Q8_NAME, False)
-    assert "built in" in dlg.models.index(dlg.models.row_of(TRAINED_NAME), 3).data()
+    row = dlg.models.row_of(TRAINED_NAME)
+    assert row is not None and "built in" in dlg.models.index(row, 3).data()
 
     dlg.select_model(TRAINED_Q8_NAME)
     with qtbot.waitSignal(dlg.model_chosen, timeout=1000) as chosen:
@@ -269,7 +274,7 @@ def test_in_use_marking_follows_the_choice(trained_models: Path, trained_store: 
     assert dlg.in_use() is None
 
 
-def test_removing_an_imported_model_can_be_declined(trained_store: Path, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_removing_an_imported_model_can_be_declined(trained_store: Path, qtbot) -> None:
     store = ModelStore(trained_store)
     dlg = ModelManagerDialog(store)
     qtbot.addWidget(dlg)
@@ -283,7 +288,7 @@ def test_removing_an_imported_model_can_be_declined(trained_store: Path, qtbot) 
 
 
 # --- the first-run dialog ------------------------------------------------------------------------------
-def test_first_run_built_in_model(store: ModelStore, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_built_in_model(store: ModelStore, qtbot) -> None:
     dlg = FirstRunDialog(store)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -300,7 +305,7 @@ def test_first_run_built_in_model(store: ModelStore, qtbot) -> None:  # type: ig
     assert store.resolve(BUNDLED_NAME).imported is not None
 
 
-def test_first_run_without_the_built_in_model(store: ModelStore, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_without_the_built_in_model(store: ModelStore, qtbot) -> None:
     dlg = FirstRunDialog(store, bundled=False)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -310,7 +315,7 @@ def test_first_run_without_the_built_in_model(store: ModelStore, qtbot) -> None:
 
 def test_first_run_use_a_model_file(
     store: ModelStore, trained_tiny_en: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     dlg = FirstRunDialog(store)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -330,7 +335,7 @@ def test_first_run_use_a_model_file(
     assert (store.root / "imported" / f"{TRAINED_NAME}.bin").stat().st_size == trained_tiny_en.stat().st_size
 
 
-def test_first_run_closed_mid_import_leaves_nothing(store: ModelStore, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_closed_mid_import_leaves_nothing(store: ModelStore, qtbot) -> None:
     dlg = FirstRunDialog(store)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -341,10 +346,15 @@ def test_first_run_closed_mid_import_leaves_nothing(store: ModelStore, qtbot) ->
     assert dlg.choice() is None and left_in(store.root) == []
 
 
-def test_maybe_first_run_uses_the_built_in_model(make_controller, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_maybe_first_run_uses_the_built_in_model(make_controller, qtbot) -> None:
     c: Controller = make_controller(engine="auto")
     assert c.needs_first_run()
-    shown = when_modal(lambda d: d.bundled_button.click())  # type: ignore[attr-defined]
+
+    def use_bundled(d: QDialog) -> None:
+        assert isinstance(d, FirstRunDialog)
+        d.bundled_button.click()
+
+    shown = when_modal(use_bundled)
     c.maybe_first_run()
     assert [t for t, _ in shown] == [FirstRunDialog]
     assert (c.settings.engine, c.settings.model) == ("auto", BUNDLED_NAME)
@@ -352,7 +362,7 @@ def test_maybe_first_run_uses_the_built_in_model(make_controller, qtbot) -> None
     assert not c.needs_first_run()
 
 
-def test_first_run_is_skipped_when_an_imported_model_is_installed(trained_store: Path, make_controller) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_is_skipped_when_an_imported_model_is_installed(trained_store: Path, make_controller) -> None:
     c: Controller = make_controller(engine="auto")
     assert not c.needs_first_run()
     c.maybe_first_run()  # returns at once: no dialog to answer
@@ -362,12 +372,14 @@ def test_first_run_is_skipped_when_an_imported_model_is_installed(trained_store:
 # --- the app picks models up without a restart ---------------------------------------------------------
 def test_the_next_job_uses_a_model_imported_meanwhile(
     make_controller, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     c: Controller = make_controller(engine="auto")  # no model named: the best installed, or the offline engine
     assert "No whisper model" in c.window.engine_label.text()
     c.add_paths([str(copy_shared(APEX, tmp_path))])
     qtbot.waitUntil(lambda: all_settled(c), timeout=WAIT_MS)
-    first = projects.load(c.queue.jobs[0].project)  # type: ignore[arg-type]
+    first_project = c.queue.jobs[0].project
+    assert first_project is not None
+    first = projects.load(first_project)
     assert first.transcript.provenance.engine == "pocketsphinx"
 
     dlg = c.models_dialog()
@@ -381,8 +393,8 @@ def test_the_next_job_uses_a_model_imported_meanwhile(
     c.add_paths([str(copy_shared(BOTTLE, tmp_path))])
     qtbot.waitUntil(lambda: all_settled(c), timeout=WAIT_MS)
     job = c.queue.jobs[1]
-    assert job.error is None
-    second = projects.load(job.project)  # type: ignore[arg-type]
+    assert job.error is None and job.project is not None
+    second = projects.load(job.project)
     prov = second.transcript.provenance
     assert (prov.engine, prov.model) == ("whisper.cpp", name)
     assert prov.model_sha256 == c.store.resolve(name).sha256
@@ -390,7 +402,7 @@ def test_the_next_job_uses_a_model_imported_meanwhile(
     assert c.settings.model is None  # nothing was pinned: "best installed" found it
 
 
-def test_the_settings_dialog_offers_imported_models(trained_store: Path, make_controller, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_the_settings_dialog_offers_imported_models(trained_store: Path, make_controller, qtbot) -> None:
     c: Controller = make_controller(engine="auto")
     assert c.installed_models() == [TRAINED_NAME]
     dlg = SettingsDialog(c.settings, c.installed_models())
@@ -402,7 +414,7 @@ def test_the_settings_dialog_offers_imported_models(trained_store: Path, make_co
 
 def test_dictation_reloads_its_engine_when_a_model_is_added(
     make_controller, tmp_path: Path, trained_models: Path, monkeypatch: pytest.MonkeyPatch, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """At the controller level, without a microphone: the engine dictation decodes with."""
     from audio.decode import decode_audio
 
@@ -424,7 +436,9 @@ def test_dictation_reloads_its_engine_when_a_model_is_added(
         deadline = time.monotonic() + 60
         while dictation._worker.pending() == 0 and time.monotonic() < deadline:
             time.sleep(0.01)  # until the new engine is ready and its swap waits behind this decode
-        seen.append(dictation.decoder.engine.name)  # type: ignore[union-attr]
+        decoder = dictation.decoder
+        assert decoder is not None
+        seen.append(decoder.engine.name)
 
     dictation._worker.submit(utterance)
     assert decoding.wait(10)
@@ -435,7 +449,8 @@ def test_dictation_reloads_its_engine_when_a_model_is_added(
     assert seen == ["pocketsphinx"]  # the decode in progress finished on the engine it started with
     new = dictation.decoder
     assert new is not None and (new.engine.name, new.engine.model_name) == ("whisper.cpp", only_imported(c.store))
-    assert old.engine._pool is None  # type: ignore[attr-defined]  # the old engine was closed after the swap
+    assert isinstance(old.engine, SphinxEngine)
+    assert old.engine._pool is None  # the old engine was closed after the swap
     text = new.final(decode_audio(JFK_WAV).samples).text.lower()
     assert "americans" in text and "country" in text
     dlg.close()
@@ -444,5 +459,6 @@ def test_dictation_reloads_its_engine_when_a_model_is_added(
     install_trained(trained_models, c.store.root, TRAINED_Q8_NAME)
     c._model_chosen(TRAINED_Q8_NAME)
     qtbot.waitUntil(lambda: dictation.decoder is not new, timeout=WAIT_MS)
-    assert dictation.decoder.engine.model_name == TRAINED_Q8_NAME  # type: ignore[union-attr]
+    reloaded = dictation.decoder
+    assert reloaded is not None and reloaded.engine.model_name == TRAINED_Q8_NAME
     assert not dictation.reload_engine()

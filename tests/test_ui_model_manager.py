@@ -114,14 +114,14 @@ def env(server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.fixture
-def dialog(env: Env, qtbot) -> ModelManagerDialog:  # type: ignore[no-untyped-def]
+def dialog(env: Env, qtbot) -> ModelManagerDialog:
     dlg = ModelManagerDialog(env.store)
     qtbot.addWidget(dlg)
     dlg.show()
     return dlg
 
 
-def _wait(qtbot, cond: Callable[[], bool], timeout: int = WAIT_MS) -> None:  # type: ignore[no-untyped-def]
+def _wait(qtbot, cond: Callable[[], bool], timeout: int = WAIT_MS) -> None:
     qtbot.waitUntil(cond, timeout=timeout)
 
 
@@ -132,7 +132,24 @@ def _click_download(dlg: ModelManagerDialog, name: str) -> None:
 
 
 def _names(dlg: ModelManagerDialog) -> list[str]:
-    return [dlg.models.entry_at(r).name for r in range(dlg.models.rowCount())]  # type: ignore[union-attr]
+    names = []
+    for r in range(dlg.models.rowCount()):
+        entry = dlg.models.entry_at(r)
+        assert entry is not None, f"row {r} is not a catalog model"
+        names.append(entry.name)
+    return names
+
+
+def _row(dlg: ModelManagerDialog, name: str) -> int:
+    row = dlg.models.row_of(name)
+    assert row is not None, f"{name} is not listed"
+    return row
+
+
+def _recommended(store: ModelStore, locale: QLocale) -> str:
+    model = recommended_model(store, locale)
+    assert model is not None
+    return model.name
 
 
 # --- formatting ------------------------------------------------------------------------------------
@@ -162,7 +179,7 @@ def test_lists_catalog_with_installed_state(env: Env, dialog: ModelManagerDialog
     assert dialog.status_text("tiny.en") == "Installed"
     assert dialog.status_text("base.en") == "Not installed"
     assert dialog.status_text("silero-vad") == "Installed"
-    row = dialog.models.row_of("base.en")
+    row = _row(dialog, "base.en")
     assert dialog.models.index(row, COL_SIZE).data() == "4.0 MiB"
     assert dialog.models.index(row, 3).data() == "Test model base.en"  # the size is not repeated
     assert dialog.folder.text() == str(env.store.root)
@@ -170,7 +187,8 @@ def test_lists_catalog_with_installed_state(env: Env, dialog: ModelManagerDialog
     dialog.select_model("base")
     dialog.show_quantized.setChecked(True)
     assert "small-q5_1" in _names(dialog)
-    assert dialog.selected_entry().name == "base"  # the selection survives the filter change
+    selected = dialog.selected_entry()
+    assert selected is not None and selected.name == "base"  # the selection survives the filter change
     dialog.show_quantized.setChecked(False)
     assert "small-q5_1" not in _names(dialog)
 
@@ -195,7 +213,7 @@ def test_buttons_follow_selection_and_state(env: Env, dialog: ModelManagerDialog
 
 
 # --- downloading -----------------------------------------------------------------------------------
-def test_download_shows_progress_and_installs(env: Env, dialog: ModelManagerDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_download_shows_progress_and_installs(env: Env, dialog: ModelManagerDialog, qtbot) -> None:
     env.server.hold_after = MiB + 1  # the first 1 MiB block arrives, then the server stalls
     seen: list[Progress] = []
     dialog.downloads.progressed.connect(lambda _n, p: seen.append(p))
@@ -216,7 +234,7 @@ def test_download_shows_progress_and_installs(env: Env, dialog: ModelManagerDial
     assert dialog.use_button.isEnabled() and not dialog.cancel_button.isEnabled()
 
 
-def test_progress_is_throttled(env: Env, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_progress_is_throttled(env: Env, qtbot) -> None:
     """48 blocks of 1 MiB from loopback arrive far faster than 10 a second: most ticks are dropped."""
     data = os.urandom(48 * MiB)
     (entry,) = _catalog({"base": data})
@@ -235,7 +253,7 @@ def test_progress_is_throttled(env: Env, qtbot) -> None:  # type: ignore[no-unty
     assert worker.wait(5)
 
 
-def test_cancel_keeps_part_and_a_later_download_resumes(env: Env, dialog: ModelManagerDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_cancel_keeps_part_and_a_later_download_resumes(env: Env, dialog: ModelManagerDialog, qtbot) -> None:
     env.server.hold_after = MiB + 1
     _click_download(dialog, "base.en")
     _wait(qtbot, lambda: dialog.status_text("base.en").startswith("Downloading 24%"))
@@ -259,7 +277,7 @@ def test_cancel_keeps_part_and_a_later_download_resumes(env: Env, dialog: ModelM
     assert env.path("base.en").read_bytes() == env.blobs["base.en"]
 
 
-def test_two_downloads_at_once(env: Env, dialog: ModelManagerDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_two_downloads_at_once(env: Env, dialog: ModelManagerDialog, qtbot) -> None:
     env.server.hold_after = MiB + 1
     _click_download(dialog, "base.en")
     _click_download(dialog, "base")
@@ -278,7 +296,7 @@ def test_two_downloads_at_once(env: Env, dialog: ModelManagerDialog, qtbot) -> N
     assert env.path("base").read_bytes() == env.blobs["base"]
 
 
-def test_checksum_mismatch_fails_the_row(env: Env, dialog: ModelManagerDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_checksum_mismatch_fails_the_row(env: Env, dialog: ModelManagerDialog, qtbot) -> None:
     good = env.blobs["tiny.en"]
     env.server.add(env.path("tiny.en").name, bytes([good[0] ^ 1]) + good[1:])
     _click_download(dialog, "tiny.en")
@@ -296,7 +314,7 @@ def test_checksum_mismatch_fails_the_row(env: Env, dialog: ModelManagerDialog, q
     _wait(qtbot, lambda: dialog.status_text("tiny.en") == "Installed")
 
 
-def test_offline_fails_clearly(env: Env, refused_url: str, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_offline_fails_clearly(env: Env, refused_url: str, qtbot) -> None:
     store = ModelStore(root=env.store.root, catalog=env.store.catalog, mirror=refused_url)
     dlg = ModelManagerDialog(store)
     qtbot.addWidget(dlg)
@@ -306,20 +324,20 @@ def test_offline_fails_clearly(env: Env, refused_url: str, qtbot) -> None:  # ty
     status = dlg.status_text("base.en")
     assert status.startswith("Failed: no connection to 127.0.0.1"), status
     assert "Hark works offline" not in status  # one line in the row; the whole message below it
-    row = dlg.models.row_of("base.en")
+    row = _row(dlg, "base.en")
     assert "offline" in dlg.models.index(row, COL_STATUS).data(Qt.ItemDataRole.ToolTipRole)
     assert "offline" in dlg.message.text()
     assert dlg.running_downloads() == []
 
 
-def test_404_fails_the_row(env: Env, dialog: ModelManagerDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_404_fails_the_row(env: Env, dialog: ModelManagerDialog, qtbot) -> None:
     del env.server.files["/" + env.path("base").name]
     _click_download(dialog, "base")
     _wait(qtbot, lambda: dialog.status_text("base").startswith("Failed"))
     assert "404" in dialog.status_text("base")
 
 
-def test_closing_while_downloading_asks_then_cancels_and_waits(env: Env, dialog: ModelManagerDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_closing_while_downloading_asks_then_cancels_and_waits(env: Env, dialog: ModelManagerDialog, qtbot) -> None:
     env.server.hold_after = MiB + 1
     _click_download(dialog, "base.en")
     _wait(qtbot, lambda: dialog.status_text("base.en").startswith("Downloading"))
@@ -355,7 +373,7 @@ def test_remove_asks_and_deletes(env: Env, dialog: ModelManagerDialog) -> None:
     assert dialog.download_button.isEnabled() and not dialog.remove_button.isEnabled()
 
 
-def test_use_this_model(env: Env, dialog: ModelManagerDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_use_this_model(env: Env, dialog: ModelManagerDialog, qtbot) -> None:
     env.install("tiny.en")
     dialog.models.refresh_installed()
     dialog.select_model("tiny.en")
@@ -398,7 +416,7 @@ def test_use_a_bad_model_file_explains(
     tmp_path: Path,
     warnings: list[str],
     monkeypatch: pytest.MonkeyPatch,
-    qtbot,  # type: ignore[no-untyped-def]
+    qtbot,
     content: bytes | None,
     expected: str,
 ) -> None:
@@ -413,7 +431,7 @@ def test_use_a_bad_model_file_explains(
 
 def test_use_a_model_file_cancelled_does_nothing(
     dialog: ModelManagerDialog, warnings: list[str], monkeypatch: pytest.MonkeyPatch, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _pick(monkeypatch, None)
     with qtbot.assertNotEmitted(dialog.model_chosen):
         dialog.use_file_button.click()
@@ -422,7 +440,7 @@ def test_use_a_model_file_cancelled_does_nothing(
 
 def test_use_a_good_model_file(
     dialog: ModelManagerDialog, random_tiny_en: Path, warnings: list[str], monkeypatch: pytest.MonkeyPatch, qtbot
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     _pick(monkeypatch, random_tiny_en)
     with qtbot.waitSignal(dialog.model_chosen, timeout=5000) as sig:
         dialog.use_file_button.click()
@@ -433,7 +451,12 @@ def test_use_a_good_model_file(
 
 def test_open_folder(env: Env, dialog: ModelManagerDialog, monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[QUrl] = []
-    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+
+    def open_url(url: QUrl) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr(QDesktopServices, "openUrl", open_url)
     dialog.open_folder_button.click()
     assert [u.toLocalFile() for u in opened] == [str(env.store.root)]
     assert env.store.root.is_dir()
@@ -441,21 +464,21 @@ def test_open_folder(env: Env, dialog: ModelManagerDialog, monkeypatch: pytest.M
 
 # --- first run -------------------------------------------------------------------------------------
 def test_recommended_model_follows_locale(env: Env) -> None:
-    assert recommended_model(env.store, QLocale(QLocale.Language.English)).name == "base.en"
-    assert recommended_model(env.store, QLocale(QLocale.Language.German)).name == "base"
+    assert _recommended(env.store, QLocale(QLocale.Language.English)) == "base.en"
+    assert _recommended(env.store, QLocale(QLocale.Language.German)) == "base"
     only_tiny = ModelStore(root=env.store.root, catalog=tuple(m for m in env.store.catalog if m.name == "tiny.en"))
-    assert recommended_model(only_tiny, QLocale(QLocale.Language.English)).name == "tiny.en"
+    assert _recommended(only_tiny, QLocale(QLocale.Language.English)) == "tiny.en"
 
 
 @pytest.fixture
-def first_run(env: Env, qtbot) -> FirstRunDialog:  # type: ignore[no-untyped-def]
+def first_run(env: Env, qtbot) -> FirstRunDialog:
     dlg = FirstRunDialog(env.store, locale=QLocale(QLocale.Language.English))
     qtbot.addWidget(dlg)
     dlg.show()
     return dlg
 
 
-def test_first_run_download(env: Env, first_run: FirstRunDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_download(env: Env, first_run: FirstRunDialog, qtbot) -> None:
     assert first_run.download_button.text() == "Download base.en (4.0 MiB)"
     assert not first_run.progress.isVisible()
     env.server.hold_after = MiB + 1
@@ -482,7 +505,7 @@ def test_first_run_closed_chooses_nothing(first_run: FirstRunDialog) -> None:
     assert first_run.choice() is None and not first_run.isVisible()
 
 
-def test_first_run_failure_then_offline(env: Env, refused_url: str, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_failure_then_offline(env: Env, refused_url: str, qtbot) -> None:
     store = ModelStore(root=env.store.root, catalog=env.store.catalog, mirror=refused_url)
     dlg = FirstRunDialog(store, locale=QLocale(QLocale.Language.French))
     qtbot.addWidget(dlg)
@@ -498,7 +521,7 @@ def test_first_run_failure_then_offline(env: Env, refused_url: str, qtbot) -> No
     assert dlg.choice() == ("offline", None)
 
 
-def test_first_run_cancel_keeps_part(env: Env, first_run: FirstRunDialog, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_first_run_cancel_keeps_part(env: Env, first_run: FirstRunDialog, qtbot) -> None:
     env.server.hold_after = MiB + 1
     first_run.download_button.click()
     _wait(qtbot, lambda: first_run.progress.value() > 0)

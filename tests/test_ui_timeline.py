@@ -7,11 +7,13 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections import Counter
+from collections.abc import Iterable
+from typing import Any, cast
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt
-from PySide6.QtGui import QColor, QHelpEvent, QImage, QPalette, QRegion, QWheelEvent
+from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, QRect, Qt
+from PySide6.QtGui import QColor, QHelpEvent, QImage, QPaintEvent, QPalette, QRegion, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolTip
 
@@ -71,7 +73,7 @@ def make_captions(words: list[TimelineWord], per: int = 5) -> list[TimelineCapti
 
 
 @pytest.fixture
-def tl(qtbot):  # type: ignore[no-untyped-def]
+def tl(qtbot):
     w = TimelineWidget()
     qtbot.addWidget(w)
     w.resize(900, 240)
@@ -80,13 +82,13 @@ def tl(qtbot):  # type: ignore[no-untyped-def]
     return w
 
 
-def fill(w: TimelineWidget, n: int = 40, **kw: object) -> list[TimelineWord]:
-    words = make_words(n, **kw)  # type: ignore[arg-type]
+def fill(w: TimelineWidget, n: int = 40, **kw: Any) -> list[TimelineWord]:
+    words = make_words(n, **kw)
     w.set_content(words, make_captions(words), 0.5 + n * PITCH + 1.0, [])
     return words
 
 
-def lane(w: TimelineWidget, kind: LaneKind, index: int = 0):  # type: ignore[no-untyped-def]
+def lane(w: TimelineWidget, kind: LaneKind, index: int = 0):
     return next(ln for ln in w.lanes() if ln.kind is kind and ln.index == index)
 
 
@@ -129,7 +131,8 @@ class PaintRecorder(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
-            self.regions.append(QRegion(event.region()))  # type: ignore[attr-defined]
+            assert isinstance(event, QPaintEvent)
+            self.regions.append(QRegion(event.region()))
         return False
 
 
@@ -160,7 +163,7 @@ def test_speaker_lanes_appear_only_when_speakers_exist(tl: TimelineWidget) -> No
     assert tl.word_lane_names() == ["Words"]
 
 
-def test_ten_thousand_words_show_and_hit_test(tl: TimelineWidget, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_ten_thousand_words_show_and_hit_test(tl: TimelineWidget, qtbot) -> None:
     words = fill(tl, 10_000, speakers=("S1", "S2"), turn=40)
     assert len(words) == 10_000
     tl.ensure_visible(2000.0)
@@ -182,9 +185,7 @@ def test_ten_thousand_words_show_and_hit_test(tl: TimelineWidget, qtbot) -> None
     assert sum(c != base for c in row) > len(row) // 3
 
 
-def test_set_content_again_keeps_zoom_scroll_and_selection(  # type: ignore[no-untyped-def]
-    tl: TimelineWidget, qtbot
-) -> None:
+def test_set_content_again_keeps_zoom_scroll_and_selection(tl: TimelineWidget, qtbot) -> None:
     words = fill(tl, 10_000)
     tl.set_zoom(55.0)
     tl.horizontalScrollBar().setValue(70_000)
@@ -201,7 +202,7 @@ def test_set_content_again_keeps_zoom_scroll_and_selection(  # type: ignore[no-u
 
 
 # --- seeking and selecting ----------------------------------------------------------------------
-def test_clicks_on_ruler_and_waveform_seek(tl: TimelineWidget, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_clicks_on_ruler_and_waveform_seek(tl: TimelineWidget, qtbot) -> None:
     fill(tl)
     seeks: list[float] = []
     tl.seek_requested.connect(seeks.append)
@@ -212,9 +213,7 @@ def test_clicks_on_ruler_and_waveform_seek(tl: TimelineWidget, qtbot) -> None:  
     assert len(seeks) == 2
 
 
-def test_click_on_a_word_selects_it_and_seeks_to_its_start(  # type: ignore[no-untyped-def]
-    tl: TimelineWidget, qtbot
-) -> None:
+def test_click_on_a_word_selects_it_and_seeks_to_its_start(tl: TimelineWidget, qtbot) -> None:
     words = fill(tl)
     seeks: list[float] = []
     clicked: list[int] = []
@@ -301,7 +300,7 @@ def test_caption_edge_drag_is_clamped_by_its_neighbours(tl: TimelineWidget) -> N
     assert got == [(3, c.start, pytest.approx(c.start + MIN_CAPTION_S))]
 
 
-def test_plain_click_on_an_edge_emits_nothing(tl: TimelineWidget, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_plain_click_on_an_edge_emits_nothing(tl: TimelineWidget, qtbot) -> None:
     words = fill(tl)
     got: list[object] = []
     tl.word_retimed.connect(lambda *a: got.append(a))
@@ -384,9 +383,7 @@ def test_zoom_is_clamped(tl: TimelineWidget) -> None:
 
 
 # --- playhead -----------------------------------------------------------------------------------
-def test_set_playhead_repaints_only_two_narrow_strips(  # type: ignore[no-untyped-def]
-    tl: TimelineWidget, qtbot
-) -> None:
+def test_set_playhead_repaints_only_two_narrow_strips(tl: TimelineWidget, qtbot) -> None:
     fill(tl, 400)
     tl.set_peaks(compute_peaks(JFK_WAV), 100)
     tl.set_playhead(1.0)
@@ -397,7 +394,8 @@ def test_set_playhead_repaints_only_two_narrow_strips(  # type: ignore[no-untype
     tl.set_playhead(5.0)
     qtbot.waitUntil(lambda: bool(rec.regions))
     QApplication.processEvents()
-    rects = [r for region in rec.regions for r in region]
+    # A QRegion iterates over its rectangles; PySide6's stubs do not say so.
+    rects = [r for region in rec.regions for r in cast(Iterable[QRect], region)]
     assert rects
     assert all(r.width() <= 2 * PLAYHEAD_HALF_W + 1 for r in rects)
     xs = {round(tl.x_at(1.0)), round(tl.x_at(5.0))}

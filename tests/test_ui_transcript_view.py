@@ -5,21 +5,23 @@ from __future__ import annotations
 import os
 import random
 import sys
+from collections.abc import Sequence
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QKeyEvent, QPalette, QTextCharFormat, QTextCursor, QTextDocument
-from PySide6.QtWidgets import QApplication, QToolTip
+from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from pipeline.caption_editing import wrap_caption
 from pipeline.captions import CaptionRules, build_captions, wrap_lines
 from pipeline.export import FORMATS, to_txt
 from pipeline.project import Project
 from pipeline.transcript import Correction, MediaRef, Provenance, Transcript, Word
-from ui.transcript_document import WORD_ID, format_time
+from ui.transcript_document import WORD_ID, TranscriptDocument, format_time
 from ui.transcript_view import TranscriptView
+from ui.word_editor import WordEditor
 
 SCRIPT = [
     ("Alice", "Welcome back to the show. Today we talk about offline speech recognition."),
@@ -33,7 +35,7 @@ UNSURE = {7: 0.31, 30: 0.42}  # word id -> probability below 0.5
 
 
 def make_transcript(
-    script: list[tuple[str | None, str]] = SCRIPT,
+    script: Sequence[tuple[str | None, str]] = SCRIPT,
     *,
     language: str = "en",
     unsure: dict[int, float] | None = None,
@@ -111,7 +113,7 @@ def _pyside_loses_none() -> bool:
 
 
 @pytest.fixture
-def view(qtbot):  # type: ignore[no-untyped-def]
+def view(qtbot):
     if _pyside_loses_none():
         pytest.fail(
             "this PySide6 build loses references to None (PySide6 6.12.0 on Python 3.11) and would crash: "
@@ -132,9 +134,22 @@ def project() -> Project:
     return Project(make_transcript())
 
 
-def click_word(qtbot, v: TranscriptView, word_id: int, modifier=Qt.KeyboardModifier.NoModifier) -> None:  # type: ignore[no-untyped-def]
-    k = v._td.index_of[word_id]  # type: ignore[union-attr]
-    v.text.scroll_to_position(v._td.starts[k])  # type: ignore[union-attr]
+def doc_of(v: TranscriptView) -> TranscriptDocument:
+    """The document of the transcript the view shows (a project is set)."""
+    assert v._td is not None
+    return v._td
+
+
+def editor_of(v: TranscriptView) -> WordEditor:
+    """The open inline word editor."""
+    ed = v.editor()
+    assert ed is not None
+    return ed
+
+
+def click_word(qtbot, v: TranscriptView, word_id: int, modifier=Qt.KeyboardModifier.NoModifier) -> None:
+    k = doc_of(v).index_of[word_id]
+    v.text.scroll_to_position(doc_of(v).starts[k])
     qtbot.mouseClick(v.text.viewport(), Qt.MouseButton.LeftButton, modifier, v.text.word_rect(k).center())
 
 
@@ -156,7 +171,7 @@ def format_of(v: TranscriptView, word_id: int) -> QTextCharFormat:
     return c.charFormat()
 
 
-def type_text(qtbot, widget, text: str) -> None:  # type: ignore[no-untyped-def]
+def type_text(qtbot, widget, text: str) -> None:
     """keyClicks aborts the process on non-ASCII text: send such characters as plain key events."""
     for ch in text:
         if ch.isascii():
@@ -231,7 +246,7 @@ def test_positions_hold_with_characters_outside_the_bmp(view: TranscriptView) ->
     view.set_project(Project(t))
     assert [shown_word(view, w.id) for w in t.words] == [w.text for w in t.words]
     view.edit_word(1)
-    view.editor().setText("𝄞 music")  # type: ignore[union-attr]
+    editor_of(view).setText("𝄞 music")
     view.correction.commit()
     assert [shown_word(view, w.id) for w in t.words[2:]] == [w.text for w in t.words[2:]]
     assert shown_word(view, 1) == "𝄞 music"
@@ -254,7 +269,7 @@ def test_follows_the_palette(view: TranscriptView, project: Project) -> None:
     assert td is not None and td.styles.match.lightnessF() < 0.5  # find highlight tints the dark base
 
 
-def test_tooltips_name_the_original_text_and_the_confidence(qtbot, view: TranscriptView) -> None:  # type: ignore[no-untyped-def]
+def test_tooltips_name_the_original_text_and_the_confidence(qtbot, view: TranscriptView) -> None:
     t = make_transcript()
     t.edits.corrections.append(Correction(4, "program."))
     view.set_project(Project(t))
@@ -263,7 +278,7 @@ def test_tooltips_name_the_original_text_and_the_confidence(qtbot, view: Transcr
     def tip_at(word_id: int) -> str:
         QToolTip.hideText()
         qtbot.waitUntil(lambda: not QToolTip.isVisible(), timeout=2000)
-        pos = view.text.word_rect(view._td.index_of[word_id]).center()  # type: ignore[union-attr]
+        pos = view.text.word_rect(doc_of(view).index_of[word_id]).center()
         QApplication.sendEvent(vp, QHelpEvent(QEvent.Type.ToolTip, pos, vp.mapToGlobal(pos)))
         return QToolTip.text() if QToolTip.isVisible() else ""
 
@@ -273,7 +288,7 @@ def test_tooltips_name_the_original_text_and_the_confidence(qtbot, view: Transcr
 
 
 # --- selecting -------------------------------------------------------------------------------
-def test_click_selects_a_word_and_activates_it(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_click_selects_a_word_and_activates_it(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     with qtbot.waitSignal(view.word_activated, timeout=1000) as blocker:
         click_word(qtbot, view, 12)
@@ -281,7 +296,7 @@ def test_click_selects_a_word_and_activates_it(qtbot, view: TranscriptView, proj
     assert view.selected_word_ids() == [12]
     sels = view.text.extraSelections()
     assert len(sels) == 1 and sels[0].cursor.selectedText() == project.transcript.words[12].text
-    assert view.text.current_row == view._td.row_of(view._td.index_of[12])  # type: ignore[union-attr]
+    assert view.text.current_row == doc_of(view).row_of(doc_of(view).index_of[12])
     # A click on blank space below the text clears the selection.
     qtbot.mouseClick(
         view.text.viewport(),
@@ -291,7 +306,7 @@ def test_click_selects_a_word_and_activates_it(qtbot, view: TranscriptView, proj
     assert view.selected_word_ids() == []
 
 
-def test_shift_click_extends_over_a_range(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_shift_click_extends_over_a_range(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     click_word(qtbot, view, 4)
     with qtbot.assertNotEmitted(view.word_activated):
@@ -301,7 +316,7 @@ def test_shift_click_extends_over_a_range(qtbot, view: TranscriptView, project: 
     assert view.selected_word_ids() == [2, 3, 4]
 
 
-def test_arrow_keys_move_the_word_selection(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_arrow_keys_move_the_word_selection(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     click_word(qtbot, view, 3)
     view.text.setFocus()
@@ -317,7 +332,7 @@ def test_arrow_keys_move_the_word_selection(qtbot, view: TranscriptView, project
     assert view.selected_word_ids() == [0]  # stops at the first word
 
 
-def test_right_to_left_words_are_hit_and_arrows_follow_the_eye(qtbot, view: TranscriptView) -> None:  # type: ignore[no-untyped-def]
+def test_right_to_left_words_are_hit_and_arrows_follow_the_eye(qtbot, view: TranscriptView) -> None:
     view.set_project(Project(make_transcript([("דנה", "שלום לכולם וברוכים הבאים.")], language="he", unsure={})))
     assert view.text.document().findBlockByNumber(0).text() == "שלום לכולם וברוכים הבאים."
     r0, r1 = (view.text.word_rect(k) for k in (0, 1))
@@ -329,10 +344,10 @@ def test_right_to_left_words_are_hit_and_arrows_follow_the_eye(qtbot, view: Tran
     assert view.selected_word_ids() == [2]
 
 
-def test_gutter_click_selects_the_caption(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_gutter_click_selects_the_caption(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     cap = project.transcript.captions[1]
-    rect = view.text.word_rect(view._td.index_of[cap.word_ids[0]])  # type: ignore[union-attr]
+    rect = view.text.word_rect(doc_of(view).index_of[cap.word_ids[0]])
     with qtbot.waitSignal(view.word_activated, timeout=1000) as blocker:
         qtbot.mouseClick(view.text.gutter, Qt.MouseButton.LeftButton, pos=QPoint(20, rect.center().y()))
     assert blocker.args == [cap.word_ids[0]]
@@ -340,7 +355,7 @@ def test_gutter_click_selects_the_caption(qtbot, view: TranscriptView, project: 
 
 
 # --- find ------------------------------------------------------------------------------------
-def test_find_highlights_counts_and_cycles(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_find_highlights_counts_and_cycles(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     view.text.setFocus()
     qtbot.keyClick(view.text, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
@@ -370,7 +385,7 @@ def test_find_highlights_counts_and_cycles(qtbot, view: TranscriptView, project:
     assert view.find_bar.count.text() == "No matches" and view.text.extraSelections() == []
 
 
-def test_escape_closes_find_and_clears_highlights(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_escape_closes_find_and_clears_highlights(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     view.show_find()
     qtbot.keyClicks(view.find_bar.field, "it")
@@ -386,7 +401,7 @@ def test_escape_closes_find_and_clears_highlights(qtbot, view: TranscriptView, p
     assert not view.find_bar.isVisible() and view.text.extraSelections() == []
 
 
-def test_find_in_a_long_transcript_highlights_only_what_is_on_screen(qtbot, view: TranscriptView) -> None:  # type: ignore[no-untyped-def]
+def test_find_in_a_long_transcript_highlights_only_what_is_on_screen(qtbot, view: TranscriptView) -> None:
     view.set_project(Project(big_transcript(3000)))
     view.show_find()
     qtbot.keyClicks(view.find_bar.field, "speech")
@@ -402,7 +417,7 @@ def test_find_in_a_long_transcript_highlights_only_what_is_on_screen(qtbot, view
 
 
 # --- copy ------------------------------------------------------------------------------------
-def test_copy_selected_words_and_copy_all(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_copy_selected_words_and_copy_all(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     clipboard = QApplication.clipboard()
     click_word(qtbot, view, 7)
@@ -415,19 +430,19 @@ def test_copy_selected_words_and_copy_all(qtbot, view: TranscriptView, project: 
     assert clipboard.text().startswith("Alice: Welcome back") and "\n\nBob: That sounds great." in clipboard.text()
 
 
-def test_copy_dragged_text(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_copy_dragged_text(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     click_word(qtbot, view, 1)
     c = view.text.textCursor()  # what a drag with the mouse leaves
-    c.setPosition(view._td.starts[2] + 1)  # type: ignore[union-attr]
-    c.setPosition(view._td.ends[4], QTextCursor.MoveMode.KeepAnchor)  # type: ignore[union-attr]
+    c.setPosition(doc_of(view).starts[2] + 1)
+    c.setPosition(doc_of(view).ends[4], QTextCursor.MoveMode.KeepAnchor)
     view.text.setTextCursor(c)
     assert view.selected_word_ids() == []  # free text replaces the word selection
     view.copy_selection()
     assert QApplication.clipboard().text() == "o the show."
 
 
-def test_copy_joins_words_without_spaces_in_japanese(qtbot, view: TranscriptView) -> None:  # type: ignore[no-untyped-def]
+def test_copy_joins_words_without_spaces_in_japanese(qtbot, view: TranscriptView) -> None:
     script: list[tuple[str | None, str]] = [("話者1", "今日は良い天気です。"), (None, "散歩に行きましょう。")]
     t = make_transcript(script, language="ja", unsure={}, sep="")
     view.set_project(Project(t))
@@ -440,7 +455,7 @@ def test_copy_joins_words_without_spaces_in_japanese(qtbot, view: TranscriptView
 
 
 # --- export ----------------------------------------------------------------------------------
-def test_export_menu_emits_each_format(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_export_menu_emits_each_format(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     assert view.export_button.toolTip() and view.export_button.menu() is view.export_menu
     acts = view.export_menu.actions()
@@ -458,29 +473,32 @@ def test_buttons_have_tooltips_and_a_sensible_tab_order(view: TranscriptView, pr
         w = view.toolbar.widgetForAction(act)
         assert w is view.info or w.toolTip(), act.text()
     assert view.text.focusPolicy() == Qt.FocusPolicy.StrongFocus
-    chain, w = [], view.export_button
+    chain: list[QWidget] = []
+    at: QWidget = view.export_button
     for _ in range(4):
-        w = w.nextInFocusChain()
-        chain.append(w)
+        nxt = at.nextInFocusChain()
+        assert nxt is not None
+        at = nxt
+        chain.append(at)
     assert view.text in chain  # the toolbar, then the text, then the find bar
     assert chain.index(view.text) < chain.index(view.find_bar.field) if view.find_bar.field in chain else True
 
 
 # --- correcting ------------------------------------------------------------------------------
-def open_editor_by_double_click(qtbot, view: TranscriptView, word_id: int):  # type: ignore[no-untyped-def]
-    k = view._td.index_of[word_id]  # type: ignore[union-attr]
+def open_editor_by_double_click(qtbot, view: TranscriptView, word_id: int) -> WordEditor:
+    k = doc_of(view).index_of[word_id]
     qtbot.mouseDClick(view.text.viewport(), Qt.MouseButton.LeftButton, pos=view.text.word_rect(k).center())
     ed = view.editor()
     assert ed is not None and ed.isVisible()
     return ed
 
 
-def test_correcting_a_word_through_the_inline_editor(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_correcting_a_word_through_the_inline_editor(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     wid = next(w.id for w in project.transcript.words if w.text == "whisper.")
     ed = open_editor_by_double_click(qtbot, view, wid)
     assert ed.text() == "whisper." and ed.selectedText() == "whisper."
-    assert ed.geometry().intersects(view.text.word_rect(view._td.index_of[wid]))  # type: ignore[union-attr]
+    assert ed.geometry().intersects(view.text.word_rect(doc_of(view).index_of[wid]))
     old = project.transcript
     with qtbot.waitSignal(view.project_changed, timeout=1000) as blocker:
         qtbot.keyClicks(ed, "Whisper.cpp!")
@@ -504,7 +522,7 @@ def test_correcting_a_word_through_the_inline_editor(qtbot, view: TranscriptView
     assert "1 corrected" in view.info.text()
 
 
-def test_f2_and_enter_open_the_editor_and_non_ascii_text_commits(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_f2_and_enter_open_the_editor_and_non_ascii_text_commits(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     click_word(qtbot, view, 5)
     view.text.setFocus()
@@ -523,7 +541,7 @@ def test_f2_and_enter_open_the_editor_and_non_ascii_text_commits(qtbot, view: Tr
     assert project.transcript.edits.corrections == [Correction(5, "café")]
 
 
-def test_escape_cancels_without_change(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_escape_cancels_without_change(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     before = project.transcript
     ed = open_editor_by_double_click(qtbot, view, 20)
@@ -535,7 +553,7 @@ def test_escape_cancels_without_change(qtbot, view: TranscriptView, project: Pro
     assert shown_word(view, 20) == before.words[20].text
 
 
-def test_empty_correction_is_refused(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_empty_correction_is_refused(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     ed = open_editor_by_double_click(qtbot, view, 20)
     with qtbot.assertNotEmitted(view.project_changed):
@@ -552,7 +570,7 @@ def test_empty_correction_is_refused(qtbot, view: TranscriptView, project: Proje
     assert project.transcript.edits.corrections == [Correction(20, "no")]
 
 
-def test_unchanged_text_and_correcting_back_to_the_original(qtbot, view: TranscriptView, project: Project) -> None:  # type: ignore[no-untyped-def]
+def test_unchanged_text_and_correcting_back_to_the_original(qtbot, view: TranscriptView, project: Project) -> None:
     view.set_project(project)
     ed = open_editor_by_double_click(qtbot, view, 2)
     with qtbot.assertNotEmitted(view.project_changed):
@@ -569,15 +587,17 @@ def test_unchanged_text_and_correcting_back_to_the_original(qtbot, view: Transcr
     assert format_of(view, 2).underlineStyle() == QTextCharFormat.UnderlineStyle.NoUnderline
 
 
-def test_correction_keeps_the_scroll_position(qtbot, view: TranscriptView) -> None:  # type: ignore[no-untyped-def]
+def test_correction_keeps_the_scroll_position(qtbot, view: TranscriptView) -> None:
     p = Project(big_transcript(2000))
     view.set_project(p)
     bar = view.text.verticalScrollBar()
     bar.setValue(bar.maximum() // 2)
     qtbot.wait(10)
     value = bar.value()
-    k = view._td.word_at(view.text.visible_range()[0]) + 40  # type: ignore[union-attr, operator]
-    wid = view._td.word_ids[k]  # type: ignore[union-attr]
+    first = doc_of(view).word_at(view.text.visible_range()[0])
+    assert first is not None
+    k = first + 40
+    wid = doc_of(view).word_ids[k]
     view.edit_word(wid)
     value = bar.value()
     qtbot.keyClicks(view.editor(), "corrected")

@@ -170,7 +170,7 @@ def test_full_disk_at_the_os_edge_is_a_typed_error_and_leaves_nothing(
 ) -> None:
     j = UtteranceJournal(tmp_path)
     real_write = os.write
-    written = []
+    written: list[int] = []
 
     def full_disk(fd: int, data: bytes) -> int:
         if written:  # the first block goes through, then the disk is full

@@ -9,7 +9,7 @@ import pytest
 
 from audio.decode import decode_audio
 from audio.vad import FRAME_SECONDS, SileroVad, VadModelError, VadParams, regions_from_probabilities
-from pipeline.chunking import Chunker, TimeMap, compact, quietest_cut
+from pipeline.chunking import AudioChunk, Chunker, TimeMap, compact, quietest_cut
 from tests.conftest import DATA, JFK_WAV, SILERO
 
 SR = 16_000
@@ -20,7 +20,7 @@ def vad() -> SileroVad:
     return SileroVad(SILERO)
 
 
-def rttm_turns(path) -> list[tuple[float, float]]:  # type: ignore[no-untyped-def]
+def rttm_turns(path) -> list[tuple[float, float]]:
     turns = []
     for line in path.read_text().splitlines():
         f = line.split()
@@ -52,7 +52,7 @@ def test_streaming_equals_whole(vad: SileroVad) -> None:
     assert np.allclose(np.concatenate(parts), whole, atol=1e-5)
 
 
-def test_missing_model_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_missing_model_is_a_clear_error(tmp_path) -> None:
     with pytest.raises(VadModelError, match="not found"):
         SileroVad(tmp_path / "nope.onnx")
 
@@ -91,7 +91,7 @@ def test_chunker_keeps_every_speech_second_and_caps_chunk_length(vad: SileroVad)
     speech = decode_audio(DATA / "pyannote/sample.wav").samples
     long = np.concatenate([speech, np.zeros(SR * 20, dtype=np.float32), speech])  # 80 s
     chunker = Chunker(vad.stream())
-    chunks = []
+    chunks: list[AudioChunk] = []
     for i in range(0, len(long), SR * 7):
         chunks.extend(chunker.feed(long[i : i + SR * 7]))
     chunks.extend(chunker.finish())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -115,7 +116,7 @@ def test_two_threads_share_one_engine_safely(random_engine: WhisperCppEngine, jf
 def test_every_call_starts_from_fresh_parameters(random_engine: WhisperCppEngine) -> None:
     # pywhispercpp's Model keeps keyword parameters between calls; we build them anew each time.
     tweaked = random_engine._params(TranscribeOptions(threads=1, initial_prompt="Kennedy", translate=True))
-    fresh = random_engine._params(OPTS)
+    fresh: Any = random_engine._params(OPTS)  # pywhispercpp's params object: no type information
     assert tweaked is not fresh
     assert (fresh.initial_prompt or "") == "" and fresh.translate is False and fresh.n_threads == 2
     assert fresh.language == "en" and fresh.token_timestamps is True and fresh.vad is False
