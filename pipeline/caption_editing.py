@@ -75,19 +75,20 @@ def split_caption(t: Transcript, index: int, before_word_id: int, rules: Caption
     times = {w.id: w for w in effective_words(t)}
     first_ids, second_ids = c.word_ids[:k], c.word_ids[k:]
     boundary = times[before_word_id].start
-    first_end = min(max(times[i].end for i in first_ids), boundary)
-    second_start = max(boundary, first_end)
+    # Both halves stay inside the caption's own span, which a retime may have moved off its words.
+    first_end = min(max(min(max(times[i].end for i in first_ids), boundary), c.start), c.end)
+    second_start = min(max(boundary, first_end), c.end)
     texts = word_texts(t)
     sep = _sep(t)
     a = dataclasses.replace(
         c,
-        end=max(first_end, c.start),
+        end=first_end,
         word_ids=first_ids,
         lines=wrap_caption([texts[i] for i in first_ids], rules, sep),
     )
     b = dataclasses.replace(
         c,
-        start=min(second_start, c.end),
+        start=second_start,
         word_ids=second_ids,
         lines=wrap_caption([texts[i] for i in second_ids], rules, sep),
     )

@@ -132,6 +132,17 @@ def test_retime_caption_is_clamped_between_neighbours():
         ed.retime_caption(t, 1, 5.0, 5.05)
 
 
+def test_splitting_a_caption_retimed_away_from_its_words_keeps_both_halves_inside_it():
+    """Found by the property test below: a caption moved off its words (0.0-0.5 while they are at 1.0)
+    and then split gave halves 0.0-1.0 and 0.5-0.5, overlapping each other."""
+    t = make([("so", 1.0, 1.0), ("so", 1.0, 1.0), ("so", 2.0, 2.0)], duration=3.0)
+    t.captions = [Caption(1.0, 1.8, [0, 1], ["so so"], None), Caption(2.0, 2.8, [2], ["so"], None)]
+    t = ed.split_caption(ed.retime_caption(t, 0, 0.0, 0.5), 0, 1)
+    a, b = t.captions[0], t.captions[1]
+    assert 0.0 <= a.start <= a.end <= b.start <= b.end <= 0.5
+    assert (a.word_ids, b.word_ids) == ([0], [1])
+
+
 def test_retime_word_is_stored_beside_the_word_and_clamped():
     t = make(SENTENCE)
     u = ed.retime_word(t, 3, 1.7, 2.08)
