@@ -1,0 +1,1 @@
+"""The top layer: the `hark` command (cli/), the desktop app's start-up (gui), its controllers (controllers/), dictation (dictation/), typing into other programs (injection/), settings (settings: one dataclass, persisted by QSettings, read by the CLI as plain options) and the operating system (system/). May import ui/, pipeline/ and audio/; nothing imports app/ but bench/."""

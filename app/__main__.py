@@ -1,7 +1,7 @@
 import multiprocessing
 import sys
 
-from app.cli import main
+from app.cli.main import main
 
 # Guarded: child processes (the offline engine and the aligner run isolated, started with "spawn")
 # import this module again under another name, and must not run Hark a second time.

@@ -19,7 +19,7 @@ EngineKey = tuple[object, ...]
 
 
 def resolved_model(s: AppSettings, store: ModelStore) -> ResolvedModel | None:
-    """The whisper model these settings use (as pipeline.engine_setup.load_engine picks it), or None:
+    """The whisper model these settings use (as pipeline.transcription.engine_setup.load_engine picks it), or None:
     the offline engine, or no usable model."""
     if s.engine == "sphinx":
         return None

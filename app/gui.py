@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtWidgets import QWidget
 
-    from app.controller import Controller
+    from app.controllers.controller import Controller
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 log = logging.getLogger(__name__)
@@ -25,8 +25,8 @@ def main(files: list[str] | None = None) -> int:
     from PySide6.QtGui import QGuiApplication, QIcon
     from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
-    from app.crash import install_excepthook, setup_logging
-    from app.single_instance import InstanceServer, hand_off
+    from app.system.crash import install_excepthook, setup_logging
+    from app.system.single_instance import InstanceServer, hand_off
 
     files = [str(Path(f).expanduser().resolve()) for f in (files or [])]
     if sys.platform.startswith("linux") and not (
@@ -51,11 +51,11 @@ def main(files: list[str] | None = None) -> int:
     log.info("Hark starting; log at %s", log_file)
     on_signal = QuitOnSignal(app)  # before anything can open a dialog
 
-    from app.controller import Controller
+    from app.controllers.controller import Controller
     from app.settings import default_qsettings, load_settings
     from pipeline.models.store import ModelStore
-    from ui.crash_dialog import CrashDialog
-    from ui.tray import TrayIcon
+    from ui.main.crash_dialog import CrashDialog
+    from ui.main.tray import TrayIcon
 
     icon = QIcon(str(RESOURCES / "hark.svg"))
     QGuiApplication.setWindowIcon(icon)  # a static function (`app` may be a QCoreApplication to mypy)

@@ -17,12 +17,12 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 
-from app.paths import default_projects_dir
-from pipeline.captions import CaptionRules
-from pipeline.diarization import DEFAULT_PRESET, SPEED_PRESETS, DiarizationOptions
-from pipeline.engine_setup import ENGINES
+from app.system.paths import default_projects_dir
+from pipeline.captions.captions import CaptionRules
+from pipeline.captions.export import FORMATS
 from pipeline.engines.base import TranscribeOptions, default_threads
-from pipeline.export import FORMATS
+from pipeline.speakers.diarization import DEFAULT_PRESET, SPEED_PRESETS, DiarizationOptions
+from pipeline.transcription.engine_setup import ENGINES
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def max_threads() -> int:
 
 @dataclass
 class AppSettings:
-    engine: str = "auto"  # one of pipeline.engine_setup.ENGINES
+    engine: str = "auto"  # one of pipeline.transcription.engine_setup.ENGINES
     model: str | None = None  # catalog name or .bin path; None: the best installed
     language: str | None = None  # ISO code; None: detect
     translate: bool = False  # into English
@@ -69,7 +69,7 @@ class AppSettings:
     diarize: bool = False  # identify speakers after transcribing (needs the diarize extra and a pipeline)
     diarization_model: str | None = None  # pipeline folder; None: $HARK_DIARIZATION_MODEL or the downloaded one
     num_speakers: int = 0  # exactly this many speakers; 0: diarization decides
-    speaker_speed: str = DEFAULT_PRESET  # fast / balanced / accurate (pipeline.diarization.SPEED_PRESETS)
+    speaker_speed: str = DEFAULT_PRESET  # fast / balanced / accurate (pipeline.speakers.diarization.SPEED_PRESETS)
     # dictation
     dictation_enabled: bool = True  # keep the microphone ready and listen for the hotkey
     dictation_hotkey: str = "<ctrl>+<alt>+space"  # pynput syntax

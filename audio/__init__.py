@@ -1,0 +1,1 @@
+"""The bottom layer: decoding any media to 16 kHz mono with ffmpeg (decode, probe, formats, ffmpeg_tools), child processes that die with Hark (child_process), microphone capture (capture), voice activity detection (vad, endpoint) and the errors they raise (errors). Imports nothing of Hark's."""

@@ -35,10 +35,10 @@ def bench_engine(runs: int, threads: int) -> None:
     from pywhispercpp.model import Model
 
     from audio.vad import SileroVad
+    from pipeline.captions.export import to_json, to_srt
     from pipeline.engines.base import TranscribeOptions
     from pipeline.engines.whispercpp import WhisperCppEngine
-    from pipeline.export import to_json, to_srt
-    from pipeline.transcribe import transcribe_file
+    from pipeline.transcription.transcribe import transcribe_file
 
     print(f"engine: {JFK.name} ({threads} threads), median of {runs}")
     vad = SileroVad(SILERO)

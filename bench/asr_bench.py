@@ -7,7 +7,7 @@ faster-whisper loads the very same CTranslate2 folder (int8 or float32).
 Audio: every English clip in ../shared/data with a reference transcript (MFA, LibriSpeech,
 LJSpeech, Common Voice, JFK; MFA annotation such as <cutoff-x> or [laughter] stripped from the
 references), and one ~2 min file joining LONG_CLIPS with 0.5 s of silence between them
-(bench/out/asr-long.wav; its reference is theirs, joined). WER: pipeline.asr_eval (whisper's
+(bench/out/asr-long.wav; its reference is theirs, joined). WER: pipeline.transcription.asr_eval (whisper's
 English normaliser, jiwer; a total is all errors over all reference words).
 
 Parts (`python -m bench asr` runs all; `asr-process`, `asr-levers`, `asr-clips`, `asr-timing` one each;
@@ -53,10 +53,10 @@ from tests.speech_clips import english_clips as shared_english_clips
 
 if TYPE_CHECKING:
     from audio.vad import SileroVad
-    from pipeline.asr_eval import Score
-    from pipeline.chunking import AudioChunk
     from pipeline.engines.base import EngineResult, TranscribeOptions
     from pipeline.engines.whispercpp import WhisperCppEngine
+    from pipeline.transcription.asr_eval import Score
+    from pipeline.transcription.chunking import AudioChunk
 
 SR = 16_000
 DATA = SHARED / "data"
@@ -139,13 +139,13 @@ def bench_models() -> dict[str, Path]:
 
 # --- scoring -------------------------------------------------------------------------------
 def score(reference: str, hypothesis: str) -> Score:
-    from pipeline.asr_eval import score as asr_score
+    from pipeline.transcription.asr_eval import score as asr_score
 
     return asr_score(reference, hypothesis, "en")
 
 
 def total(scores: Iterable[Score]) -> Score:
-    from pipeline.asr_eval import total as asr_total
+    from pipeline.transcription.asr_eval import total as asr_total
 
     return asr_total(scores)
 
@@ -340,7 +340,7 @@ class Adjusted:
     def __init__(
         self, engine: Any, *, sized_ctx: bool = False, ctx: Callable[[float], int] | None = None, **changes: Any
     ) -> None:
-        from pipeline.dictation_decoder import audio_ctx_for
+        from pipeline.dictation.dictation_decoder import audio_ctx_for
 
         self.engine = engine
         self.ctx = ctx or (audio_ctx_for if sized_ctx else None)
@@ -374,14 +374,14 @@ def load_engine(path: Path, mode: str) -> WhisperCppEngine:
 
 
 def file_text(path: Path, engine: Any, opts: TranscribeOptions, vad: SileroVad | None) -> str:
-    from pipeline.transcribe import transcribe_file
+    from pipeline.transcription.transcribe import transcribe_file
 
     return " ".join(w.text for w in transcribe_file(path, engine, opts, vad=vad).words)
 
 
 def vad_chunks(samples: np.ndarray, vad: SileroVad) -> list[AudioChunk]:
     """The chunks Hark's pipeline would hand the engine (Chunker on Silero VAD, 10 s blocks)."""
-    from pipeline.chunking import Chunker
+    from pipeline.transcription.chunking import Chunker
 
     chunker = Chunker(vad.stream())
     block = 10 * SR
@@ -395,7 +395,7 @@ def engine_text(engine: Any, samples: np.ndarray, opts: TranscribeOptions) -> st
 
 def chunk_text(engine: Any, chunk: AudioChunk, opts: TranscribeOptions) -> str:
     """One VAD chunk as transcribe_file decodes it: the engine, then a resume where whisper stopped early."""
-    import pipeline.transcribe as tr
+    import pipeline.transcription.transcribe as tr
 
     words = engine.transcribe(chunk.samples, opts).words
     resume = getattr(tr, "_resume_skipped", None)  # Hark's pipeline since 2382a63
@@ -627,7 +627,7 @@ def timing_line(label: str, per_file: list[tuple[list[Word], list[Word]]]) -> st
 def bench_timing(threads: int) -> None:
     from audio.vad import SileroVad
     from pipeline.engines.base import TranscribeOptions
-    from pipeline.transcribe import transcribe_file
+    from pipeline.transcription.transcribe import transcribe_file
 
     tg = _tg_ref()
     models = bench_models()

@@ -252,10 +252,10 @@ class Ctx:
 
     def project(self, *, cut: tuple[int, ...] = (3,), name: str = "jfk.hark", media: str = "jfk.wav") -> str:
         """A real project over a copy of jfk.wav (absolute media path, sha256 and size), words cut."""
-        from pipeline import editing
-        from pipeline import project as projects
+        from pipeline.editing import editing
         from pipeline.models.store import sha256_file
-        from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word
+        from pipeline.transcripts import project as projects
+        from pipeline.transcripts.transcript import Caption, MediaRef, Provenance, Transcript, Word
 
         path = self.dir / self.copy("jfk.wav", media)
         words = [Word(i, t, s, e, 0.9) for i, (t, s, e) in enumerate(JFK_WORDS)]
@@ -1021,8 +1021,8 @@ def _(c: Ctx) -> list[str]:
 
 @case("cut-transcript-json", "cut", 0, note="a transcript .json instead of a project")
 def _(c: Ctx) -> list[str]:
-    from pipeline import project as projects
-    from pipeline import transcript_json
+    from pipeline.transcripts import project as projects
+    from pipeline.transcripts import transcript_json
 
     transcript_json.save(projects.load(c.dir / c.project()).transcript, c.dir / "jfk.json")
     (c.dir / "jfk.hark").unlink()

@@ -1,7 +1,7 @@
 """Diarization: real-time factor on this machine's cores, and the word merge's cost on 10k words.
 
 The pipeline has the real architectures (segmentation-3.0 PyanNet, WeSpeaker
-ResNet34, PLDA) with random weights made by pipeline.diarization_random: the
+ResNet34, PLDA) with random weights made by pipeline.speakers.diarization_random: the
 compute does not depend on the weight values, and pyannote embeds every (chunk,
 local speaker) pair whatever the segmentation says. The audio is the AMI meeting
 excerpts (dev00 + dev01, two speakers, 60 s).
@@ -23,8 +23,8 @@ import numpy as np
 from bench.common import OUT, SHARED, medians
 
 if TYPE_CHECKING:
-    from pipeline.speaker_turns import Turn
-    from pipeline.transcript import Transcript
+    from pipeline.speakers.speaker_turns import Turn
+    from pipeline.transcripts.transcript import Transcript
 
 
 def _audio() -> np.ndarray:
@@ -35,7 +35,7 @@ def _audio() -> np.ndarray:
 
 
 def _pipeline() -> Path:
-    from pipeline.diarization_random import write_random_pipeline
+    from pipeline.speakers.diarization_random import write_random_pipeline
 
     folder = OUT / "random-diarization"
     if not (folder / "config.yaml").exists():
@@ -44,7 +44,7 @@ def _pipeline() -> Path:
 
 
 def bench_rtf(runs: int, threads: int) -> None:
-    from pipeline.diarization import (
+    from pipeline.speakers.diarization import (
         DEFAULT_PRESET,
         PYANNOTE_SEGMENTATION_STEP,
         SPEED_PRESETS,
@@ -89,9 +89,9 @@ def bench_rtf(runs: int, threads: int) -> None:
 
 
 def _transcript(n_words: int) -> tuple[Transcript, list[Turn]]:
-    from pipeline.captions import CaptionRules, build_captions
-    from pipeline.speaker_turns import Turn
-    from pipeline.transcript import MediaRef, Provenance, Transcript, Word
+    from pipeline.captions.captions import CaptionRules, build_captions
+    from pipeline.speakers.speaker_turns import Turn
+    from pipeline.transcripts.transcript import MediaRef, Provenance, Transcript, Word
 
     rng = random.Random(7)
     vocab = [
@@ -136,8 +136,8 @@ def _transcript(n_words: int) -> tuple[Transcript, list[Turn]]:
 
 
 def bench_merge(runs: int) -> None:
-    from pipeline.captions import CaptionRules, build_captions
-    from pipeline.speaker_merge import diarize_transcript
+    from pipeline.captions.captions import CaptionRules, build_captions
+    from pipeline.speakers.speaker_merge import diarize_transcript
 
     n = 10_000
     t, turns = _transcript(n)

@@ -44,7 +44,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from audio.vad import SileroVad
-    from pipeline.dictation_decoder import DictationDecoder
+    from pipeline.dictation.dictation_decoder import DictationDecoder
     from pipeline.engines.base import Engine
 
 SR = 16_000
@@ -137,7 +137,7 @@ def run(runs: int, threads: int | None = None) -> None:
 
     from audio.vad import SileroVad
     from bench.common import SILERO, random_model
-    from pipeline.dictation_decoder import DictationDecoder, audio_ctx_for
+    from pipeline.dictation.dictation_decoder import DictationDecoder, audio_ctx_for
     from pipeline.engines.base import TranscribeOptions, default_threads
     from pipeline.engines.sphinx import SphinxEngine
     from pipeline.engines.whispercpp import WhisperCppEngine
@@ -264,7 +264,7 @@ def whole_clips() -> list[Referenced]:
 
 def _decoders(engine: Engine, vad: SileroVad, threads: int) -> dict[str, DictationDecoder]:
     from bench.asr_bench import Adjusted
-    from pipeline.dictation_decoder import DictationDecoder, audio_ctx_for
+    from pipeline.dictation.dictation_decoder import DictationDecoder, audio_ctx_for
     from pipeline.engines.base import TranscribeOptions
 
     opts = TranscribeOptions(language="en", threads=threads)

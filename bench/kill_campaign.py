@@ -173,7 +173,7 @@ def srt_problem(text: str) -> str | None:
 
 def output_problem(path: Path, ref: dict[str, str]) -> str | None:
     """Why an output file is not a complete output of the job (None: it is)."""
-    from pipeline import transcript_json
+    from pipeline.transcripts import transcript_json
 
     fmt = path.suffix[1:]
     text = path.read_text(encoding="utf-8", errors="replace")
@@ -338,7 +338,7 @@ Op = list[Any]  # [kind, *args], JSON-friendly
 
 
 def apply_op(t: Any, op: Op) -> Any:
-    from pipeline import editing
+    from pipeline.editing import editing
 
     kind, *args = op
     if kind == "correct":
@@ -354,7 +354,7 @@ def apply_op(t: Any, op: Op) -> Any:
 
 def edit_script(t: Any, n: int, rng: random.Random) -> tuple[list[Op], list[Any]]:
     """`n` edits that each change the transcript, and the n + 1 states they lead through."""
-    from pipeline import editing
+    from pipeline.editing import editing
 
     ops: list[Op] = []
     states = [t]
@@ -390,8 +390,8 @@ def edit_script(t: Any, n: int, rng: random.Random) -> tuple[list[Op], list[Any]
 
 def tiled(t: Any, copies: int) -> Any:
     """The transcript repeated `copies` times end to end: a long project from a real one."""
-    from pipeline.captions import build_captions
-    from pipeline.transcript import Transcript
+    from pipeline.captions.captions import build_captions
+    from pipeline.transcripts.transcript import Transcript
 
     dur = t.media.duration
     words = [
@@ -421,8 +421,8 @@ def editor_child(project: str, script: str) -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
-    from app.editor_controller import EditorController
-    from pipeline import project as projects
+    from app.controllers.editor_controller import EditorController
+    from pipeline.transcripts import project as projects
 
     plan = json.loads(Path(script).read_text())
     ops, delays = plan["ops"], plan["delays"]
@@ -477,9 +477,9 @@ def editor_part(
 ) -> list[Kill]:
     """`source`: a transcript JSON to build the project from (default: jfk.wav transcribed by the CLI);
     `moments`: fixed seconds after the first edit instead of random ones."""
-    from pipeline import project as projects
-    from pipeline import transcript_json
-    from pipeline.project import Project
+    from pipeline.transcripts import project as projects
+    from pipeline.transcripts import transcript_json
+    from pipeline.transcripts.project import Project
 
     env = {**(env or os.environ), "QT_QPA_PLATFORM": "offscreen"}
     work.mkdir(parents=True, exist_ok=True)
@@ -592,7 +592,7 @@ def dictation_child(data: str, engine: str) -> None:
     from PySide6.QtWidgets import QApplication
 
     app = QApplication([])
-    from app.dictation_controller import DictationController
+    from app.dictation.dictation_controller import DictationController
     from app.settings import AppSettings
     from pipeline.models.store import ModelStore
 
@@ -657,7 +657,7 @@ def recovered_audio(data: Path) -> tuple[np.ndarray, list[str]]:
     """The audio in the journal: delivered (the history's, recovered at the next start or before the kill)
     and still pending (what UtteranceJournal.pending(), which the next start decodes, offers); and the
     files left that are neither."""
-    from pipeline.utterance_journal import UtteranceJournal, read_wav
+    from pipeline.dictation.utterance_journal import UtteranceJournal, read_wav
 
     j = UtteranceJournal(data)
     parts = [p.samples() for p in j.pending()]

@@ -18,7 +18,7 @@ MINUTES = 10
 SIZE = "1280x720"
 FPS = 25
 GOP = 50  # a keyframe every 2 s, no scene-cut keyframes: the copy case knows where they are
-QUALITY: Final = "fast"  # pipeline.render.QUALITY_PRESETS: x264 veryfast, CRF 23
+QUALITY: Final = "fast"  # pipeline.render.render.QUALITY_PRESETS: x264 veryfast, CRF 23
 CUTS = 20
 CUT_LENGTH = 6.0  # seconds removed per cut
 
@@ -93,7 +93,7 @@ def cut_list(total: float, *, on_keyframes: bool) -> list[tuple[float, float]]:
 def run(runs: int) -> None:
     from audio.ffmpeg_tools import find_tools
     from bench.common import OUT, medians
-    from pipeline.render import QUALITY_PRESETS, RenderOptions, probe_media, render_trimmed
+    from pipeline.render.render import QUALITY_PRESETS, RenderOptions, probe_media, render_trimmed
 
     src = source(OUT)
     total = probe_media(src).duration or MINUTES * 60.0

@@ -16,7 +16,7 @@ N_WORDS = 10_000
 
 
 def _content() -> tuple[list, list, float, list[tuple[float, float]]]:
-    from ui.timeline_widget import TimelineCaption, TimelineWord
+    from ui.timeline.timeline_widget import TimelineCaption, TimelineWord
 
     rng = random.Random(5)
     vocab = [
@@ -64,7 +64,7 @@ def _content() -> tuple[list, list, float, list[tuple[float, float]]]:
 def _peaks(duration: float) -> np.ndarray:
     """Real speech peaks (jfk.wav), looped over the hour."""
     from bench.common import JFK
-    from pipeline.waveform import compute_peaks
+    from pipeline.render.waveform import compute_peaks
 
     one = compute_peaks(JFK)
     return np.tile(one, (int(np.ceil(duration * 100 / len(one))), 1))[: int(duration * 100)]
@@ -75,7 +75,7 @@ def run(runs: int) -> None:
     from PySide6.QtWidgets import QApplication
 
     from bench.common import medians
-    from ui.timeline_widget import TimelineWidget
+    from ui.timeline.timeline_widget import TimelineWidget
 
     app = QApplication.instance() or QApplication([])
     words, captions, duration, cuts = _content()

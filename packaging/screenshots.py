@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
-    from app.controller import Controller
+    from app.controllers.controller import Controller
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HARK_SHARED", ROOT.parent / "shared"))
@@ -46,11 +46,11 @@ def main(out_dir: str) -> int:
     from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
-    from app.controller import Controller
+    from app.controllers.controller import Controller
     from app.gui import RESOURCES
     from app.settings import AppSettings
-    from pipeline.jobs import JobStatus
     from pipeline.models.store import ModelStore
+    from pipeline.transcription.jobs import JobStatus
 
     QCoreApplication.setApplicationName("Hark")
     app = QApplication.instance() or QApplication(["hark"])
@@ -117,7 +117,7 @@ def main(out_dir: str) -> int:
 
     shot_editor(c, media, pump, out)
 
-    from ui.model_manager import ModelManagerDialog
+    from ui.models.model_manager import ModelManagerDialog
 
     dlg = ModelManagerDialog(c.store, w)
     dlg.resize(900, 560)
@@ -135,7 +135,7 @@ def shot_editor(c: Controller, media: Path, pump: Pump, out: Path) -> None:
     from PySide6.QtCore import QPoint, QRect, Qt
     from PySide6.QtGui import QPainter
 
-    from pipeline.jobs import JobStatus
+    from pipeline.transcription.jobs import JobStatus
 
     video = media / "inaugural-address.mp4"
     subprocess.run(

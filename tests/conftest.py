@@ -113,9 +113,9 @@ def trained_store(trained_models: Path, isolated_models: Path) -> Path:
 @pytest.fixture(scope="session")
 def random_diarization_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An offline pyannote pipeline folder: segmentation-3.0 PyanNet, WeSpeaker ResNet34 and a PLDA with
-    the real shapes and random weights, written by our own code (pipeline.diarization_random)."""
+    the real shapes and random weights, written by our own code (pipeline.speakers.diarization_random)."""
     pytest.importorskip("pyannote.audio", reason="the diarize extra is not installed")
-    from pipeline.diarization_random import write_random_pipeline
+    from pipeline.speakers.diarization_random import write_random_pipeline
 
     return write_random_pipeline(tmp_path_factory.mktemp("diarization") / "random-community-1", seed=3)
 

@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import editing as ed
 from pipeline.alignment.aligner import AlignedTime, WordSpan, aligner_for
 from pipeline.alignment.apply import settle
 from pipeline.alignment.file_align import _Window, sections
 from pipeline.alignment.pronounce import letter_to_sound, spoken_tokens
 from pipeline.alignment.realign import changed_captions, realign
 from pipeline.alignment.timing_eval import score_timing
-from pipeline.transcript import Caption, MediaRef, Provenance, Retime, Transcript, Word
-from pipeline.transcript_json import from_dict, to_dict
+from pipeline.editing import editing as ed
+from pipeline.transcripts.transcript import Caption, MediaRef, Provenance, Retime, Transcript, Word
+from pipeline.transcripts.transcript_json import from_dict, to_dict
 from tests import espeak_speech
 from tests.conftest import JFK_WAV, SILERO
 
@@ -134,7 +134,7 @@ def _transcribe(path: Path, model: Path, *, aligned: bool) -> Transcript:
     from audio.vad import SileroVad
     from pipeline.engines.base import TranscribeOptions
     from pipeline.engines.whispercpp import WhisperCppEngine
-    from pipeline.transcribe import transcribe_file
+    from pipeline.transcription.transcribe import transcribe_file
 
     engine = WhisperCppEngine(model)
     try:

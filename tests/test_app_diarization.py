@@ -18,21 +18,21 @@ from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QContextMenuEvent
 from PySide6.QtWidgets import QApplication, QInputDialog, QLineEdit, QMenu, QWidget
 
-from app.controller import Controller
-from app.job_speakers import WARNING_PREFIX
+from app.controllers.controller import Controller
+from app.controllers.job_speakers import WARNING_PREFIX
 from app.settings import AppSettings, load_settings, save_settings, to_diarization_options
-from pipeline import project as projects
-from pipeline.captions import build_captions
-from pipeline.export import export
-from pipeline.jobs import JobStatus
+from pipeline.captions.captions import build_captions
+from pipeline.captions.export import export
 from pipeline.models.store import ModelStore, sha256_file
-from pipeline.project import Project
-from pipeline.speaker_merge import transcript_speakers
-from pipeline.transcript import MediaRef, Provenance, Transcript, Word
+from pipeline.speakers.speaker_merge import transcript_speakers
+from pipeline.transcription.jobs import JobStatus
+from pipeline.transcripts import project as projects
+from pipeline.transcripts.project import Project
+from pipeline.transcripts.transcript import MediaRef, Provenance, Transcript, Word
 from tests.conftest import DATA, PYANNOTE_SAMPLE, copy_shared, ffmpeg
-from ui.queue_model import status_text
-from ui.settings_dialog import SettingsDialog
-from ui.speaker_settings import UNAVAILABLE, SpeakerSettingsBox
+from ui.main.queue_model import status_text
+from ui.settings.settings_dialog import SettingsDialog
+from ui.settings.speaker_settings import UNAVAILABLE, SpeakerSettingsBox
 
 W = TypeVar("W", bound=QWidget)
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import wants_gui
-from app.single_instance import InstanceServer, hand_off
+from app.cli.main import wants_gui
+from app.system.single_instance import InstanceServer, hand_off
 from tests.conftest import DATA, JFK_WAV
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,7 +24,7 @@ def test_what_opens_the_window(tmp_path: Path) -> None:
     for f in (talk, a, b):
         f.write_bytes(b"media")
     assert wants_gui([]) and wants_gui([str(talk)]) and wants_gui([str(a), str(b)]) and wants_gui([str(tmp_path)])
-    # A first word that is neither a command nor a file is answered on the terminal (app.cli.first_word_error)
+    # A first word that is neither a command nor a file is answered on the terminal (app.cli.main.first_word_error)
     assert not wants_gui([str(tmp_path / "not-there.mp4")]) and not wants_gui(["transcibe", "a.wav"])
     assert not wants_gui(["transcribe", "a.wav"]) and not wants_gui(["models", "list"])
     assert not wants_gui(["--help"]) and not wants_gui(["-v", "transcribe", "x"])
@@ -39,7 +39,7 @@ def test_hand_off_reaches_the_running_instance(qtbot, tmp_path: Path, monkeypatc
     # The second launch is a real, separate process.
     code = (
         "import sys; from PySide6.QtCore import QCoreApplication; app = QCoreApplication([]);"
-        "from app.single_instance import hand_off; sys.exit(0 if hand_off(sys.argv[1:]) else 1)"
+        "from app.system.single_instance import hand_off; sys.exit(0 if hand_off(sys.argv[1:]) else 1)"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", code, "/x/a.wav", "/x/b.mp4"],
@@ -145,7 +145,7 @@ def test_other_home_and_xdg_dirs_make_another_instance(
     server.files_received.connect(got.append)
     code = (
         "import sys; from PySide6.QtCore import QCoreApplication; app = QCoreApplication([]);"
-        "from app.single_instance import hand_off; sys.exit(0 if hand_off(sys.argv[1:]) else 1)"
+        "from app.system.single_instance import hand_off; sys.exit(0 if hand_off(sys.argv[1:]) else 1)"
     )
     base = {k: v for k, v in os.environ.items() if k != "HARK_DATA_DIR"}
     try:

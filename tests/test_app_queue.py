@@ -13,11 +13,11 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app.controller import Controller
+from app.controllers.controller import Controller
 from app.settings import AppSettings
-from pipeline import project as projects
-from pipeline.jobs import JobStatus, load_queue
 from pipeline.models.store import ModelStore
+from pipeline.transcription.jobs import JobStatus, load_queue
+from pipeline.transcripts import project as projects
 from tests.conftest import DATA, JFK_WAV, copy_shared
 
 APEX = DATA / "mfa" / "mfa_apex.flac"  # 3.1 s of speech
@@ -210,7 +210,7 @@ def test_transcript_of_a_finished_job_opens_and_edits_are_autosaved(make_control
     job = c.queue.jobs[0]
     assert c.project is not None and str(c.project.path) == job.project
     first = c.project.transcript.words[0]
-    from pipeline.editing import correct_word
+    from pipeline.editing.editing import correct_word
 
     edited = c.project
     edited.transcript = correct_word(edited.transcript, first.id, "AND")
@@ -229,7 +229,7 @@ def test_project_whose_media_moved_is_relinked(make_controller, tmp_path: Path, 
     moved.parent.mkdir()
     shutil.move(src, moved)
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-    monkeypatch.setattr("app.controller.QFileDialog.getOpenFileName", lambda *a, **k: (str(moved), ""))
+    monkeypatch.setattr("app.controllers.controller.QFileDialog.getOpenFileName", lambda *a, **k: (str(moved), ""))
     c.project = None
     assert c.open_project(project_file)
     assert projects.load(project_file).media_path == moved
@@ -262,7 +262,7 @@ def test_no_whisper_model_fails_the_job_with_what_to_do(make_controller, tmp_pat
 def test_a_full_disk_fails_the_job_and_says_so(make_controller, tmp_path: Path, qtbot, monkeypatch) -> None:
     import errno
 
-    import app.job_runner as runner_mod
+    import app.controllers.job_runner as runner_mod
 
     def full(*_a: object, **_k: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "projects" / "x.hark"))
@@ -314,7 +314,7 @@ def test_projects_reopen_after_a_restart(make_controller, tmp_path: Path, qtbot)
     c = make_controller()
     c.add_paths([str(copy_shared(JFK_WAV, tmp_path))])
     qtbot.waitUntil(lambda: all_settled(c), timeout=60_000)
-    from pipeline.editing import correct_word
+    from pipeline.editing.editing import correct_word
 
     project = c.project
     assert project is not None

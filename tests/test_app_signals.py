@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.jobs import JobQueue, JobStatus, load_queue, save_queue
+from pipeline.transcription.jobs import JobQueue, JobStatus, load_queue, save_queue
 from tests.conftest import JFK_WAV
 
 ROOT = Path(__file__).resolve().parents[1]

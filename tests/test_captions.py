@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.captions import CaptionRules, build_captions, speaker_reserve, wrap_lines
-from pipeline.transcript import Caption, Word
+from pipeline.captions.captions import CaptionRules, build_captions, speaker_reserve, wrap_lines
+from pipeline.transcripts.transcript import Caption, Word
 
 EPS = 1e-9
 SENTENCE_MARKS = (".", "?", "!")

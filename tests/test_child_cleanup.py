@@ -83,9 +83,9 @@ def stays(cond: Callable[[], bool], seconds: float) -> bool:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A project of a 60 s 640x360 video with two words cut: a re-encode takes ~8 s on 2 cores."""
-    from pipeline import editing as ed
-    from pipeline import project as projects
-    from pipeline.transcript import MediaRef, Provenance, Transcript, Word
+    from pipeline.editing import editing as ed
+    from pipeline.transcripts import project as projects
+    from pipeline.transcripts.transcript import MediaRef, Provenance, Transcript, Word
 
     folder = tmp_path_factory.mktemp("cut-project")
     src = make_testsrc_video(folder / "src.mp4", 60)
@@ -274,7 +274,7 @@ ABANDON = """
 import sys, threading, time
 sys.path.insert(0, {root!r})
 from pathlib import Path
-from pipeline.render import RenderOptions, render_trimmed
+from pipeline.render.render import RenderOptions, render_trimmed
 
 started = threading.Event()
 def work():
@@ -316,7 +316,7 @@ def test_exit_during_a_render_on_a_daemon_thread_leaves_no_part_file(project: Pa
 def test_an_exception_raised_inside_the_render_leaves_no_part_file(
     project: Path, tmp_path: Path, raised: type[BaseException]
 ) -> None:
-    from pipeline.render import RenderOptions, render_trimmed
+    from pipeline.render.render import RenderOptions, render_trimmed
 
     def progress(fraction: float) -> None:
         if fraction > 0:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK, EXIT_USAGE, main
-from pipeline import project as projects
+from app.cli.main import EXIT_BAD_INPUT, EXIT_FAIL, EXIT_OK, EXIT_USAGE, main
 from pipeline.models.store import sha256_file
-from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word
+from pipeline.transcripts import project as projects
+from pipeline.transcripts.transcript import Caption, MediaRef, Provenance, Transcript, Word
 from tests.conftest import JFK_MP3, JFK_WAV
 
 # JFK's words at their places in jfk.wav (seconds), enough for a cut to have something to remove.
@@ -41,7 +41,7 @@ def jfk_project(tmp_path: Path) -> tuple[Path, Path]:
         words=words,
         captions=[Caption(0.32, 4.30, [w.id for w in words], [" ".join(w.text for w in words)])],
     )
-    from pipeline import editing as ed
+    from pipeline.editing import editing as ed
 
     t = ed.cut_words(t, [3])
     return projects.save(projects.Project(transcript=t), tmp_path / "jfk.hark"), media
@@ -131,7 +131,7 @@ def test_cut_refuses_an_existing_output_or_caption_file_unless_forced(tmp_path, 
 
 # --- 2. thread counts ----------------------------------------------------------------------------
 def test_threads_are_clamped_to_the_cpu_count_with_a_warning(tmp_path, capsys):
-    from app.cli import clamp_threads
+    from app.cli.main import clamp_threads
 
     n = os.cpu_count() or 1
     assert clamp_threads(10_000) == n
@@ -225,7 +225,7 @@ def test_a_missing_media_file_for_the_app_is_reported_on_the_terminal(tmp_path):
 
 
 def test_wants_gui_for_existing_files_and_no_arguments(tmp_path):
-    from app.cli import wants_gui
+    from app.cli.main import wants_gui
 
     assert wants_gui([]) and wants_gui([str(JFK_WAV)])
     assert not wants_gui(["transcibe"]) and not wants_gui(["--help"])

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import transcript_json
+from pipeline.transcripts import transcript_json
 from tests.conftest import DATA, JFK_MP3, SILERO, copy_shared
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.asr_eval import Score, score, total
+from pipeline.transcription.asr_eval import Score, score, total
 from tests.conftest import DATA, SILERO
 from tests.speech_clips import Clip, english_clips
 
@@ -94,7 +94,7 @@ def scores(trained_tiny_en: Path) -> dict[str, Score]:
     from audio.vad import SileroVad
     from pipeline.engines.base import TranscribeOptions
     from pipeline.engines.whispercpp import WhisperCppEngine
-    from pipeline.transcribe import transcribe_file
+    from pipeline.transcription.transcribe import transcribe_file
 
     engine = WhisperCppEngine(trained_tiny_en)
     vad = SileroVad(SILERO)

@@ -14,8 +14,8 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QLabel
 
-from app.crash import LOG_BACKUPS, LOG_MAX_BYTES, install_excepthook, setup_logging
-from ui.crash_dialog import MESSAGE, CrashDialog
+from app.system.crash import LOG_BACKUPS, LOG_MAX_BYTES, install_excepthook, setup_logging
+from ui.main.crash_dialog import MESSAGE, CrashDialog
 
 # pytest-qt would otherwise swap sys.excepthook around each phase and fail the test itself.
 pytestmark = pytest.mark.qt_no_exception_capture

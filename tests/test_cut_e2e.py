@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from pipeline import editing as ed
-from pipeline import project as projects
+from app.cli.main import main
+from pipeline.editing import editing as ed
 from pipeline.engines.base import TranscribeOptions
 from pipeline.engines.sphinx import SphinxEngine
-from pipeline.transcribe import transcribe_file
+from pipeline.transcription.transcribe import transcribe_file
+from pipeline.transcripts import project as projects
 from tests.conftest import SHARED, SILERO, ffmpeg
 
 JFK = SHARED / "data" / "whisper.cpp" / "jfk.wav"

@@ -25,7 +25,7 @@ pytest.importorskip("pyannote.audio", reason="the diarize extra is not installed
 
 import itertools
 
-from pipeline.diarization import (
+from pipeline.speakers.diarization import (
     DiarizationOptions,
     Diarizer,
     check_pipeline_dir,
@@ -165,7 +165,7 @@ def test_without_pyannote_the_error_says_how_to_install(tmp_path: Path, random_d
     code = (
         "import sys\n"
         "for m in ('torch', 'pyannote', 'pyannote.audio'): sys.modules[m] = None\n"
-        "from app.cli import main\n"
+        "from app.cli.main import main\n"
         f"sys.exit(main(['transcribe', {str(PYANNOTE_SAMPLE)!r}, '--engine', 'sphinx', '--diarize',"
         f" '--diarization-model', {str(random_diarization_pipeline)!r}, '--out', {str(tmp_path)!r}, '-q']))\n"
     )

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from pipeline.transcript_json import load as load_transcript
+from app.cli.main import main
+from pipeline.transcripts.transcript_json import load as load_transcript
 from tests.conftest import DATA, PYANNOTE_SAMPLE, PYANNOTE_SAMPLE_RTTM, copy_shared
 
 pytest.importorskip("pyannote.audio", reason="the diarize extra is not installed")
 
-from pipeline.diarization_eval import diarization_error, read_uem
-from pipeline.speaker_turns import Turn, read_rttm
+from pipeline.speakers.diarization_eval import diarization_error, read_uem
+from pipeline.speakers.speaker_turns import Turn, read_rttm
 
 pytestmark = pytest.mark.slow
 AMI = DATA / "pyannote" / "ami-debug"
@@ -93,7 +93,7 @@ def test_speaker_option_mistakes_are_one_line(
 
 
 def test_speed_presets() -> None:
-    from pipeline.diarization import DiarizationOptions
+    from pipeline.speakers.diarization import DiarizationOptions
 
     assert DiarizationOptions().segmentation_step == 0.3
     assert DiarizationOptions.for_preset("accurate", num_speakers=2) == DiarizationOptions(

@@ -25,12 +25,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from audio.errors import Cancelled
-from pipeline import diarization_download as dd
-from pipeline import http_fetch
-from pipeline.diarization import check_pipeline_dir
 from pipeline.errors import ModelError
+from pipeline.models import http_fetch
+from pipeline.speakers import diarization_download as dd
+from pipeline.speakers.diarization import check_pipeline_dir
 from tests.http_server import FileServer, refused_url, server
 
 TOKEN = "hf_" + hashlib.sha256(b"hark test token").hexdigest()[:34]
@@ -144,7 +144,7 @@ def test_full_download_loads_in_pyannote(hub: Hub, caplog: pytest.LogCaptureFixt
     assert all(TOKEN.encode() not in p.read_bytes() for p in written_files(hub.root))
     assert dd.is_installed(hub.root) and dd.installed_size(hub.root) == total
 
-    from pipeline.diarization import Diarizer
+    from pipeline.speakers.diarization import Diarizer
 
     assert Diarizer(folder).path == folder  # real pyannote loads what was downloaded
     assert no_network == []
@@ -456,7 +456,7 @@ def test_cli_help_mentions_diarization(capsys: pytest.CaptureFixture[str]) -> No
 @pytest.fixture
 def box(hub: Hub, qtbot, monkeypatch: pytest.MonkeyPatch):
     from pipeline.models.store import ModelStore
-    from ui.model_manager import ModelManagerDialog
+    from ui.models.model_manager import ModelManagerDialog
 
     monkeypatch.setenv(dd.ENV_ENDPOINT, hub.server.base)
     from PySide6.QtWidgets import QMessageBox

@@ -17,17 +17,17 @@ from hypothesis import strategies as st
 
 from audio.decode import decode_audio
 from audio.vad import SileroVad
-from pipeline.dictation_decoder import (
+from pipeline.dictation.dictation_decoder import (
     DictationDecoder,
     PartialText,
     audio_ctx_for,
     vocabulary_prompt,
 )
+from pipeline.dictation.local_agreement import normalize
 from pipeline.engines import whispercpp
 from pipeline.engines.base import Engine, EngineResult, TranscribeOptions
 from pipeline.engines.sphinx import SphinxEngine
 from pipeline.engines.whispercpp import WhisperCppEngine
-from pipeline.local_agreement import normalize
 from tests.conftest import DATA, FOR_TESTS_TINY_EN, SILERO
 
 SR = 16_000

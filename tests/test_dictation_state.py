@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.dictation_state import (
+from pipeline.dictation.dictation_state import (
     Action,
     Cancel,
     Decode,

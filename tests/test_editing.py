@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import editing as ed
-from pipeline import transcript_json
-from pipeline.captions import build_captions
-from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word, validate
+from pipeline.captions.captions import build_captions
+from pipeline.editing import editing as ed
+from pipeline.transcripts import transcript_json
+from pipeline.transcripts.transcript import Caption, MediaRef, Provenance, Transcript, Word, validate
 
 
 def make(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.edl import (
+from pipeline.render.edl import (
     EdlError,
     edl_events,
     nominal_rate,

@@ -1,4 +1,4 @@
-"""`hark eval asr`: WER/CER scoring (pipeline.asr_eval), the bare-pywhispercpp baseline, and the command
+"""`hark eval asr`: WER/CER scoring (pipeline.transcription.asr_eval), the bare-pywhispercpp baseline, and the command
 end to end on real speech with the trained tiny.en, Hark against the bare engine in the same run."""
 
 from __future__ import annotations
@@ -11,11 +11,20 @@ from typing import Any
 import _pywhispercpp as pw
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from audio.errors import MediaError
-from pipeline.asr_eval import ErrorCounts, Score, normalise, read_reference, reference_path, references, score, total
 from pipeline.engines.bare_whisper import decode_params
 from pipeline.engines.base import TranscribeOptions
+from pipeline.transcription.asr_eval import (
+    ErrorCounts,
+    Score,
+    normalise,
+    read_reference,
+    reference_path,
+    references,
+    score,
+    total,
+)
 from tests.conftest import DATA, FOR_TESTS_TINY, FOR_TESTS_TINY_EN, JFK_WAV, SILERO
 
 JFK_REFERENCE = DATA / "whisper.cpp" / "jfk.txt"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from audio.errors import MediaError
 from pipeline.alignment.textgrid_words import read_textgrid_words
 from tests.conftest import DATA, JFK_WAV, SILERO

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline import atomic_write
-from pipeline import export as export_mod
 from pipeline.atomic_write import OutputError, write_text_atomic
-from pipeline.captions import build_captions
-from pipeline.export import export, srt_time, to_json, to_srt, to_txt, to_vtt, vtt_time
-from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word
-from pipeline.transcript_json import loads
+from pipeline.captions import export as export_mod
+from pipeline.captions.captions import build_captions
+from pipeline.captions.export import export, srt_time, to_json, to_srt, to_txt, to_vtt, vtt_time
+from pipeline.transcripts.transcript import Caption, MediaRef, Provenance, Transcript, Word
+from pipeline.transcripts.transcript_json import loads
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("HARK_UPDATE_GOLDEN") == "1"  # rewrite goldens; read every diff before committing
@@ -480,7 +480,7 @@ def test_export_module_formats_constant():
 
 
 def test_free_stem_never_points_at_an_existing_file(tmp_path):
-    from pipeline.export import free_stem
+    from pipeline.captions.export import free_stem
 
     assert free_stem(tmp_path, "talk", ["srt", "txt"]) == tmp_path / "talk"
     (tmp_path / "talk.txt").write_text("mine")

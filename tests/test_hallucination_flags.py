@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from pipeline.engines.segment_checks import compression_ratio, is_wordless, suspect_reason
-from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word
-from pipeline.voice_check import FRAME, flag_unvoiced
+from pipeline.transcription.voice_check import FRAME, flag_unvoiced
+from pipeline.transcripts.transcript import Caption, MediaRef, Provenance, Transcript, Word
 from tests.conftest import JFK_WAV, SILERO, ffmpeg
 
 JFK_TEXT = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
@@ -127,10 +127,10 @@ def test_whispers_no_speech_probability_is_read_from_the_engine(trained_tiny_en:
 def test_the_editor_marks_suspect_words_and_says_why(qtbot, tmp_path: Path) -> None:
     from PySide6.QtGui import QTextCharFormat, QTextCursor
 
-    from app.editor_controller import EditorController
-    from pipeline import project as projects
+    from app.controllers.editor_controller import EditorController
+    from pipeline.transcripts import project as projects
     from tests.conftest import copy_shared
-    from ui.transcript_document import WORD_ID
+    from ui.transcript.transcript_document import WORD_ID
 
     media = copy_shared(JFK_WAV, tmp_path)
     t = _transcript([("And", 0.3, 0.5), ("so", 0.5, 1.0), ("Thanks.", 9.0, 9.4)])

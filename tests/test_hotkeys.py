@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import pytest
 
-from app import hotkeys
+from app.dictation import hotkeys
 from tests.target_field import Xvfb
 
 

@@ -61,7 +61,7 @@ def test_torchaudio_imports_without_its_cuda_libraries() -> None:
 
 def test_pyannote_imports_with_telemetry_off() -> None:
     code = (
-        "from pipeline.diarization import pyannote_env\n"
+        "from pipeline.speakers.diarization import pyannote_env\n"
         "with pyannote_env():\n"
         "    import pyannote.audio, os\n"
         "print(os.environ['PYANNOTE_METRICS_ENABLED'], os.environ['HF_HUB_OFFLINE'])\n"

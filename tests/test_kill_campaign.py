@@ -54,7 +54,7 @@ import numpy as np
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from app.dictation_controller import DictationController
+from app.dictation.dictation_controller import DictationController
 from app.settings import AppSettings
 from pipeline.models.store import ModelStore
 
@@ -82,7 +82,7 @@ app.exec()  # still recording when it is killed
 def test_killed_mid_utterance_the_speech_so_far_is_recovered(tmp_path: Path) -> None:
     """Found by the campaign: the utterance reached the journal only when it ended, so a kill while the
     user spoke lost all of it (3 s of 3 s here; 11.7 s at most in the campaign)."""
-    from pipeline.utterance_journal import UtteranceJournal
+    from pipeline.dictation.utterance_journal import UtteranceJournal
 
     _kill_after_line(_DICTATING, str(tmp_path), line="spoken")
     recovered = [p.samples() for p in UtteranceJournal(tmp_path).pending()]  # what the next start decodes
@@ -94,10 +94,10 @@ def test_killed_mid_utterance_the_speech_so_far_is_recovered(tmp_path: Path) -> 
 
 def test_a_cancelled_dictation_leaves_nothing_to_recover(qtbot, tmp_path: Path) -> None:
     """The other side of the above: what the user threw away is not "recovered" at the next start."""
-    from app.dictation_controller import DictationController
+    from app.dictation.dictation_controller import DictationController
     from app.settings import AppSettings
+    from pipeline.dictation.utterance_journal import UtteranceJournal
     from pipeline.models.store import ModelStore
-    from pipeline.utterance_journal import UtteranceJournal
 
     class Mic:  # what the controller uses of audio.capture.MicCapture
         level_db = -100.0

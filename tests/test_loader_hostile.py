@@ -16,10 +16,20 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from pipeline import project, transcript_json
-from pipeline.project import ProjectFormatError
-from pipeline.transcript import Caption, Correction, Cut, Edits, MediaRef, Provenance, Retime, Transcript, Word
-from pipeline.transcript_json import TranscriptFormatError, dumps, from_dict, loads
+from pipeline.transcripts import project, transcript_json
+from pipeline.transcripts.project import ProjectFormatError
+from pipeline.transcripts.transcript import (
+    Caption,
+    Correction,
+    Cut,
+    Edits,
+    MediaRef,
+    Provenance,
+    Retime,
+    Transcript,
+    Word,
+)
+from pipeline.transcripts.transcript_json import TranscriptFormatError, dumps, from_dict, loads
 
 HUGE = "1" + "0" * 5000  # past Python's 4300-digit limit for int(str)
 
@@ -304,7 +314,7 @@ def test_non_utf8_file(tmp_path):
 
 
 def test_oversized_file_is_not_read(tmp_path, monkeypatch):
-    from pipeline import json_guard
+    from pipeline.transcripts import json_guard
 
     monkeypatch.setattr(json_guard, "MAX_BYTES", 1000)
     p = transcript_json.save(valid_transcript(), tmp_path / "t.json")

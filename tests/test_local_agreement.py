@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.local_agreement import (
+from pipeline.dictation.local_agreement import (
     AgreementState,
     LocalAgreement,
     agree,

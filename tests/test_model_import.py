@@ -24,7 +24,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from app.cli import main
+from app.cli.main import main
 from audio.errors import Cancelled, MediaError
 from pipeline.models import quantize as q
 from pipeline.models.bundled import BUNDLED_NAME, bundled_folder, ensure_bundled

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from audio.errors import Cancelled
 from pipeline.errors import ModelError
 from pipeline.models.catalog import CATALOG, KIND_VAD, KIND_WHISPER, CatalogModel

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import editing as ed
-from pipeline.export import to_srt
-from pipeline.output_timeline import OutputClock, output_transcript
+from pipeline.captions.export import to_srt
+from pipeline.editing import editing as ed
+from pipeline.editing.output_timeline import OutputClock, output_transcript
 from tests.test_editing import SENTENCE, make, transcripts
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from app.cli.main import main
 from pipeline.engines.base import TranscribeOptions
 from pipeline.engines.whispercpp import WhisperCppEngine
 from pipeline.models.model_import import import_model
-from pipeline.transcribe import transcribe_file
+from pipeline.transcription.transcribe import transcribe_file
 from tests.conftest import DATA, JFK_WAV, SILERO, TRAINED_NAME, ffmpeg
 
 JFK_TEXT = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
@@ -106,9 +106,9 @@ def test_no_words_from_noise_or_music(
     assert not out.exists() or not list(out.iterdir())
 
     # The pipeline's own transcript (what the app shows) holds no word either, and says why.
-    from pipeline.engine_setup import load_engine, load_vad
     from pipeline.models.store import ModelStore
-    from pipeline.transcribe import transcribe_file
+    from pipeline.transcription.engine_setup import load_engine, load_vad
+    from pipeline.transcription.transcribe import transcribe_file
 
     store = ModelStore()
     vad, _ = load_vad(store)

@@ -25,7 +25,7 @@ import pytest
 
 from audio.errors import MediaNotFoundError, NotMediaError
 from audio.ffmpeg_tools import find_tools
-from pipeline.render import (
+from pipeline.render.render import (
     SCRIPT_THRESHOLD,
     CopyNotPossible,
     RenderCancelled,
@@ -386,7 +386,7 @@ def test_full_disk_is_reported_and_cleaned_up(video: Path, tmp_path: Path) -> No
 import json, os, subprocess, sys
 sys.path.insert(0, {str(ROOT)!r})
 subprocess.run(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", {str(mnt)!r}], check=True)
-from pipeline.render import RenderError, RenderOptions, render_trimmed
+from pipeline.render.render import RenderError, RenderOptions, render_trimmed
 try:
     render_trimmed({str(video)!r}, [(0.0, 20.0)], os.path.join({str(mnt)!r}, "cut.mp4"),
                    RenderOptions(mode="reencode", quality="fast"))

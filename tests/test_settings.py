@@ -31,9 +31,9 @@ from app.settings import (
     to_caption_rules,
     to_options,
 )
-from pipeline.captions import CaptionRules
+from pipeline.captions.captions import CaptionRules
 from pipeline.engines.base import TranscribeOptions, default_threads
-from ui.settings_dialog import LANGUAGES, SettingsDialog
+from ui.settings.settings_dialog import LANGUAGES, SettingsDialog
 
 
 def ini(path: Path) -> QSettings:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from audio.decode import decode_audio
 from audio.vad import SileroVad
-from pipeline.silence_snap import (
+from pipeline.editing.silence_snap import (
     SAMPLE_RATE,
     SnapParams,
     _rms_db,

@@ -10,11 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import export, transcript_json
-from pipeline.captions import CaptionRules
-from pipeline.edit_view import EditError, effective_words
-from pipeline.editing import correct_word, cut_words, insert_word
-from pipeline.speaker_merge import (
+from pipeline.captions import export
+from pipeline.captions.captions import CaptionRules
+from pipeline.editing.editing import correct_word, cut_words, insert_word
+from pipeline.speakers.speaker_merge import (
     LONG_PAUSE,
     assign_speakers,
     diarize_transcript,
@@ -24,8 +23,10 @@ from pipeline.speaker_merge import (
     smooth_speakers,
     transcript_speakers,
 )
-from pipeline.speaker_turns import Turn
-from pipeline.transcript import MediaRef, Provenance, Transcript, Word
+from pipeline.speakers.speaker_turns import Turn
+from pipeline.transcripts import transcript_json
+from pipeline.transcripts.edit_view import EditError, effective_words
+from pipeline.transcripts.transcript import MediaRef, Provenance, Transcript, Word
 
 
 def said(text: str, speakers: str, *, step: float = 0.3, dur: float = 0.25, start: float = 0.0) -> list[Word]:
@@ -241,7 +242,7 @@ def test_smoothing_properties(words: list[Word], max_words: int, max_seconds: fl
 
 
 def transcript(words: list[Word]) -> Transcript:
-    from pipeline.captions import build_captions
+    from pipeline.captions.captions import build_captions
 
     return Transcript(
         media=MediaRef("/tmp/talk.wav", 20.0, "0" * 64),

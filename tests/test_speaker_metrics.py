@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline import export
+from pipeline.captions import export
 from pipeline.engines.base import TranscribeOptions
 from pipeline.engines.sphinx import SphinxEngine
-from pipeline.speaker_merge import diarize_transcript, rename_speaker, transcript_speakers
-from pipeline.speaker_metrics import best_assignment, word_speaker_error
-from pipeline.speaker_turns import Turn, format_rttm, parse_rttm, read_rttm
-from pipeline.transcribe import transcribe_file
-from pipeline.transcript import Transcript, Word
+from pipeline.speakers.speaker_merge import diarize_transcript, rename_speaker, transcript_speakers
+from pipeline.speakers.speaker_metrics import best_assignment, word_speaker_error
+from pipeline.speakers.speaker_turns import Turn, format_rttm, parse_rttm, read_rttm
+from pipeline.transcription.transcribe import transcribe_file
+from pipeline.transcripts.transcript import Transcript, Word
 from tests.conftest import DATA, PYANNOTE_SAMPLE, PYANNOTE_SAMPLE_RTTM
 
 # An AMI meeting excerpt: 2 speakers, overlapping turns.

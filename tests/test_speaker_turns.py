@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.speaker_turns import (
+from pipeline.speakers.speaker_turns import (
     RttmError,
     Turn,
     format_rttm,

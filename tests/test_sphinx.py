@@ -121,7 +121,7 @@ def test_quiet_meeting_speech_its_own_vad_misses_is_still_transcribed():
     from audio.decode import decode_audio
     from pipeline.engines.base import TranscribeOptions
     from pipeline.engines.sphinx import SphinxEngine, loud_regions
-    from pipeline.transcribe import transcribe_file
+    from pipeline.transcription.transcribe import transcribe_file
 
     path = DATA / "pyannote" / "sample.wav"
     regions = loud_regions(decode_audio(path).samples)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.text_join import NO_SPACE_BEFORE, join_dictation, normalise, sentence_state, separator
+from app.dictation.text_join import NO_SPACE_BEFORE, join_dictation, normalise, sentence_state, separator
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audio.errors import HarkError
-from pipeline.transcript import (
+from pipeline.transcripts.transcript import (
     Caption,
     Correction,
     Cut,
@@ -24,7 +24,7 @@ from pipeline.transcript import (
     Word,
     validate,
 )
-from pipeline.transcript_json import (
+from pipeline.transcripts.transcript_json import (
     FORMAT,
     VERSION,
     TranscriptFormatError,
@@ -35,7 +35,7 @@ from pipeline.transcript_json import (
     save,
     to_dict,
 )
-from pipeline.transcript_schema import MAX_TIME
+from pipeline.transcripts.transcript_schema import MAX_TIME
 
 
 def full_transcript() -> Transcript:

@@ -6,9 +6,9 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 
-from pipeline.utterance_journal import UtteranceJournal
-from ui.dictation_history import DictationHistory
-from ui.dictation_overlay import DictationOverlay, OverlayState
+from pipeline.dictation.utterance_journal import UtteranceJournal
+from ui.dictation.dictation_history import DictationHistory
+from ui.dictation.dictation_overlay import DictationOverlay, OverlayState
 
 
 def test_overlay_never_takes_the_focus_and_shows_the_newest_words(qtbot):
@@ -55,9 +55,9 @@ def test_what_dictation_threads_report_after_shutdown_is_dropped(qtbot, tmp_path
     (nor reach any widget): results from threads are dropped once the controller is shut down."""
     import threading
 
-    from app.dictation_controller import DictationController
+    from app.dictation.dictation_controller import DictationController
     from app.settings import AppSettings
-    from pipeline import dictation_state as ds
+    from pipeline.dictation import dictation_state as ds
     from pipeline.models.store import ModelStore
 
     d = DictationController(AppSettings(engine="sphinx"), ModelStore(), tmp_path / "dictation")

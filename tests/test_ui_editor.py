@@ -20,20 +20,20 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QStandardItemModel, QTextCursor
 from PySide6.QtWidgets import QApplication
 
-from app.editor_controller import EditorController
-from pipeline import editing
-from pipeline import project as projects
-from pipeline.captions import build_captions
+from app.controllers.editor_controller import EditorController
+from pipeline.captions.captions import build_captions
+from pipeline.editing import editing
 from pipeline.engines.sphinx import SphinxEngine
-from pipeline.project import Project
-from pipeline.transcribe import transcribe_file
-from pipeline.transcript import Caption, MediaRef, Provenance, Transcript, Word
+from pipeline.transcription.transcribe import transcribe_file
+from pipeline.transcripts import project as projects
+from pipeline.transcripts.project import Project
+from pipeline.transcripts.transcript import Caption, MediaRef, Provenance, Transcript, Word
 from tests.conftest import JFK_WAV, copy_shared, ffmpeg
-from ui.edit_commands import TranscriptCommand
-from ui.editor_document import EditorDocument
-from ui.editor_window import EditorWindow
-from ui.media_preview import cut_at, next_cut
-from ui.transcript_document import WORD_ID
+from ui.editor.edit_commands import TranscriptCommand
+from ui.editor.editor_document import EditorDocument
+from ui.editor.editor_window import EditorWindow
+from ui.editor.media_preview import cut_at, next_cut
+from ui.transcript.transcript_document import WORD_ID
 
 
 # --- fixtures ----------------------------------------------------------------------------------
@@ -373,7 +373,7 @@ def test_keys_play_pause_and_change_speed(editor: EditorController, qtbot) -> No
 
 
 def test_a_seek_while_the_media_loads_is_kept(qtbot, clip) -> None:
-    from ui.media_preview import MediaPreview
+    from ui.editor.media_preview import MediaPreview
 
     p = MediaPreview()
     qtbot.addWidget(p)
@@ -607,7 +607,7 @@ def test_main_window_opens_the_editor_and_both_show_the_same_edits(
 
     from PySide6.QtWidgets import QMessageBox
 
-    from app.controller import Controller
+    from app.controllers.controller import Controller
     from app.settings import AppSettings
     from pipeline.models.store import ModelStore
 
@@ -659,7 +659,7 @@ def test_main_window_opens_the_editor_and_both_show_the_same_edits(
         moved.parent.mkdir()
         shutil.move(media, moved)
         monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
-        monkeypatch.setattr("app.controller.QFileDialog.getOpenFileName", lambda *a, **k: (str(moved), ""))
+        monkeypatch.setattr("app.controllers.controller.QFileDialog.getOpenFileName", lambda *a, **k: (str(moved), ""))
         ed2 = c.open_editor(str(pf))  # the media moved: the relink flow finds it, then the editor opens
         assert ed2 is not None
         qtbot.addWidget(ed2.window)
@@ -677,8 +677,8 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 sys.path.insert(0, sys.argv[2])
 from PySide6.QtWidgets import QApplication
 app = QApplication([])
-from app.editor_controller import EditorController
-from pipeline import project as projects
+from app.controllers.editor_controller import EditorController
+from pipeline.transcripts import project as projects
 ed = EditorController(projects.load(sys.argv[1]), media_available=False)
 w = ed.window
 for k in range(4):
@@ -816,7 +816,7 @@ def test_background_results_arriving_after_the_editor_is_gone_are_dropped(
         return work
 
     w0 = projects.load(project_file).transcript.words[3]
-    monkeypatch.setattr("pipeline.waveform.load_or_compute_peaks", held(np.zeros((10, 2), np.float32)))
+    monkeypatch.setattr("pipeline.render.waveform.load_or_compute_peaks", held(np.zeros((10, 2), np.float32)))
     monkeypatch.setattr("pipeline.alignment.realign.realign", held({w0.id: (w0.start, w0.end + 0.1)}))
     ed = EditorController(projects.load(project_file))
     monkeypatch.setattr(ed._aligner, "get", lambda _language: object())  # no aligner process for the stand-in

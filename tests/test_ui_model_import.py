@@ -21,18 +21,18 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QMessageBox
 
-from app.controller import Controller
-from app.dictation_controller import DictationController
-from pipeline import project as projects
+from app.controllers.controller import Controller
+from app.dictation.dictation_controller import DictationController
 from pipeline.engines.sphinx import SphinxEngine
 from pipeline.models.bundled import BUNDLED_NAME, bundled_folder
 from pipeline.models.store import ModelStore
+from pipeline.transcripts import project as projects
 from tests.conftest import DATA, JFK_WAV, TRAINED_NAME, TRAINED_Q8_NAME, copy_shared, install_trained
 from tests.test_app_queue import all_settled, data_dir, make_controller
-from ui.first_run import FirstRunDialog
-from ui.model_manager import ModelManagerDialog
-from ui.model_table import COL_NAME, IN_USE
-from ui.settings_dialog import SettingsDialog
+from ui.main.first_run import FirstRunDialog
+from ui.models.model_manager import ModelManagerDialog
+from ui.models.model_table import COL_NAME, IN_USE
+from ui.settings.settings_dialog import SettingsDialog
 
 WAIT_MS = 60_000
 APEX = DATA / "mfa" / "mfa_apex.flac"

@@ -27,10 +27,10 @@ from pipeline.models.catalog import KIND_VAD, KIND_WHISPER, CatalogModel
 from pipeline.models.store import ModelStore
 from tests.conftest import FOR_TESTS_TINY_EN
 from tests.http_server import FileServer, refused_url, server
-from ui.download_worker import DownloadWorker, Progress, human_duration, human_size, short_reason
-from ui.first_run import FirstRunDialog, recommended_model
-from ui.model_manager import ModelManagerDialog
-from ui.model_table import COL_SIZE, COL_STATUS
+from ui.main.first_run import FirstRunDialog, recommended_model
+from ui.models.download_worker import DownloadWorker, Progress, human_duration, human_size, short_reason
+from ui.models.model_manager import ModelManagerDialog
+from ui.models.model_table import COL_SIZE, COL_STATUS
 
 MiB = 1 << 20
 WAIT_MS = 10_000

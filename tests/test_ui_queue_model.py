@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from pipeline.jobs import Job, JobQueue, JobStatus, load_queue, save_queue
-from ui.queue_model import COL_PROGRESS, COL_STATUS, QueueModel, status_text
-from ui.transcript_view import TranscriptView
+from pipeline.transcription.jobs import Job, JobQueue, JobStatus, load_queue, save_queue
+from ui.main.queue_model import COL_PROGRESS, COL_STATUS, QueueModel, status_text
+from ui.transcript.transcript_view import TranscriptView
 
 
 def test_failed_and_warned_rows_explain_themselves(qtbot, tmp_path):

@@ -17,11 +17,11 @@ from PySide6.QtGui import QColor, QHelpEvent, QImage, QPaintEvent, QPalette, QRe
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QToolTip
 
-from pipeline.waveform import compute_peaks
+from pipeline.render.waveform import compute_peaks
 from tests.conftest import JFK_WAV
-from ui.timeline_data import cut_array, word_track
-from ui.timeline_edit import MIN_CAPTION_S, MIN_WORD_S
-from ui.timeline_layout import (
+from ui.timeline.timeline_data import cut_array, word_track
+from ui.timeline.timeline_edit import MIN_CAPTION_S, MIN_WORD_S
+from ui.timeline.timeline_layout import (
     EDGE_GRAB_PX,
     LaneKind,
     Scale,
@@ -32,8 +32,8 @@ from ui.timeline_layout import (
     ticks,
     waveform_columns,
 )
-from ui.timeline_paint import PLAYHEAD_HALF_W, Colors
-from ui.timeline_widget import MAX_PPS, TimelineCaption, TimelineWidget, TimelineWord
+from ui.timeline.timeline_paint import PLAYHEAD_HALF_W, Colors
+from ui.timeline.timeline_widget import MAX_PPS, TimelineCaption, TimelineWidget, TimelineWord
 
 LEFT = Qt.MouseButton.LeftButton
 NOMOD = Qt.KeyboardModifier.NoModifier

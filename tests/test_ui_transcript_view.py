@@ -14,14 +14,14 @@ from PySide6.QtCore import QEvent, QPoint, Qt
 from PySide6.QtGui import QColor, QHelpEvent, QKeyEvent, QPalette, QTextCharFormat, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
-from pipeline.caption_editing import wrap_caption
-from pipeline.captions import CaptionRules, build_captions, wrap_lines
-from pipeline.export import FORMATS, to_txt
-from pipeline.project import Project
-from pipeline.transcript import Correction, MediaRef, Provenance, Transcript, Word
-from ui.transcript_document import WORD_ID, TranscriptDocument, format_time
-from ui.transcript_view import TranscriptView
-from ui.word_editor import WordEditor
+from pipeline.captions.caption_editing import wrap_caption
+from pipeline.captions.captions import CaptionRules, build_captions, wrap_lines
+from pipeline.captions.export import FORMATS, to_txt
+from pipeline.transcripts.project import Project
+from pipeline.transcripts.transcript import Correction, MediaRef, Provenance, Transcript, Word
+from ui.transcript.transcript_document import WORD_ID, TranscriptDocument, format_time
+from ui.transcript.transcript_view import TranscriptView
+from ui.transcript.word_editor import WordEditor
 
 SCRIPT = [
     ("Alice", "Welcome back to the show. Today we talk about offline speech recognition."),

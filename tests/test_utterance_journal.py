@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from audio.decode import decode_audio
-from pipeline import utterance_journal
-from pipeline.utterance_journal import JournalError, JournalFullError, UtteranceJournal, read_wav
+from pipeline.dictation import utterance_journal
+from pipeline.dictation.utterance_journal import JournalError, JournalFullError, UtteranceJournal, read_wav
 from tests.conftest import DATA
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -198,7 +198,7 @@ import json, os, subprocess, sys
 import numpy as np
 subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", {str(mnt)!r}], check=True)
 from pathlib import Path
-from pipeline.utterance_journal import JournalFullError, UtteranceJournal
+from pipeline.dictation.utterance_journal import JournalFullError, UtteranceJournal
 j = UtteranceJournal(Path({str(mnt)!r}))
 small = j.write(np.zeros(1600, dtype=np.float32), mode="toggle")
 try:
@@ -258,7 +258,7 @@ _RECORDER = """
 import sys, time
 import numpy as np
 from pathlib import Path
-from pipeline.utterance_journal import UtteranceJournal
+from pipeline.dictation.utterance_journal import UtteranceJournal
 j = UtteranceJournal(Path(sys.argv[1]))
 rec = j.begin(mode="toggle", target_app="xterm")
 audio = (np.random.default_rng(0).uniform(-0.5, 0.5, 16000 * 2)).astype(np.float32)

@@ -9,7 +9,7 @@ import pytest
 
 from audio.decode import decode_audio
 from audio.vad import FRAME_SECONDS, SileroVad, VadModelError, VadParams, regions_from_probabilities
-from pipeline.chunking import AudioChunk, Chunker, TimeMap, compact, quietest_cut
+from pipeline.transcription.chunking import AudioChunk, Chunker, TimeMap, compact, quietest_cut
 from tests.conftest import DATA, JFK_WAV, SILERO
 
 SR = 16_000
@@ -114,7 +114,7 @@ def test_chunker_without_vad_skips_digital_silence() -> None:
 
 
 def test_where_decoding_resumes_after_the_engine_stopped_early() -> None:
-    from pipeline.chunking import TimeMap
+    from pipeline.transcription.chunking import TimeMap
 
     tm = TimeMap(compact_starts=(0.0, 5.5, 13.4), source_starts=(0.1, 5.5, 13.4), lengths=(5.2, 7.6, 3.2))
     assert tm.speech_after(0.0) == pytest.approx(16.0)
@@ -127,7 +127,7 @@ def test_where_decoding_resumes_after_the_engine_stopped_early() -> None:
 
 def test_a_resumed_decode_does_not_repeat_words_already_heard() -> None:
     from pipeline.engines.base import EngineWord
-    from pipeline.transcribe import _overlap
+    from pipeline.transcription.transcribe import _overlap
 
     def ws(text: str) -> list[EngineWord]:
         return [EngineWord(text=t, start=0.0, end=0.1, probability=1.0) for t in text.split()]

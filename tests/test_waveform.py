@@ -12,7 +12,13 @@ import pytest
 
 from audio.decode import decode_audio
 from audio.errors import Cancelled, MediaNotFoundError, NotMediaError
-from pipeline.waveform import CACHE_VERSION, WaveformCancelled, WaveformError, compute_peaks, load_or_compute_peaks
+from pipeline.render.waveform import (
+    CACHE_VERSION,
+    WaveformCancelled,
+    WaveformError,
+    compute_peaks,
+    load_or_compute_peaks,
+)
 from tests.conftest import DATA, JFK_MP3, JFK_WAV, copy_shared, ffmpeg
 
 COLD = DATA / "mfa" / "cold_corpus.wav"  # 25.72 s: three 10 s blocks
@@ -186,7 +192,7 @@ def test_corrupt_cache_recomputes_and_is_replaced(tmp_path: Path, damage: str) -
 def test_unwritable_cache_still_returns_peaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the cache's folder should be")
-    with caplog.at_level(logging.WARNING, logger="pipeline.waveform"):
+    with caplog.at_level(logging.WARNING, logger="pipeline.render.waveform"):
         p = load_or_compute_peaks(JFK_WAV, blocker / "p.peaks.npz", SHA_A)
     assert math.isclose(len(p), 1100, abs_tol=1)
     assert "could not write waveform cache" in caplog.text

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from audio.decode import decode_audio
 from audio.errors import Cancelled
 from audio.vad import SileroVad
-from pipeline import transcript_json
 from pipeline.engines.base import EngineWord, TranscribeOptions
 from pipeline.engines.whispercpp import WhisperCppEngine
 from pipeline.engines.word_grouping import MIN_WORD, Token, group_tokens, make_monotonic
 from pipeline.errors import EngineError, ModelError
-from pipeline.transcribe import transcribe_file
+from pipeline.transcription.transcribe import transcribe_file
+from pipeline.transcripts import transcript_json
 from tests.conftest import FOR_TESTS_TINY, FOR_TESTS_TINY_EN, JFK_MP3, JFK_WAV, SILERO
 
 OPTS = TranscribeOptions(threads=2)

@@ -1,0 +1,1 @@
+"""Qt widgets and models, grouped by window: main/ (the queue window), editor/ (the caption editor), timeline/, transcript/ (the text widgets both windows share), models/, dictation/ and settings/. May import pipeline/ and audio/, never app/: controllers in app/ wire the widgets to the work."""

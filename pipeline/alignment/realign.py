@@ -2,7 +2,7 @@
 
 `changed_captions` finds the captions whose text an edit changed; `realign` aligns their words
 (corrections applied) against the source audio and returns new times by word id; the editor
-applies them with `pipeline.editing.apply_alignment`, which records them as retimes (so undo
+applies them with `pipeline.editing.editing.apply_alignment`, which records them as retimes (so undo
 and the project file keep the engine's times beside them).
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from pipeline.alignment.aligner import Aligner, WordSpan
 from pipeline.alignment.file_align import align_file
-from pipeline.edit_view import effective_words, word_texts
-from pipeline.transcript import Transcript
+from pipeline.transcripts.edit_view import effective_words, word_texts
+from pipeline.transcripts.transcript import Transcript
 
 
 def changed_captions(before: Transcript, after: Transcript) -> list[int]:

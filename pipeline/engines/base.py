@@ -25,7 +25,7 @@ class TranscribeOptions:
     initial_prompt: str | None = None  # vocabulary and style hints
     threads: int = field(default_factory=default_threads)
     # whisper encoder positions (1500 = 30 s); 0 = whisper's default. Short dictation
-    # sets it to the utterance's length (see pipeline.dictation_decoder.audio_ctx_for).
+    # sets it to the utterance's length (see pipeline.dictation.dictation_decoder.audio_ctx_for).
     audio_ctx: int = 0
     # Re-decode at higher temperatures when a result looks wrong (whisper's fallback). Dictation turns
     # it off: one greedy pass keeps the latency bounded; a file transcript keeps it for quality.

@@ -28,7 +28,7 @@ from pipeline.engines.whisper_native import NativeContext
 from pipeline.engines.word_grouping import Token, group_tokens, make_monotonic
 from pipeline.errors import EngineError, ModelError
 from pipeline.models.ggml_file import GgmlFormatError, model_kind, problems, read_header
-from pipeline.transcript import NO_SPACE_LANGUAGES
+from pipeline.transcripts.transcript import NO_SPACE_LANGUAGES
 
 if TYPE_CHECKING:
     from pywhispercpp.model import ContextParams

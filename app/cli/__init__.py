@@ -1,0 +1,1 @@
+"""The `hark` command: argument parsing and dispatch (main), helpers shared by every subcommand: exit codes, thread counts, progress bars and cancellation (common), and one module per subcommand (cut, diarize, dictate, eval, eval_timing, models_diarization, models_import)."""

@@ -1,0 +1,1 @@
+"""What the desktop app does, between the widgets and the pipeline: the main controller (controller), the editor's (editor_controller), and the job runner and its speaker pass (job_runner, job_speakers)."""

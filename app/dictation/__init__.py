@@ -1,0 +1,1 @@
+"""Dictation in the app: the controller and its worker (dictation_controller, dictation_worker), global hotkeys (hotkeys, hotkey_x11) and fitting text to what is already typed (text_join). Typing the text is injection/."""

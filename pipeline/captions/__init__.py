@@ -1,0 +1,1 @@
+"""Captions: building them from timed words by the caption rules (captions), re-wrapping after edits (caption_editing), and the text formats (SRT, WebVTT, TXT, JSON) written from a transcript (export)."""

@@ -1,0 +1,1 @@
+"""Dictation without Qt: the state machine from key presses to typed text (dictation_state), the utterance decoder (dictation_decoder), the crash-safe journal of recorded audio (utterance_journal) and LocalAgreement for streaming partials (local_agreement)."""

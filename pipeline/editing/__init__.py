@@ -1,0 +1,1 @@
+"""Text-based editing as pure functions over a transcript: corrections, deletions and restores (editing), cut points snapped into silence (silence_snap) and the transcript of the trimmed output (output_timeline). No I/O."""

@@ -1,0 +1,1 @@
+"""The trimmed video and timelines for other editors: the media's keyframes and packets (media_facts), the cut plan and its options (render_plan, render_options), ffmpeg rendering with progress and clean-up (render, ffmpeg_run, render_errors), the export bundle (trim_export), EDL (edl) and waveform peaks for the timeline (waveform)."""

@@ -1,0 +1,1 @@
+"""Who spoke when: pyannote diarization and its model download (diarization, diarization_download), speaker turns and their merge with words (speaker_turns, speaker_merge, diarize_media), embeddings (shared_trunk_embedding), quality metrics (diarization_eval, speaker_metrics) and a random-weight pipeline for speed benchmarks only (diarization_random)."""

@@ -1,0 +1,1 @@
+"""A file job from media to transcript: decode and VAD chunks (chunking), the engine pass with progress and cancel (transcribe, jobs), hallucination checks against voiced audio (voice_check), engine set-up from plain options (engine_setup) and word error rates against reference transcripts (asr_eval). Uses engines/, alignment/, captions/ and transcripts/."""

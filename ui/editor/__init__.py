@@ -1,0 +1,1 @@
+"""The caption editor window: the word-level text editor and its document (editor_window, editor_text, editor_document), undoable commands (edit_commands, editor_actions), find and replace (editor_find), speakers (editor_speakers), the player that skips cuts (media_preview) and the export dialog (export_dialog)."""

@@ -1,0 +1,1 @@
+"""The main window and what it shows first: the job queue (main_window, queue_model, queue_view), the first-run model choice (first_run), the tray icon (tray) and the crash report dialog (crash_dialog)."""

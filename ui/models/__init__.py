@@ -1,0 +1,1 @@
+"""Models in the app: the model manager and its table (model_manager, model_table), downloads and imports off the GUI thread (download_worker, import_worker, model_import_box) and the diarization model box (diarization_model_box)."""

@@ -1,0 +1,1 @@
+"""The settings dialog and its pages (settings_dialog, dictation_settings, speaker_settings)."""

@@ -1,0 +1,1 @@
+"""The timeline widget: data prepared off the paint path (timeline_data), layout (timeline_layout), painting (timeline_paint), the ruler and lane headers (timeline_header), and mouse edits (timeline_edit, timeline_widget)."""

@@ -1,0 +1,1 @@
+"""The transcript as text: the main window's pane (transcript_view, transcript_speakers) and the pieces the editor builds on: the word-aware text widget and its document (transcript_text, transcript_document), correcting a word (word_editor), find (find_bar) and naming a speaker (speaker_rename)."""
