@@ -74,6 +74,13 @@ def test_language_rules() -> None:
     assert join_dictation("I like", "tea", same_field=True, language="zh") == "tea"
 
 
+def test_a_letter_whose_case_does_not_round_trip_is_left_alone() -> None:
+    """Found by the property test: the micro sign µ upper-cases to Greek capital Mu, a different letter
+    (whose lower case is μ, not µ); the Kelvin sign lower-cases to a plain k. Neither is recased."""
+    assert join_dictation("Really?", "µs are short.", same_field=True) == " µs are short."
+    assert join_dictation("it is", "K cold", same_field=True) == " K cold"
+
+
 def test_helpers() -> None:
     assert normalise("  a \t b\n  c  ") == "a b\nc"
     assert separator("Hello", "world") == " "

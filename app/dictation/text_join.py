@@ -118,13 +118,14 @@ def _recase(text: str, state: str, language: str | None) -> str:
     word = text[i:j]
     if state == "start":
         up = word[0].title()
-        return text[:i] + up + text[i + 1 :] if len(up) == 1 else text
+        # Only where the case round-trips: µ (micro sign) would become Greek capital Mu, ß would become "SS".
+        return text[:i] + up + text[i + 1 :] if len(up) == 1 and up.lower() == word[0].lower() == word[0] else text
     # middle: undo the engine's sentence case, but not "I", acronyms or German nouns
     if language in NOUN_CAPITALISING or _I_FORMS.match(word):
         return text
     titled = word[0].isupper() and (len(word) == 1 or word[1:].islower())
     low = word[0].lower()
-    if not titled or len(low) != 1:
+    if not titled or len(low) != 1 or low.upper() != word[0]:  # the Kelvin sign lower-cases to a plain k
         return text
     return text[:i] + low + text[i + 1 :]
 
