@@ -180,7 +180,7 @@ class Assets:
 
     @staticmethod
     def _random_tiny_bin(p: Path) -> None:  # a multilingual model with whisper tiny's shapes and random weights
-        from pipeline.models.ggml_file import write_random_model
+        from bench.random_ggml import write_random_model
 
         write_random_model(
             SHARED / "models" / "whisper.cpp-for-tests" / "for-tests-ggml-tiny.bin", p, kind="tiny", seed=0

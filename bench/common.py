@@ -36,7 +36,7 @@ def medians(fns: list[Callable[[], object]], runs: int) -> list[float]:
 
 
 def random_model(kind: str) -> Path:
-    from pipeline.models.ggml_file import write_random_model
+    from bench.random_ggml import write_random_model
 
     path = OUT / f"random-{kind}.en.bin"
     if not path.exists():

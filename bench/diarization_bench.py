@@ -1,7 +1,7 @@
 """Diarization: real-time factor on this machine's cores, and the word merge's cost on 10k words.
 
 The pipeline has the real architectures (segmentation-3.0 PyanNet, WeSpeaker
-ResNet34, PLDA) with random weights made by pipeline.speakers.diarization_random: the
+ResNet34, PLDA) with random weights made by bench.random_diarization: the
 compute does not depend on the weight values, and pyannote embeds every (chunk,
 local speaker) pair whatever the segmentation says. The audio is the AMI meeting
 excerpts (dev00 + dev01, two speakers, 60 s).
@@ -35,7 +35,7 @@ def _audio() -> np.ndarray:
 
 
 def _pipeline() -> Path:
-    from pipeline.speakers.diarization_random import write_random_pipeline
+    from bench.random_diarization import write_random_pipeline
 
     folder = OUT / "random-diarization"
     if not (folder / "config.yaml").exists():

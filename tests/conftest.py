@@ -48,7 +48,7 @@ def ffmpeg(*args: str) -> None:
 @pytest.fixture(scope="session")
 def random_tiny_en(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A ggml model with the real tiny.en shapes and random weights, made by our own tool."""
-    from pipeline.models.ggml_file import write_random_model
+    from bench.random_ggml import write_random_model
 
     out = tmp_path_factory.mktemp("random-model") / "random-tiny.en.bin"
     write_random_model(FOR_TESTS_TINY_EN, out, kind="tiny", seed=1)
@@ -113,9 +113,9 @@ def trained_store(trained_models: Path, isolated_models: Path) -> Path:
 @pytest.fixture(scope="session")
 def random_diarization_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An offline pyannote pipeline folder: segmentation-3.0 PyanNet, WeSpeaker ResNet34 and a PLDA with
-    the real shapes and random weights, written by our own code (pipeline.speakers.diarization_random)."""
+    the real shapes and random weights, written by our own code (bench.random_diarization)."""
     pytest.importorskip("pyannote.audio", reason="the diarize extra is not installed")
-    from pipeline.speakers.diarization_random import write_random_pipeline
+    from bench.random_diarization import write_random_pipeline
 
     return write_random_pipeline(tmp_path_factory.mktemp("diarization") / "random-community-1", seed=3)
 

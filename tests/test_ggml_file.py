@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.random_ggml import write_random_model
 from pipeline.models import ggml_file as gf
-from pipeline.models.ggml_file import GgmlFormatError, model_kind, read_header, tensor_specs, write_random_model
+from pipeline.models.ggml_file import GgmlFormatError, model_kind, read_header, tensor_specs
 
 SHARED = Path(os.environ.get("HARK_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 FOR_TESTS = SHARED / "models" / "whisper.cpp-for-tests"

@@ -123,7 +123,7 @@ def test_every_call_starts_from_fresh_parameters(random_engine: WhisperCppEngine
 
 
 def test_f32_model_is_refused_before_it_can_crash_the_process(tmp_path: Path) -> None:
-    from pipeline.models.ggml_file import write_random_model
+    from bench.random_ggml import write_random_model
 
     f32 = write_random_model(FOR_TESTS_TINY_EN, tmp_path / "f32.bin", kind="tiny", ftype=0)
     with pytest.raises(ModelError, match="f32"):

@@ -1,4 +1,4 @@
-"""Read and synthesise whisper.cpp ggml model files (the legacy, non-GGUF format).
+"""Read and write whisper.cpp ggml model files (the legacy, non-GGUF format).
 
 Layout (all little-endian), as read by whisper.cpp's ``whisper_model_load``:
 
@@ -12,9 +12,9 @@ Layout (all little-endian), as read by whisper.cpp's ``whisper_model_load``:
          i32 n_dims, i32 name_len, i32 ttype, i32 ne[n_dims] (ggml order,
          fastest-varying first), name bytes, raw data (no padding)
 
-``read_header`` parses and validates this; ``write_random_model`` writes a
-complete, loadable model with random weights (for tests and benchmarks) from
-a template such as whisper.cpp's ``for-tests-ggml-*.bin`` (header only).
+``read_header`` parses and validates this; ``write_header`` and ``tensor_specs`` serve the
+importers (ggml_writer) and bench.random_ggml, which writes random-weight models for speed
+benchmarks and tests.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import os
 import struct
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -440,76 +440,20 @@ def hparams_for(kind: str, n_vocab: int, ftype: int = 1) -> HParams:
     return HParams(n_vocab, 1500, state, heads, layers, 448, state, heads, layers, 80, ftype)
 
 
-def _write_i32(f: SupportsWrite[bytes], *vals: int) -> None:
+def write_i32(f: SupportsWrite[bytes], *vals: int) -> None:
     f.write(struct.pack(f"<{len(vals)}i", *vals))
 
 
 def write_header(f: SupportsWrite[bytes], hp: HParams, mel: MelFilters, vocab: Sequence[bytes]) -> None:
     """Write magic, hparams, mel filters and vocab (everything before the tensors)."""
     f.write(struct.pack("<I", GGML_MAGIC))
-    _write_i32(f, *hp.as_tuple())
-    _write_i32(f, mel.n_mel, mel.n_fft)
+    write_i32(f, *hp.as_tuple())
+    write_i32(f, mel.n_mel, mel.n_fft)
     f.write(np.ascontiguousarray(mel.data, dtype="<f4").tobytes())
-    _write_i32(f, len(vocab))
+    write_i32(f, len(vocab))
     for tok in vocab:
         f.write(struct.pack("<I", len(tok)))
         f.write(tok)
-
-
-def _write_tensor(f: BinaryIO, spec: TensorSpec, rng: np.random.Generator, scale: float, chunk: int = 1 << 20) -> None:
-    name = spec.name.encode()
-    _write_i32(f, len(spec.ne), len(name), spec.ttype, *spec.ne)
-    f.write(name)
-    dtype = np.dtype("<f2") if spec.ttype == TYPE_F16 else np.dtype("<f4")
-    left = spec.n_elements
-    while left:  # stream in chunks so big embeddings never sit fully in memory
-        n = min(left, chunk)
-        if spec.init == "normal":
-            arr = rng.standard_normal(n, dtype=np.float32) * np.float32(scale)
-        else:
-            arr = np.full(n, 1.0 if spec.init == "ones" else 0.0, dtype=np.float32)
-        f.write(arr.astype(dtype).tobytes())
-        left -= n
-
-
-def write_random_model(
-    template_path: str | os.PathLike[str],
-    out_path: str | os.PathLike[str],
-    *,
-    kind: str | None = None,
-    seed: int = 0,
-    ftype: int = 1,
-    scale: float = 0.02,
-) -> Path:
-    """Write a complete whisper.cpp model with random weights.
-
-    Header, mel filters and vocab come from template_path (any whisper ggml
-    file, e.g. for-tests-ggml-tiny.en.bin); kind overrides the shapes with a
-    real size ('tiny', 'base', 'small', ...). The file is written streaming to
-    a temporary name and renamed into place.
-    """
-    tmpl = read_header(template_path, scan_tensors=False)
-    if ftype not in (0, 1):
-        raise ValueError(f"ftype must be 0 (f32) or 1 (f16), not {ftype}")
-    hp = hparams_for(kind, tmpl.hparams.n_vocab, ftype) if kind else replace(tmpl.hparams, ftype=ftype)
-    if hp.n_mels != tmpl.mel.n_mel:
-        raise ValueError(f"template has {tmpl.mel.n_mel} mel filters but the model needs {hp.n_mels}")
-    specs = tensor_specs(hp)
-    rng = np.random.default_rng(seed)
-
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".part")
-    try:
-        with tmp.open("wb", buffering=1 << 20) as f:
-            write_header(f, hp, tmpl.mel, tmpl.vocab)
-            for spec in specs:
-                _write_tensor(f, spec, rng, scale)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -518,32 +462,15 @@ def write_random_model(
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
-        prog="python -m pipeline.models.ggml_file", description="Inspect or synthesise whisper.cpp ggml model files."
+        prog="python -m pipeline.models.ggml_file",
+        description="Print a whisper.cpp ggml model file's header summary (random models: python -m bench.random_ggml).",
     )
     sub = ap.add_subparsers(dest="cmd", required=True)
-    rnd = sub.add_parser("random", help="write a random-weight model from a template header")
-    rnd.add_argument("--like", required=True, type=Path, help="template ggml file (header/mel/vocab)")
-    rnd.add_argument("--kind", choices=sorted(MODEL_SIZES), help="override shapes with a real size")
-    rnd.add_argument("--out", required=True, type=Path)
-    rnd.add_argument("--seed", type=int, default=0)
-    rnd.add_argument(
-        "--ftype",
-        type=int,
-        choices=(0, 1),
-        default=1,
-        help="1 = f16 weights (default); 0 = all f32 (valid file, but whisper.cpp 1.8 CPU aborts on it)",
-    )
     info = sub.add_parser("info", help="print a model file's header summary")
     info.add_argument("file", type=Path)
     args = ap.parse_args(argv)
-
     try:
-        if args.cmd == "random":
-            out = write_random_model(args.like, args.out, kind=args.kind, seed=args.seed, ftype=args.ftype)
-            h = read_header(out)
-            print(f"wrote {out} ({model_kind(h)}, {h.n_tensors} tensors, {h.file_size:,} bytes)")
-        else:
-            print(format_header(read_header(args.file)))
+        print(format_header(read_header(args.file)))
     except (GgmlFormatError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

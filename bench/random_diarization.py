@@ -31,7 +31,7 @@ EMBEDDING_DIM = 256
 LDA_DIM = 128
 
 CONFIG_YAML = """\
-# Written by Hark's pipeline.speakers.diarization_random: real architectures, RANDOM weights.
+# Written by Hark's bench.random_diarization: real architectures, RANDOM weights.
 # Speaker labels from this pipeline are meaningless; it is for tests and benchmarks.
 dependencies:
   pyannote.audio: {version}
