@@ -322,18 +322,18 @@ def test_rename_in_the_editor_is_undoable(make_controller, qtbot, tmp_path: Path
     # The main window's transcript shows the same project.
     qtbot.waitUntil(lambda: c.window.transcript_view.text.row_label(1)[1] == "Guest", timeout=3000)
 
-    w.actions.undo.trigger()
+    w.editor_actions.undo.trigger()
     assert w.timeline.word_lane_names() == ["SPEAKER_00", "SPEAKER_01"]
     assert ed.flush() and transcript_speakers(projects.load(path).transcript) == ["SPEAKER_00", "SPEAKER_01"]
-    w.actions.redo.trigger()
+    w.editor_actions.redo.trigger()
     assert transcript_speakers(w.transcript) == ["SPEAKER_00", "Guest"]
 
     # The Edit menu entry works on the selected caption's speaker; a merge is one undo step too.
     w.text.select_ids([w.transcript.captions[0].word_ids[0]])
-    assert w.actions.rename_speaker.isEnabled() and "SPEAKER_00" in w.actions.rename_speaker.text()
+    assert w.editor_actions.rename_speaker.isEnabled() and "SPEAKER_00" in w.editor_actions.rename_speaker.text()
     answer_rename(qtbot, "Guest")
-    w.actions.rename_speaker.trigger()
+    w.editor_actions.rename_speaker.trigger()
     assert w.timeline.word_lane_names() == ["Guest"]
-    w.actions.undo.trigger()
+    w.editor_actions.undo.trigger()
     assert w.timeline.word_lane_names() == ["SPEAKER_00", "Guest"]
     w.close()

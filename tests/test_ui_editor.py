@@ -115,7 +115,7 @@ def test_opens_with_video_text_and_timeline(editor: EditorController, clip, qtbo
     w, (_video, t) = editor.window, clip
     assert w.windowTitle().startswith("jfk-talk.mp4")
     qtbot.waitUntil(w.preview.has_video, timeout=10_000)
-    assert w.preview.screen.currentWidget() is w.preview.video
+    assert w.preview.stage.currentWidget() is w.preview.video
     assert w.td.doc.blockCount() == len(t.captions)
     assert w.td.plain_text().split() == [x.text for x in editing.effective_words(t)]
     assert w.text.row_label(0)[0] == "0:00"
@@ -137,7 +137,7 @@ def test_audio_only_media_shows_a_card(qtbot, tmp_path: Path, clip) -> None:
     w.show()
     qtbot.wait(600)  # long enough for the player to load the file and say it has no video
     assert not w.preview.has_video()
-    assert w.preview.screen.currentWidget() is w.preview.card and "Audio only" in w.preview.card.text()
+    assert w.preview.stage.currentWidget() is w.preview.card and "Audio only" in w.preview.card.text()
     assert "jfk.wav" in w.preview.card.text()
 
 
@@ -168,7 +168,7 @@ def test_delete_cuts_undo_restores_redo_cuts_again(editor: EditorController, qtb
     assert editing.cut_word_ids(w.transcript) == set(ids)
     assert struck(editor, k) and struck(editor, k + 1) and not struck(editor, k + 2)
     assert w.text.selected_word_ids() == [w.td.word_ids[k + 2]]  # Delete goes on through the text
-    assert w.actions.undo.text().replace("&", "") == "Undo Cut 2 words"
+    assert w.editor_actions.undo.text().replace("&", "") == "Undo Cut 2 words"
     cut = editing.cut_ranges(w.transcript)
     assert len(cut) == 1 and w.preview._cuts == cut and "1 cut" not in w.stats.text() and "2 cut" in w.stats.text()
     track = w.timeline._words  # the timeline greys the same words
@@ -215,12 +215,12 @@ def test_restoring_words_also_restores_a_time_cut_between_them(editor: EditorCon
     w.timeline.range_selected.emit(a.end + 0.01, b.start - 0.01)  # a cough cut on the timeline
     assert editing.cut_ranges(w.transcript) and not editing.cut_word_ids(w.transcript)
     w.text.select(w.td.index_of[a.id], w.td.index_of[b.id])
-    w.actions.restore.trigger()
+    w.editor_actions.restore.trigger()
     assert editing.cut_ranges(w.transcript) == []
 
 
 def test_redo_keys_are_not_ambiguous(editor: EditorController) -> None:
-    keys = [k.toString() for k in editor.window.actions.redo.shortcuts()]
+    keys = [k.toString() for k in editor.window.editor_actions.redo.shortcuts()]
     assert "Ctrl+Shift+Z" in keys and len(keys) == len(set(keys))
 
 
@@ -244,7 +244,7 @@ def test_correct_a_word_inline(editor: EditorController, qtbot) -> None:
     assert w.inline.editor is None
     assert w.td.text_of(k) == "Kennedy jr" and editing.word_texts(w.transcript)[wid] == "Kennedy jr"
     assert "Kennedy jr" in w.transcript.captions[w.td.caption_of(k)].text
-    assert w.actions.undo.text().replace("&", "").startswith("Undo Correct")
+    assert w.editor_actions.undo.text().replace("&", "").startswith("Undo Correct")
     # Double-click opens it too; Esc leaves the word as it was.
     w.text.scroll_to_position(w.td.starts[k])
     qtbot.mouseDClick(w.text.viewport(), Qt.MouseButton.LeftButton, pos=w.text.word_rect(k).center())
@@ -264,12 +264,12 @@ def test_split_and_merge_captions(editor: EditorController, qtbot) -> None:
     assert w.td.rows[w.td.row_of(k)].first == k  # the selected word starts a caption now
     assert w.text.selected_word_ids() == [w.td.word_ids[k]]
     w.text.select(k - 1, k - 1)
-    w.actions.merge.trigger()
+    w.editor_actions.merge.trigger()
     assert len(w.transcript.captions) == n and w.td.doc.blockCount() == n
     assert w.td.plain_text().split() == [x.text for x in editing.effective_words(w.transcript)]
     # Refused edits say why in the status bar and record nothing.
     w.text.select(w.td.rows[0].first, w.td.rows[0].first)
-    w.actions.split.trigger()
+    w.editor_actions.split.trigger()
     assert "first word" in w.status.text() and len(w.transcript.captions) == n
     assert w.session.stack.count() == 2
 
@@ -293,9 +293,9 @@ def test_find_and_replace(editor: EditorController, qtbot) -> None:
     target = editing.effective_words(w.transcript)[4].text
     qtbot.keyClick(w.text, Qt.Key.Key_H, Qt.KeyboardModifier.ControlModifier)
     assert w.find_bar.isVisible() and w.find_bar.replace_row.isVisible()
-    qtbot.keyClicks(w.find_bar.find.field, target)
+    qtbot.keyClicks(w.find_bar.search.field, target)
     n = len(w._matches)
-    assert (n >= 1 and f"of {n}" in w.find_bar.find.count.text()) or "matches" in w.find_bar.find.count.text()
+    assert (n >= 1 and f"of {n}" in w.find_bar.search.count.text()) or "matches" in w.find_bar.search.count.text()
     w.find_bar.replacement.setText("REPLACED")
     w.find_bar.replace_all.click()
     texts = [x.text for x in editing.effective_words(w.transcript)]
@@ -303,7 +303,7 @@ def test_find_and_replace(editor: EditorController, qtbot) -> None:
     assert w.session.stack.count() == 1  # one undo step for all of them
     w.session.stack.undo()
     assert "REPLACED" not in w.td.plain_text()
-    qtbot.keyClick(w.find_bar.find.field, Qt.Key.Key_Escape)
+    qtbot.keyClick(w.find_bar.search.field, Qt.Key.Key_Escape)
     assert not w.find_bar.isVisible()
 
 
@@ -498,9 +498,15 @@ def test_follows_the_palette(editor: EditorController) -> None:
 
 def test_accessible_names_and_tooltips(editor: EditorController) -> None:
     w = editor.window
-    for widget in (w.text, w.preview.play_button, w.preview.video, w.timeline, w.find_bar.find.field):
+    for widget in (w.text, w.preview.play_button, w.preview.video, w.timeline, w.find_bar.search.field):
         assert widget.accessibleName(), widget
-    for act in (w.actions.cut, w.actions.restore, w.actions.split, w.actions.play, w.actions.export):
+    for act in (
+        w.editor_actions.cut,
+        w.editor_actions.restore,
+        w.editor_actions.split,
+        w.editor_actions.play,
+        w.editor_actions.export,
+    ):
         assert act.toolTip() and act.shortcut().toString()
     k = word_index(editor, lambda x: True)
     w.text.select(k, k)
@@ -538,8 +544,8 @@ def test_export_dialog_renders_the_edit_and_cancel_stops_it(
     dlg.preset.setCurrentIndex(dlg.preset.findData("fast"))
     assert dlg.start()
     assert not dlg.export_button.isEnabled() and dlg.cancel_button.text() == "Cancel"
-    qtbot.waitUntil(lambda: dlg.result is not None, timeout=120_000)
-    result = dlg.result
+    qtbot.waitUntil(lambda: dlg.outcome is not None, timeout=120_000)
+    result = dlg.outcome
     assert result is not None
     assert result.media == out and out.is_file()
     assert probe(out).duration == pytest.approx(kept, abs=0.35)  # cut points may snap into nearby silence
@@ -663,7 +669,7 @@ def test_main_window_opens_the_editor_and_both_show_the_same_edits(
         ed2 = c.open_editor(str(pf))  # the media moved: the relink flow finds it, then the editor opens
         assert ed2 is not None
         qtbot.addWidget(ed2.window)
-        assert ed2.project.media_path == moved and ed2.window.actions.export.isEnabled()
+        assert ed2.project.media_path == moved and ed2.window.editor_actions.export.isEnabled()
         assert ed2.window.preview.player.source().toLocalFile() == str(moved)
         assert projects.load(pf).media_path == moved
     finally:

@@ -125,7 +125,7 @@ class EditorController(QObject):
         w.destroyed.connect(self._window_gone)
         w.export_requested.connect(self.export)
         w.open_project_requested.connect(self.open_project_requested)
-        w.actions.export.setEnabled(media is not None)
+        w.editor_actions.export.setEnabled(media is not None)
         if media is None:
             w.show_status("The media file is missing: the text can be edited, but not played or exported")
         else:

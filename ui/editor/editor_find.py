@@ -29,18 +29,18 @@ class FindReplaceBar(QWidget):
     replace_requested = Signal(bool)  # all matches (True) or the current one
     closed = Signal()
 
-    find: FindBar  # type: ignore[assignment]  # shadows QWidget.find(); the tests use the name
+    search: FindBar
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.find = FindBar(self)
-        self.find.field.setPlaceholderText("Find words")
-        self.find.field.setAccessibleName("Find")
-        self.find.field.setToolTip("Enter: next match, Shift+Enter: previous, Esc: close")
-        self.find.query_changed.connect(lambda _q: self.query_changed.emit())
-        self.find.next_requested.connect(self.next_requested)
-        self.find.previous_requested.connect(self.previous_requested)
-        self.find.closed.connect(self._closed)
+        self.search = FindBar(self)
+        self.search.field.setPlaceholderText("Find words")
+        self.search.field.setAccessibleName("Find")
+        self.search.field.setToolTip("Enter: next match, Shift+Enter: previous, Esc: close")
+        self.search.query_changed.connect(lambda _q: self.query_changed.emit())
+        self.search.next_requested.connect(self.next_requested)
+        self.search.previous_requested.connect(self.previous_requested)
+        self.search.closed.connect(self._closed)
         self.case = QCheckBox("Match case", self)
         self.whole = QCheckBox("Whole words", self)
         self.case.setToolTip("Only matches with the same capital letters")
@@ -74,11 +74,11 @@ class FindReplaceBar(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(0)
-        lay.addWidget(self.find)
+        lay.addWidget(self.search)
         lay.addLayout(options)
         lay.addWidget(self.replace_row)
-        self.setFocusProxy(self.find.field)
-        QWidget.setTabOrder(self.find.field, self.case)
+        self.setFocusProxy(self.search.field)
+        QWidget.setTabOrder(self.search.field, self.case)
         QWidget.setTabOrder(self.case, self.whole)
         QWidget.setTabOrder(self.whole, self.replacement)
         QWidget.setTabOrder(self.replacement, self.replace_one)
@@ -86,7 +86,7 @@ class FindReplaceBar(QWidget):
         self.hide()
 
     def query(self) -> str:
-        return self.find.query() if self.isVisible() else ""
+        return self.search.query() if self.isVisible() else ""
 
     def options(self) -> MatchOptions:
         return {"case_sensitive": self.case.isChecked(), "whole_word": self.whole.isChecked()}
@@ -94,16 +94,16 @@ class FindReplaceBar(QWidget):
     def open(self, replace: bool = False) -> None:
         self.replace_row.setVisible(replace)
         self.show()
-        self.find.open_bar()
-        if replace and self.find.query():
+        self.search.open_bar()
+        if replace and self.search.query():
             self.replacement.setFocus(Qt.FocusReason.ShortcutFocusReason)
             self.replacement.selectAll()
 
     def close_bar(self) -> None:
-        self.find.close_bar()
+        self.search.close_bar()
 
     def set_count(self, current: int, total: int) -> None:
-        self.find.set_count(current, total)
+        self.search.set_count(current, total)
         for b in (self.replace_one, self.replace_all):
             b.setEnabled(total > 0)
 

@@ -23,7 +23,7 @@ class EditorSpeakers(QMainWindow):
     # EditorWindow would make an import cycle).
     text: EditorText
     td: EditorDocument
-    actions: EditorActions  # type: ignore[assignment]  # shadows QWidget.actions(); the tests and app/ use the name
+    editor_actions: EditorActions
 
     if TYPE_CHECKING:
 
@@ -41,8 +41,8 @@ class EditorSpeakers(QMainWindow):
 
     def _update_speaker_action(self) -> None:
         speaker = self.current_speaker()
-        self.actions.rename_speaker.setText(menu_text(speaker))
-        self.actions.rename_speaker.setEnabled(speaker is not None)
+        self.editor_actions.rename_speaker.setText(menu_text(speaker))
+        self.editor_actions.rename_speaker.setEnabled(speaker is not None)
 
     def rename_speaker(self, old: str | None = None, new: str | None = None) -> str:
         """Rename `old` (default: the selected caption's speaker) to `new` (default: ask) through the undo
@@ -62,7 +62,7 @@ class EditorSpeakers(QMainWindow):
         self.text.select(r.first, r.last, scroll=False)
         if r.speaker:
             menu = QMenu(self)
-            menu.addAction(self.actions.rename_speaker)
+            menu.addAction(self.editor_actions.rename_speaker)
             menu.exec(global_pos)
 
 

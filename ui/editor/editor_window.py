@@ -41,8 +41,8 @@ class EditorWindow(EditorSpeakers, QMainWindow):
         self.inline = InlineEditor(self.text)
         self.find_bar = FindReplaceBar(self)
         self.timeline = TimelineWidget(self)
-        self.actions = EditorActions(self, self.session.stack)
-        self.actions.build_menus(self.menuBar())
+        self.editor_actions = EditorActions(self, self.session.stack)
+        self.editor_actions.build_menus(self.menuBar())
         self._matches: list[list[int]] = []  # find results: word ids of each match
         self._current = -1
         self._tl_words: dict[tuple[object, ...], TimelineWord] = {}
@@ -82,11 +82,11 @@ class EditorWindow(EditorSpeakers, QMainWindow):
         self.statusBar().addPermanentWidget(self.stats)
         self.statusBar().addPermanentWidget(self.saved)
         QWidget.setTabOrder(self.preview.skip_box, self.text)
-        QWidget.setTabOrder(self.text, self.find_bar.find.field)
+        QWidget.setTabOrder(self.text, self.find_bar.search.field)
         QWidget.setTabOrder(self.find_bar.replace_all, self.timeline)
 
     def _connect(self) -> None:
-        a, t, p = self.actions, self.text, self.preview
+        a, t, p = self.editor_actions, self.text, self.preview
         self.session.changed.connect(self._show)
         a.open_project.triggered.connect(self.open_project_requested)
         a.export.triggered.connect(self.export_requested)
@@ -195,9 +195,9 @@ class EditorWindow(EditorSpeakers, QMainWindow):
 
     def _selection_changed(self) -> None:
         has = bool(self.text.selected_word_ids())
-        for act in self.actions.word_actions():
+        for act in self.editor_actions.word_actions():
             act.setEnabled(has)
-        self.actions.insert.setEnabled(bool(self.td.word_ids) or not self.transcript.words)
+        self.editor_actions.insert.setEnabled(bool(self.td.word_ids) or not self.transcript.words)
         self._update_speaker_action()
 
     def set_save_state(self, text: str, tip: str) -> None:
@@ -211,7 +211,12 @@ class EditorWindow(EditorSpeakers, QMainWindow):
     def _position(self, t: float) -> None:
         self.timeline.set_playhead(t)
         k = self.td.word_at_time(t)
-        if k is not None and k != self.text.playing and self.actions.follow.isChecked() and self.preview.is_playing():
+        if (
+            k is not None
+            and k != self.text.playing
+            and self.editor_actions.follow.isChecked()
+            and self.preview.is_playing()
+        ):
             self.text.scroll_to_position(self.td.starts[k])
         self.text.set_playing(k)
 

@@ -146,7 +146,7 @@ def same_file(a: Path, b: Path) -> bool:
 
 
 class ExportDialog(QDialog):
-    result: TrimExportResult | None  # type: ignore[assignment]  # shadows QDialog.result(); the tests use the name
+    outcome: TrimExportResult | None  # set when the export has finished
 
     def __init__(self, transcript: Transcript, has_video: bool, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -154,7 +154,7 @@ class ExportDialog(QDialog):
         self.transcript = transcript
         self.media = Path(transcript.media.path)
         self.task: BackgroundTask | None = None
-        self.result = None
+        self.outcome = None
 
         self.path = QLineEdit(str(default_output(self.media)), self)
         self.path.setAccessibleName("Output file")
@@ -301,7 +301,7 @@ class ExportDialog(QDialog):
         self.cancel_button.setToolTip("Stop the export" if on else "Close this dialog")
 
     def _finished(self, result: TrimExportResult) -> None:
-        self.result = result
+        self.outcome = result
         self._running(False)
         self.progress.setValue(1000)
         lines = [f"Exported {clock(result.duration)} to {result.media}"]
@@ -323,7 +323,7 @@ class ExportDialog(QDialog):
         self._say("Export cancelled; nothing was written.")
 
     def reveal(self) -> None:
-        media = self.result.media if self.result is not None else self.output()
+        media = self.outcome.media if self.outcome is not None else self.output()
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(media.parent)))
 
     def reject(self) -> None:

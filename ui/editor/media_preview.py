@@ -65,7 +65,7 @@ class MediaPreview(QWidget):
     skipped = Signal(float, float)  # a cut jumped over while playing
     media_error = Signal(str)
 
-    screen: QStackedWidget  # type: ignore[assignment]  # shadows QWidget.screen(); the tests use the name
+    stage: QStackedWidget  # the video, or the card shown for audio-only media
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -83,10 +83,10 @@ class MediaPreview(QWidget):
         self.card.setBackgroundRole(QPalette.ColorRole.AlternateBase)
         self.card.setForegroundRole(QPalette.ColorRole.PlaceholderText)
         self.card.setAccessibleName("Audio only")
-        self.screen = QStackedWidget(self)
-        self.screen.addWidget(self.card)
-        self.screen.addWidget(self.video)
-        self.screen.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.stage = QStackedWidget(self)
+        self.stage.addWidget(self.card)
+        self.stage.addWidget(self.video)
+        self.stage.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
         self._cuts: list[Range] = []
         self._skip = True
@@ -108,7 +108,7 @@ class MediaPreview(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self.screen, 1)
+        layout.addWidget(self.stage, 1)
         layout.addWidget(self.transport)
         self._has_video(False)
 
@@ -168,7 +168,7 @@ class MediaPreview(QWidget):
         self._has_video(False)
 
     def _has_video(self, has: bool) -> None:
-        self.screen.setCurrentWidget(self.video if has else self.card)
+        self.stage.setCurrentWidget(self.video if has else self.card)
         name = getattr(self, "_name", "")
         self.card.setText(
             f"<p style='font-size:32pt'>♪</p><p><b>{name}</b></p><p>Audio only: this file has no video</p>"
