@@ -27,8 +27,8 @@ import pytest
 
 from app.cli.main import main
 from audio.errors import Cancelled
+from pipeline import http_fetch
 from pipeline.errors import ModelError
-from pipeline.models import http_fetch
 from pipeline.speakers import diarization_download as dd
 from pipeline.speakers.diarization import check_pipeline_dir
 from tests.http_server import FileServer, refused_url, server

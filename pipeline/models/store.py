@@ -22,9 +22,9 @@ import platformdirs
 
 from audio.errors import Cancelled
 from pipeline.errors import ModelError
+from pipeline.http_fetch import BLOCK as _BLOCK
+from pipeline.http_fetch import DownloadProgress, fetch_with_retries
 from pipeline.models.catalog import CATALOG, KIND_VAD, KIND_WHISPER, CatalogModel
-from pipeline.models.http_fetch import BLOCK as _BLOCK
-from pipeline.models.http_fetch import DownloadProgress, fetch_with_retries
 from pipeline.models.imported import ImportedModel, find_imported, list_imported, remove_imported
 
 # Used when no model is named: the first of these that is installed. An imported model ranks by its

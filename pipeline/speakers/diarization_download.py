@@ -4,7 +4,7 @@ The repository is gated: the user accepts its conditions on huggingface.co and
 gives us an access token. We do not use huggingface_hub (HF_HUB_OFFLINE stays
 1): the file list, sizes and LFS sha256 come from the hub's tree API, and every
 file is fetched from `{endpoint}/{repo}/resolve/{revision}/{path}` with the
-shared resumable fetcher (pipeline.models.http_fetch).
+shared resumable fetcher (pipeline.http_fetch).
 
 Files land in a hidden sibling folder (`.NAME.partial`) and the folder is renamed
 into place only when every file is verified, so the pipeline folder is either
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.errors import ModelError
-from pipeline.models.http_fetch import (
+from pipeline.http_fetch import (
     DiskFullError,
     DownloadProgress,
     ensure_free_space,
